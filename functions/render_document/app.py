@@ -1,0 +1,24 @@
+"""Workflow step: render the procedure's document in the case's language and store it in S3.
+
+The only function that imports the PDF renderer (fpdf2 is the heaviest import of the platform).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from omnicity.observability import logger, tracer
+from omnicity.rendering import render_document
+from omnicity.steps import CaseStep, build_workflow, parse
+
+workflow = build_workflow(renderer=render_document)
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    step = parse(CaseStep, event)
+    case = workflow.render_document(step.case_id)
+    return {"case_id": case.case_id, "documents": [doc.document_id for doc in case.documents]}

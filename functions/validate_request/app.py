@@ -1,0 +1,20 @@
+"""Workflow step: check a submitted case against its procedure's form (submitted -> in_progress or rejected)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from omnicity.observability import logger, tracer
+from omnicity.steps import CaseStep, build_workflow, parse
+
+workflow = build_workflow()
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    step = parse(CaseStep, event)
+    case = workflow.validate_request(step.case_id)
+    return {"case_id": case.case_id, "procedure_id": case.procedure_id, "status": case.status.value}

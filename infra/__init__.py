@@ -1,0 +1,1 @@
+"""Infrastructure code that is not deployed: the embedded local runtime lives in ``infra.local``."""

@@ -1,0 +1,56 @@
+"""``python -m infra.local``: the whole platform on 127.0.0.1, in one process (what ``make run`` starts)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+
+from infra.local.runtime import LocalRuntime
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the runtime, print where it listens, serve until Ctrl-C or SIGTERM."""
+    parser = argparse.ArgumentParser(prog="python -m infra.local", description=__doc__)
+    parser.add_argument("--port", type=int, default=3000, help="API port (default: 3000, as sam local start-api)")
+    parser.add_argument("--moto-port", type=int, default=5005, help="moto server port (default: 5005)")
+    parser.add_argument("--template", type=Path, default=REPO_ROOT / "template.yaml", help="SAM template to run")
+    parser.add_argument("--log-level", default="INFO", help="log level of the runtime (default: INFO)")
+    arguments = parser.parse_args(argv)
+    logging.basicConfig(level=arguments.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("werkzeug", "botocore"):  # moto's request log and credential/endpoint notices
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+    core_layer = REPO_ROOT / "layers" / "core"
+    if str(core_layer) not in sys.path:
+        sys.path.insert(0, str(core_layer))
+
+    def terminate(_signal: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background (SIG_IGN)
+    runtime = LocalRuntime(arguments.template, mode="server", api_port=arguments.port, moto_port=arguments.moto_port)
+    try:
+        runtime.start()
+        runtime.bind_http()
+        print(
+            f"omnicity local runtime ready: API {runtime.api_url} (tokens: POST {runtime.api_url}/local/token) "
+            f"| moto {runtime.moto_url} | Ctrl-C to stop",
+            flush=True,
+        )
+        runtime.serve_forever()
+    except KeyboardInterrupt:
+        print("stopping", flush=True)
+    finally:
+        runtime.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

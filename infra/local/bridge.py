@@ -1,0 +1,274 @@
+"""Run the template's Lambda handlers in-process.
+
+Every function folder holds an ``app.py``: each handler file is loaded under its own module name
+(``omnicity_local_functions.<LogicalId>``), lazily on first invoke and cached, so one process never confuses two
+functions. ``install_lambda_bridge`` replaces moto's docker-less ``LambdaSimpleBackend.invoke`` (which only echoes its
+payload) so that moto's Step Functions interpreter, invoking a Task's plain function ARN through the Lambda API, runs
+the real handler. A handler that raises answers the way Lambda does: header ``x-amz-function-error: Unhandled`` and
+``{"errorType": <exception class name>, "errorMessage": ..., "stackTrace": [...]}``, which the interpreter turns into
+the error name ASL Retry/Catch match.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Final
+
+from moto.awslambda_simple.models import LambdaSimpleBackend
+
+from infra.local.template import FunctionSpec
+
+MODULE_PREFIX: Final = "omnicity_local_functions"
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Any, Any], Any]
+
+
+class BridgeError(RuntimeError):
+    """A function cannot be loaded or invoked locally (unknown function, missing file, several modules...)."""
+
+
+@dataclass
+class LambdaContext:
+    """The context object Lambda hands a handler, with the attributes Powertools reads."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    timeout_seconds: int
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = ""
+    log_stream_name: str = ""
+    identity: Any = None
+    client_context: Any = None
+    _deadline: float = field(default=0.0, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.log_group_name:
+            self.log_group_name = f"/aws/lambda/{self.function_name}"
+        if not self.log_stream_name:
+            self.log_stream_name = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}"
+        self._deadline = time.monotonic() + self.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the function's configured timeout."""
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+    @classmethod
+    def for_function(cls, spec: FunctionSpec) -> LambdaContext:
+        """A fresh context (new request id, full timeout) for one invocation of ``spec``."""
+        return cls(
+            function_name=spec.name,
+            invoked_function_arn=spec.arn,
+            memory_limit_in_mb=spec.memory_size,
+            timeout_seconds=spec.timeout,
+        )
+
+
+@dataclass(frozen=True)
+class InvocationResult:
+    """What an invocation produced, serialized the way the Lambda Invoke API returns it."""
+
+    payload: bytes
+    function_error: str | None
+
+
+class LambdaBridge:
+    """The template's functions, runnable in-process by logical id, name or ARN."""
+
+    def __init__(self, functions: Iterable[FunctionSpec]) -> None:
+        self._functions: dict[str, FunctionSpec] = {spec.logical_id: spec for spec in functions}
+        self._by_name: dict[str, str] = {spec.name: spec.logical_id for spec in self._functions.values()}
+        self._by_name.update({spec.arn: spec.logical_id for spec in self._functions.values()})
+        self._handlers: dict[str, Handler] = {}
+        self._lock = threading.Lock()
+        self._original_invoke: Callable[..., Any] | None = None
+
+    @property
+    def functions(self) -> Mapping[str, FunctionSpec]:
+        """The functions this bridge runs, by logical id."""
+        return self._functions
+
+    def logical_id_for(self, function_name: str) -> str | None:
+        """The logical id behind a function name, ARN (``...:function:Name[:qualifier]``) or logical id."""
+        if function_name in self._functions:
+            return function_name
+        if function_name in self._by_name:
+            return self._by_name[function_name]
+        if ":function:" in function_name:
+            name = function_name.split(":function:", 1)[1].split(":", 1)[0]
+            return self._by_name.get(name)
+        return None
+
+    def handler(self, logical_id: str) -> Handler:
+        """The handler function of ``logical_id``, loading its module on first use (thread-safe, cached)."""
+        handler = self._handlers.get(logical_id)
+        if handler is not None:
+            return handler
+        with self._lock:
+            handler = self._handlers.get(logical_id)
+            if handler is None:
+                handler = self._load(logical_id)
+                self._handlers[logical_id] = handler
+        return handler
+
+    def invoke_function(self, logical_id: str, event: Any) -> Any:
+        """Call the handler of ``logical_id`` with ``event`` and a fresh context; its exceptions propagate."""
+        spec = self._spec(logical_id)
+        return self.handler(logical_id)(event, LambdaContext.for_function(spec))
+
+    def invoke_payload(self, logical_id: str, payload: bytes | str | None) -> InvocationResult:
+        """Invoke with a JSON payload as the Lambda API does: errors become an Unhandled function error."""
+        try:
+            event = json.loads(payload) if payload else {}
+        except (ValueError, UnicodeDecodeError) as exc:
+            return _error_result("InvalidRequestContentException", f"could not parse request body into json: {exc}")
+        try:
+            result = self.invoke_function(logical_id, event)
+        except Exception as exc:  # every handler failure becomes Lambda's Unhandled reply
+            logger.warning("function %s raised %s: %s", logical_id, type(exc).__name__, exc)
+            return _error_result(type(exc).__name__, str(exc), traceback.format_tb(exc.__traceback__))
+        try:
+            return InvocationResult(json.dumps(result).encode("utf-8"), None)
+        except (TypeError, ValueError) as exc:
+            return _error_result("Runtime.MarshalError", f"Unable to marshal response: {exc}")
+
+    # -- moto patch
+    def install(self) -> None:
+        """Replace ``LambdaSimpleBackend.invoke`` so Lambda invokes of this bridge's functions run in-process."""
+        if self._original_invoke is not None:
+            raise BridgeError("this bridge is already installed")
+        original: Callable[..., Any] = LambdaSimpleBackend.invoke
+        bridge = self
+
+        def invoke(
+            backend: LambdaSimpleBackend,
+            function_name: str,
+            qualifier: str | None,
+            body: Any,
+            headers: Any,
+            response_headers: Any,
+        ) -> str | bytes | None:
+            logical_id = bridge.logical_id_for(function_name)
+            if logical_id is None:
+                echoed: str | bytes | None = original(
+                    backend, function_name, qualifier, body, headers, response_headers
+                )
+                return echoed
+            invocation_type = (headers or {}).get("X-Amz-Invocation-Type", "RequestResponse")
+            if invocation_type == "DryRun":
+                return b""
+            if invocation_type == "Event":
+                threading.Thread(target=bridge.invoke_payload, args=(logical_id, body), daemon=True).start()
+                return b""
+            result = bridge.invoke_payload(logical_id, body)
+            if result.function_error is not None:
+                response_headers["x-amz-function-error"] = result.function_error
+            response_headers["x-amz-executed-version"] = "$LATEST"
+            return result.payload
+
+        LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
+        self._original_invoke = original
+
+    def uninstall(self) -> None:
+        """Put moto's own ``LambdaSimpleBackend.invoke`` back."""
+        if self._original_invoke is None:
+            return
+        LambdaSimpleBackend.invoke = self._original_invoke  # type: ignore[method-assign]
+        self._original_invoke = None
+
+    # -- internals
+    def _spec(self, logical_id: str) -> FunctionSpec:
+        try:
+            return self._functions[logical_id]
+        except KeyError as exc:
+            raise BridgeError(f"unknown function {logical_id!r}") from exc
+
+    def _load(self, logical_id: str) -> Handler:
+        spec = self._spec(logical_id)
+        source = spec.source_file
+        if not source.is_file():
+            raise BridgeError(f"{logical_id}: handler file {source} does not exist")
+        others = sorted(
+            path.name for path in spec.code_dir.glob("*.py") if path != source and path.name != "__init__.py"
+        )
+        if others:
+            raise BridgeError(
+                f"{logical_id}: {spec.code_dir} holds other modules besides {source.name} ({', '.join(others)}); "
+                "in one process same-named modules of different functions would collide: move shared code to the layer"
+            )
+        module_name = f"{MODULE_PREFIX}.{logical_id}"
+        module = _load_module(module_name, source)
+        handler = getattr(module, spec.function_attribute, None)
+        if not callable(handler):
+            raise BridgeError(f"{logical_id}: {source} has no callable {spec.function_attribute!r}")
+        return handler  # type: ignore[no-any-return]
+
+
+def _load_module(module_name: str, source: Any) -> ModuleType:
+    if MODULE_PREFIX not in sys.modules:
+        package = ModuleType(MODULE_PREFIX)
+        package.__path__ = []
+        sys.modules[MODULE_PREFIX] = package
+    module_spec = importlib.util.spec_from_file_location(module_name, source)
+    if module_spec is None or module_spec.loader is None:
+        raise BridgeError(f"cannot load {source}")
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[module_name] = module  # before exec: dataclasses and pydantic look their module up here
+    try:
+        module_spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]
+        raise
+    return module
+
+
+def _error_result(error_type: str, message: str, stack_trace: list[str] | None = None) -> InvocationResult:
+    body = {"errorType": error_type, "errorMessage": message, "stackTrace": stack_trace or []}
+    return InvocationResult(json.dumps(body).encode("utf-8"), "Unhandled")
+
+
+class _Installed:
+    """The bridge currently patched into moto (moto's backend class is process-wide, so there is one at most)."""
+
+    bridge: LambdaBridge | None = None
+    lock = threading.Lock()
+
+
+def install_lambda_bridge(functions: Iterable[FunctionSpec]) -> LambdaBridge:
+    """Install a bridge for ``functions`` into moto (one at a time); ``uninstall_lambda_bridge`` undoes it."""
+    with _Installed.lock:
+        if _Installed.bridge is not None:
+            raise BridgeError("a Lambda bridge is already installed: uninstall it first")
+        bridge = LambdaBridge(functions)
+        bridge.install()
+        _Installed.bridge = bridge
+        return bridge
+
+
+def uninstall_lambda_bridge() -> None:
+    """Remove the installed bridge, if any, restoring moto's own invoke."""
+    with _Installed.lock:
+        if _Installed.bridge is not None:
+            _Installed.bridge.uninstall()
+            _Installed.bridge = None
+
+
+def invoke_function(logical_id: str, event: Any) -> Any:
+    """Call the installed bridge's handler for ``logical_id`` in-process (exceptions propagate)."""
+    bridge = _Installed.bridge
+    if bridge is None:
+        raise BridgeError("no Lambda bridge is installed")
+    return bridge.invoke_function(logical_id, event)

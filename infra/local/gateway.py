@@ -1,0 +1,446 @@
+"""An API Gateway (REST, Lambda proxy integration) for the local runtime.
+
+``LocalGateway.dispatch`` matches the template's routes (``/v1/cases/{case_id}`` style; static segments win over
+parameters), checks the bearer token on protected routes the way the Cognito authorizer does (401 with the template's
+``UNAUTHORIZED`` gateway response body otherwise), builds a REST v1 proxy event with the verified claims under
+``requestContext.authorizer.claims`` (strings, as API Gateway passes them), calls the route's function in-process and
+translates its proxy response.
+
+Deliberate differences from API Gateway, for a friendlier local loop:
+
+- an unknown path answers 404 ``{"error": {"code": "not_found", ...}}`` and a known path with an unrouted method
+  405 ``method_not_allowed`` (API Gateway answers 403 ``Missing Authentication Token`` to both);
+- the local-only routes ``POST /local/token``, ``GET /local/people`` and ``GET /local/outbox`` exist here and never in
+  template.yaml.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import email
+import email.policy
+import hashlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+from urllib.parse import parse_qsl, unquote
+
+from infra.local.bridge import LambdaBridge
+from infra.local.template import ACCOUNT_ID, REGION, ApiRoute, GatewayResponse, TemplateDescription
+from infra.local.tokens import ROLES, InvalidToken, LocalIssuer, authorizer_claims
+
+logger = logging.getLogger(__name__)
+
+Headers = Mapping[str, str] | Sequence[tuple[str, str]]
+Response = tuple[int, dict[str, str], bytes]
+
+API_ID: Final = "local"
+_JSON: Final = "application/json"
+_DEFAULT_GATEWAY_MESSAGES: Final = {
+    "UNAUTHORIZED": (401, "Unauthorized"),
+    "ACCESS_DENIED": (403, "Forbidden"),
+    "DEFAULT_5XX": (502, "Internal server error"),
+}
+_ERROR_TYPES: Final = {"UNAUTHORIZED": "UnauthorizedException", "ACCESS_DENIED": "AccessDeniedException"}
+
+
+@dataclass(frozen=True)
+class _CompiledRoute:
+    route: ApiRoute
+    segments: tuple[str, ...]
+
+    @classmethod
+    def of(cls, route: ApiRoute) -> _CompiledRoute:
+        return cls(route, _split_path(route.path))
+
+    @property
+    def rank(self) -> tuple[int, ...]:
+        """Smaller is more specific: per segment 0 static, 1 ``{param}``, 2 ``{greedy+}``."""
+        return tuple(2 if s.endswith("+}") else 1 if s.startswith("{") else 0 for s in self.segments)
+
+    def match(self, parts: Sequence[str]) -> dict[str, str] | None:
+        parameters: dict[str, str] = {}
+        for index, segment in enumerate(self.segments):
+            if segment.startswith("{") and segment.endswith("+}"):
+                if index != len(self.segments) - 1 or index >= len(parts):
+                    return None
+                parameters[segment[1:-2]] = unquote("/".join(parts[index:]))
+                return parameters
+            if index >= len(parts):
+                return None
+            if segment.startswith("{") and segment.endswith("}"):
+                parameters[segment[1:-1]] = unquote(parts[index])
+            elif segment != parts[index]:
+                return None
+        return parameters if len(parts) == len(self.segments) else None
+
+
+@dataclass(frozen=True)
+class _RouteMatch:
+    route: ApiRoute
+    parameters: dict[str, str]
+
+
+class LocalGateway:
+    """Dispatches HTTP requests to the template's API function as API Gateway's REST proxy integration does."""
+
+    def __init__(
+        self,
+        description: TemplateDescription,
+        bridge: LambdaBridge,
+        issuer: LocalIssuer,
+        *,
+        region: str = REGION,
+        account_id: str = ACCOUNT_ID,
+        domain_name: str = "127.0.0.1:3000",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if description.api is None:
+            raise ValueError(f"{description.template_path} has no API to serve")
+        self._api = description.api
+        self._routes = [_CompiledRoute.of(route) for route in description.routes]
+        self._bridge = bridge
+        self._issuer = issuer
+        self._region = region
+        self._account_id = account_id
+        self._domain_name = domain_name
+        self._clock = clock
+        self._local_routes: dict[tuple[str, str], Callable[[bytes | None], Response]] = {
+            ("POST", "/local/token"): self._token,
+            ("GET", "/local/people"): self._people,
+            ("GET", "/local/outbox"): self._outbox,
+        }
+
+    @property
+    def stage(self) -> str:
+        """The API stage the events carry (the template's ``StageName``)."""
+        return self._api.stage_name
+
+    def dispatch(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: Headers,
+        body: bytes | None,
+        *,
+        source_ip: str = "127.0.0.1",
+    ) -> Response:
+        """Answer one request: ``(status, headers, body)``."""
+        method = method.upper()
+        local_route = self._local_routes.get((method, path))
+        if local_route is not None:
+            return local_route(body)
+        header_pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
+        found = self._find_route(method, path)
+        if not isinstance(found, _RouteMatch):
+            return found
+        route, path_parameters = found.route, found.parameters
+        claims: dict[str, str] | None = None
+        if route.requires_auth:
+            try:
+                claims = authorizer_claims(self._issuer.verify(_bearer_token(header_pairs)))
+            except InvalidToken as exc:
+                logger.info("%s %s refused: %s", method, path, exc)
+                return self._gateway_response("UNAUTHORIZED")
+        event = self._event(route, method, path, query, header_pairs, body, path_parameters, claims, source_ip)
+        try:
+            result = self._bridge.invoke_function(route.function_id, event)
+        except Exception:  # a failing function is a 502 for the caller, as on AWS
+            logger.exception("%s raised while handling %s %s", route.function_id, method, path)
+            return self._gateway_response("DEFAULT_5XX")
+        return self._proxy_response(route, result)
+
+    # -- routing
+    def _find_route(self, method: str, path: str) -> _RouteMatch | Response:
+        """The route for ``method path`` and its parameters, or a 404/405 answer.
+
+        As in API Gateway, the most specific resource is chosen first (static segments win over parameters), then
+        the method on it (an exact method wins over ANY).
+        """
+        parts = _split_path(path)
+        matches = [(compiled, params) for compiled in self._routes if (params := compiled.match(parts)) is not None]
+        if not matches:
+            return _json_error(404, "not_found", f"no route for {method} {path}")
+        best_rank = min(compiled.rank for compiled, _ in matches)
+        resource = [(compiled, params) for compiled, params in matches if compiled.rank == best_rank]
+        allowed = [(compiled, params) for compiled, params in resource if compiled.route.method in (method, "ANY")]
+        if not allowed:
+            methods = ", ".join(sorted({compiled.route.method for compiled, _ in resource}))
+            return _json_error(405, "method_not_allowed", f"{method} is not allowed on {path}", {"Allow": methods})
+        compiled, params = min(allowed, key=lambda item: item[0].route.method == "ANY")
+        return _RouteMatch(compiled.route, params)
+
+    # -- proxy event and response
+    def _event(
+        self,
+        route: ApiRoute,
+        method: str,
+        path: str,
+        query: str,
+        headers: list[tuple[str, str]],
+        body: bytes | None,
+        path_parameters: dict[str, str],
+        claims: dict[str, str] | None,
+        source_ip: str,
+    ) -> dict[str, Any]:
+        single_headers: dict[str, str] = {}
+        multi_headers: dict[str, list[str]] = {}
+        for name, value in headers:
+            single_headers[name] = value
+            multi_headers.setdefault(name, []).append(value)
+        single_query: dict[str, str] = {}
+        multi_query: dict[str, list[str]] = {}
+        for name, value in parse_qsl(query, keep_blank_values=True):
+            single_query[name] = value
+            multi_query.setdefault(name, []).append(value)
+        text_body, is_base64 = _event_body(body)
+        now = self._clock()
+        user_agent = next((value for name, value in headers if name.lower() == "user-agent"), None)
+        domain_name = next((value for name, value in headers if name.lower() == "host"), self._domain_name)
+        request_context: dict[str, Any] = {
+            "resourceId": hashlib.sha1(route.path.encode(), usedforsecurity=False).hexdigest()[:6],
+            "resourcePath": route.path,
+            "httpMethod": method,
+            "extendedRequestId": uuid.uuid4().hex[:16],
+            "requestTime": datetime.fromtimestamp(now, tz=UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "path": f"/{self.stage}{path}",
+            "accountId": self._account_id,
+            "protocol": "HTTP/1.1",
+            "stage": self.stage,
+            "domainPrefix": domain_name.split(".")[0],
+            "requestTimeEpoch": int(now * 1000),
+            "requestId": str(uuid.uuid4()),
+            "identity": {
+                "cognitoIdentityPoolId": None,
+                "accountId": None,
+                "cognitoIdentityId": None,
+                "caller": None,
+                "sourceIp": source_ip,
+                "principalOrgId": None,
+                "accessKey": None,
+                "cognitoAuthenticationType": None,
+                "cognitoAuthenticationProvider": None,
+                "userArn": None,
+                "userAgent": user_agent,
+                "user": None,
+            },
+            "domainName": domain_name,
+            "apiId": API_ID,
+        }
+        if claims is not None:
+            request_context["authorizer"] = {"claims": claims}
+        return {
+            "resource": route.path,
+            "path": path,
+            "httpMethod": method,
+            "headers": single_headers or None,
+            "multiValueHeaders": multi_headers or None,
+            "queryStringParameters": single_query or None,
+            "multiValueQueryStringParameters": multi_query or None,
+            "pathParameters": path_parameters or None,
+            "stageVariables": None,
+            "requestContext": request_context,
+            "body": text_body,
+            "isBase64Encoded": is_base64,
+        }
+
+    def _proxy_response(self, route: ApiRoute, result: Any) -> Response:
+        if not isinstance(result, Mapping) or "statusCode" not in result:
+            logger.error("%s returned a malformed proxy response: %r", route.function_id, result)
+            return self._gateway_response("DEFAULT_5XX")
+        try:
+            status = int(result["statusCode"])
+            headers = {str(name): str(value) for name, value in (result.get("headers") or {}).items()}
+            # API Gateway merges multiValueHeaders into headers; multiValueHeaders win for a name set in both.
+            for name, values in (result.get("multiValueHeaders") or {}).items():
+                headers[str(name)] = ", ".join(str(value) for value in values)
+            raw_body = result.get("body")
+            if raw_body is None:
+                body = b""
+            elif result.get("isBase64Encoded"):
+                body = base64.b64decode(str(raw_body), validate=True)
+            else:
+                body = str(raw_body).encode("utf-8")
+        except (TypeError, ValueError, AttributeError, binascii.Error):
+            logger.exception("%s returned a malformed proxy response", route.function_id)
+            return self._gateway_response("DEFAULT_5XX")
+        return status, headers, body
+
+    def _gateway_response(self, response_type: str) -> Response:
+        """A gateway response as the template customises it (DEFAULT_4XX/5XX apply to types it does not name)."""
+        default_status, default_message = _DEFAULT_GATEWAY_MESSAGES[response_type]
+        family = "DEFAULT_4XX" if default_status < 500 else "DEFAULT_5XX"
+        custom: GatewayResponse | None = self._api.gateway_responses.get(response_type)
+        custom = custom or self._api.gateway_responses.get(family)
+        status = custom.status_code if custom is not None and custom.status_code is not None else default_status
+        if custom is not None and custom.body is not None:
+            body = custom.body.encode("utf-8")
+        else:
+            body = json.dumps({"message": default_message}).encode("utf-8")
+        headers = {"Content-Type": _JSON, "x-amzn-RequestId": str(uuid.uuid4())}
+        if response_type in _ERROR_TYPES:
+            headers["x-amzn-ErrorType"] = _ERROR_TYPES[response_type]
+        if custom is not None:
+            headers.update(custom.headers)
+        return status, headers, body
+
+    # -- local-only routes
+    def _token(self, body: bytes | None) -> Response:
+        try:
+            request = json.loads(body or b"")
+        except (ValueError, UnicodeDecodeError):
+            return _json_error(400, "bad_request", "the body must be a JSON object")
+        if not isinstance(request, dict):
+            return _json_error(400, "bad_request", "the body must be a JSON object")
+        problems: list[dict[str, str]] = []
+        role: Any = request.get("role")
+        if role not in ROLES:
+            problems.append({"field": "role", "message": f"must be one of {', '.join(ROLES)}"})
+        sub = request.get("sub")
+        if not isinstance(sub, str) or not sub.strip():
+            problems.append({"field": "sub", "message": "must be a non-empty string"})
+            sub = ""
+        elif role == "citizen":
+            nrn = _normalized_nrn(sub)
+            if nrn is None:
+                problems.append({"field": "sub", "message": "a citizen's sub must be a valid national register number"})
+            sub = nrn or ""
+        client = request.get("client")
+        if client not in self._issuer.client_ids:
+            problems.append({"field": "client", "message": f"must be one of {', '.join(self._issuer.client_ids)}"})
+        departments = request.get("departments", [])
+        if not isinstance(departments, list) or not all(isinstance(d, str) and d and "," not in d for d in departments):
+            problems.append({"field": "departments", "message": "must be a list of department names (no commas)"})
+        email_address = request.get("email")
+        if email_address is not None and (not isinstance(email_address, str) or "@" not in email_address):
+            problems.append({"field": "email", "message": "must be an email address"})
+        if problems:
+            fields = ", ".join(problem["field"] for problem in problems)
+            return _json_error(422, "validation_error", f"invalid token request: {fields}", details=problems)
+        if role == "citizen" and email_address is None:
+            email_address = _registered_email(sub)
+        token = self._issuer.mint(role, sub.strip(), str(client), departments, email=email_address)
+        answer = {"access_token": token, "token_type": "Bearer", "expires_in": self._issuer.expires_in(str(client))}
+        return _json(200, answer)
+
+    def _people(self, _body: bytes | None) -> Response:
+        try:
+            from omnicity.registries.national import get_national_register
+        except ImportError as exc:
+            return _json_error(503, "unavailable", f"the simulated national register cannot be loaded: {exc}")
+        return _json(200, [person.model_dump(mode="json") for person in get_national_register().people()])
+
+    def _outbox(self, _body: bytes | None) -> Response:
+        return _json(200, outbox(self._account_id, self._region))
+
+
+def outbox(account_id: str = ACCOUNT_ID, region: str = REGION) -> list[dict[str, Any]]:
+    """The emails SES (moto) accepted in ``region``, oldest first: ``{"to", "from", "subject", "body"}``."""
+    from moto.ses.models import RawMessage, TemplateMessage, ses_backends
+
+    messages: list[dict[str, Any]] = []
+    for message in list(ses_backends[account_id][region].sent_messages):
+        if isinstance(message, RawMessage):
+            messages.append(_raw_message(message.source, message.destinations, message.raw_data))
+        elif isinstance(message, TemplateMessage):
+            messages.append(
+                {
+                    "to": _addresses(message.destinations),
+                    "from": message.source,
+                    "subject": None,
+                    "body": message.template_data,
+                    "template": message.template,
+                }
+            )
+        else:
+            messages.append(
+                {
+                    "to": _addresses(message.destinations),
+                    "from": message.source,
+                    "subject": message.subject,
+                    "body": message.body,
+                }
+            )
+    return messages
+
+
+def _addresses(destinations: Any) -> list[str]:
+    if isinstance(destinations, Mapping):
+        return [str(a) for key in ("ToAddresses", "CcAddresses", "BccAddresses") for a in destinations.get(key) or []]
+    if isinstance(destinations, Iterable) and not isinstance(destinations, str):
+        return [str(address) for address in destinations]
+    return []
+
+
+def _raw_message(source: str | None, destinations: Iterable[str], raw_data: str) -> dict[str, Any]:
+    parsed = email.message_from_string(raw_data, policy=email.policy.default)
+    text_part = parsed.get_body(preferencelist=("plain", "html"))  # type: ignore[attr-defined]
+    return {
+        "to": list(destinations),
+        "from": source or parsed.get("From"),
+        "subject": parsed.get("Subject"),
+        "body": text_part.get_content() if text_part is not None else None,
+    }
+
+
+def _normalized_nrn(value: str) -> str | None:
+    """The 11 digits of a valid NRN (the layer's rule), or None."""
+    from omnicity.nrn import is_valid_nrn, normalize_nrn
+
+    return normalize_nrn(value) if is_valid_nrn(value) else None
+
+
+def _registered_email(nrn: str) -> str | None:
+    """The email the simulated national register holds for ``nrn``, if the register and the person exist."""
+    try:
+        from omnicity.registries.national import get_national_register
+    except ImportError:
+        logger.warning("the simulated national register cannot be loaded: the token carries no email")
+        return None
+    person = get_national_register().find(nrn)
+    return person.email if person is not None else None
+
+
+def _bearer_token(headers: Iterable[tuple[str, str]]) -> str:
+    value = next((value for name, value in headers if name.lower() == "authorization"), "").strip()
+    scheme, _, rest = value.partition(" ")
+    token = rest.strip() if scheme.lower() == "bearer" else value
+    if not token:
+        raise InvalidToken("no token")
+    return token
+
+
+def _split_path(path: str) -> tuple[str, ...]:
+    stripped = path.strip("/")
+    return tuple(stripped.split("/")) if stripped else ()
+
+
+def _event_body(body: bytes | None) -> tuple[str | None, bool]:
+    if not body:
+        return None, False
+    try:
+        return body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(body).decode("ascii"), True
+
+
+def _json(status: int, payload: Any, headers: Mapping[str, str] | None = None) -> Response:
+    return status, {"Content-Type": _JSON, **(headers or {})}, json.dumps(payload).encode("utf-8")
+
+
+def _json_error(
+    status: int,
+    code: str,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    *,
+    details: list[dict[str, str]] | None = None,
+) -> Response:
+    return _json(status, {"error": {"code": code, "message": message, "details": details or []}}, headers)

@@ -1,0 +1,281 @@
+"""Start and stop the whole local world in one process.
+
+``LocalRuntime.start`` sets fake credentials and the functions' merged environment, configures moto to execute state
+machines without Docker, starts moto (a threaded server in ``"server"`` mode, ``mock_aws`` in ``"inprocess"`` mode),
+installs the Lambda bridge and provisions the template's resources. ``serve_forever`` serves the gateway over HTTP;
+``stop`` undoes everything, os.environ and moto's patched invoke included.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, Literal
+from unittest import mock
+from urllib.parse import urlsplit
+
+import boto3
+from moto import mock_aws
+from moto.core.config import DefaultConfig, default_user_config
+from moto.server import ThreadedMotoServer
+
+from infra.local.bridge import LambdaBridge, install_lambda_bridge, uninstall_lambda_bridge
+from infra.local.gateway import LocalGateway
+from infra.local.provision import provision
+from infra.local.template import REGION, TemplateDescription, describe, merged_environment
+from infra.local.tokens import LocalIssuer
+
+Mode = Literal["server", "inprocess"]
+
+HOST: Final = "127.0.0.1"
+MOTO_CONFIG: Final[DefaultConfig] = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+FAKE_CREDENTIALS: Final[Mapping[str, str]] = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+_FINAL_STATUSES: Final = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+
+logger = logging.getLogger(__name__)
+
+
+class LocalRuntime:
+    """The template's functions, API, tables, buckets and state machines running locally.
+
+    Use as a context manager, or call ``start`` and ``stop``. ``mode="inprocess"`` needs no sockets (tests);
+    ``mode="server"`` runs a moto server on ``127.0.0.1:moto_port`` (0 picks a free port) for ``make run``.
+    """
+
+    def __init__(
+        self,
+        template_path: Path | str,
+        *,
+        mode: Mode = "server",
+        api_port: int = 3000,
+        moto_port: int = 5005,
+        parameters: Mapping[str, str] | None = None,
+        region: str = REGION,
+    ) -> None:
+        if mode not in ("server", "inprocess"):
+            raise ValueError(f"mode must be 'server' or 'inprocess', got {mode!r}")
+        self.template_path = Path(template_path).resolve()
+        self.mode: Mode = mode
+        self.api_port = api_port
+        self.moto_port = moto_port
+        self.region = region
+        self.description: TemplateDescription = describe(self.template_path, parameters)
+        self._saved_environ: dict[str, str] | None = None
+        self._added_paths: list[str] = []
+        self._config_patch: Any = None
+        self._mock: Any = None
+        self._moto_server: ThreadedMotoServer | None = None
+        self._http: ThreadingHTTPServer | None = None
+        self._http_serving = False
+        self._bridge: LambdaBridge | None = None
+        self._gateway: LocalGateway | None = None
+        self._issuer: LocalIssuer | None = None
+
+    # -- lifecycle
+    def start(self) -> LocalRuntime:
+        """Bring everything up; on failure, undo what was done and re-raise."""
+        if self._saved_environ is not None:
+            raise RuntimeError("the local runtime is already started")
+        self._saved_environ = dict(os.environ)
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        for layer in self.description.layers:
+            path = str(layer.content_dir)
+            if path not in sys.path:
+                sys.path.insert(0, path)
+                self._added_paths.append(path)
+        os.environ.update(FAKE_CREDENTIALS)
+        os.environ["AWS_DEFAULT_REGION"] = self.region
+        os.environ["AWS_REGION"] = self.region
+        os.environ.pop("AWS_PROFILE", None)
+        os.environ.update(merged_environment(self.description))
+        boto3.DEFAULT_SESSION = None  # clients made from here on read the environment set above
+        if self.mode == "server":
+            os.environ.pop("AWS_ENDPOINT_URL", None)
+            self._config_patch = mock.patch.dict(default_user_config, MOTO_CONFIG)
+            self._config_patch.start()
+            self._moto_server = ThreadedMotoServer(ip_address=HOST, port=self.moto_port, verbose=False)
+            self._moto_server.start()
+            self.moto_port = self._moto_server.get_host_and_port()[1]
+            os.environ["AWS_ENDPOINT_URL"] = self.moto_url
+            # moto's Step Functions interpreter calls Lambda at http://localhost:$MOTO_PORT
+            os.environ["MOTO_PORT"] = str(self.moto_port)
+        else:
+            os.environ.pop("AWS_ENDPOINT_URL", None)
+            self._mock = mock_aws(config=MOTO_CONFIG)
+            self._mock.start()
+        self._bridge = install_lambda_bridge(self.description.functions.values())
+        provision(self.description, region=self.region)
+        self._issuer = LocalIssuer.from_description(self.description)
+        self._gateway = LocalGateway(
+            self.description,
+            self._bridge,
+            self._issuer,
+            region=self.region,
+            domain_name=f"{HOST}:{self.api_port}",
+        )
+
+    def stop(self) -> None:
+        """Stop the HTTP front, moto and the bridge; restore os.environ and sys.path. Safe to call twice."""
+        if self._http is not None:
+            if self._http_serving:
+                self._http.shutdown()  # returns at once if serve_forever already ended (Ctrl-C)
+            self._http.server_close()
+            self._http = None
+            self._http_serving = False
+        if self._bridge is not None:
+            uninstall_lambda_bridge()
+            self._bridge = None
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        if self._moto_server is not None:
+            self._moto_server.stop()
+            self._moto_server = None
+        if self._config_patch is not None:
+            self._config_patch.stop()
+            self._config_patch = None
+        for path in self._added_paths:
+            if path in sys.path:
+                sys.path.remove(path)
+        self._added_paths.clear()
+        if self._saved_environ is not None:
+            os.environ.clear()
+            os.environ.update(self._saved_environ)
+            self._saved_environ = None
+            boto3.DEFAULT_SESSION = None
+        self._gateway = None
+        self._issuer = None
+
+    def __enter__(self) -> LocalRuntime:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- what a started runtime offers
+    @property
+    def gateway(self) -> LocalGateway:
+        """The API front (started runtimes only)."""
+        if self._gateway is None:
+            raise RuntimeError("the local runtime is not started")
+        return self._gateway
+
+    @property
+    def issuer(self) -> LocalIssuer:
+        """The local token issuer (started runtimes only)."""
+        if self._issuer is None:
+            raise RuntimeError("the local runtime is not started")
+        return self._issuer
+
+    @property
+    def bridge(self) -> LambdaBridge:
+        """The in-process Lambda bridge (started runtimes only)."""
+        if self._bridge is None:
+            raise RuntimeError("the local runtime is not started")
+        return self._bridge
+
+    @property
+    def api_url(self) -> str:
+        """Base URL of the local API."""
+        return f"http://{HOST}:{self.api_port}"
+
+    @property
+    def moto_url(self) -> str:
+        """Base URL of the moto server (server mode)."""
+        return f"http://{HOST}:{self.moto_port}"
+
+    def bind_http(self) -> ThreadingHTTPServer:
+        """Bind the HTTP front on ``127.0.0.1:api_port`` (0 picks a free port) without serving yet."""
+        if self._http is None:
+            self._http = ThreadingHTTPServer((HOST, self.api_port), _handler_for(self.gateway))
+            self._http.daemon_threads = True
+            self.api_port = self._http.server_address[1]
+        return self._http
+
+    def serve_forever(self) -> None:
+        """Serve the gateway over HTTP until ``stop`` (from another thread) or KeyboardInterrupt."""
+        server = self.bind_http()
+        self._http_serving = True
+        server.serve_forever(poll_interval=0.2)
+
+    def serve_in_background(self) -> threading.Thread:
+        """Serve the gateway over HTTP from a daemon thread (tests); ``stop`` ends it."""
+        server = self.bind_http()
+        self._http_serving = True
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        thread.start()
+        return thread
+
+
+def wait_for_execution(
+    execution_arn: str,
+    timeout: float = 10.0,
+    *,
+    client: Any = None,
+    poll_interval: float = 0.02,
+) -> dict[str, Any]:
+    """``describe_execution`` of ``execution_arn`` once it is no longer RUNNING; TimeoutError after ``timeout`` s."""
+    stepfunctions = client or boto3.client("stepfunctions")
+    deadline = time.monotonic() + timeout
+    while True:
+        execution: dict[str, Any] = stepfunctions.describe_execution(executionArn=execution_arn)
+        if execution["status"] in _FINAL_STATUSES:
+            return execution
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"execution {execution_arn} still {execution['status']} after {timeout} s")
+        time.sleep(poll_interval)
+
+
+def _handler_for(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
+    class GatewayRequestHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "omnicity-local"
+
+        def _dispatch(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else None
+            url = urlsplit(self.path)
+            status, headers, payload = gateway.dispatch(
+                self.command,
+                url.path,
+                url.query,
+                list(self.headers.items()),
+                body,
+                source_ip=self.client_address[0],
+            )
+            self.send_response(status)
+            for name, value in headers.items():
+                if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _dispatch  # noqa: N815 - http.server's names
+
+        def log_message(self, format: str, *args: Any) -> None:
+            logger.info("%s %s", self.address_string(), format % args)
+
+    return GatewayRequestHandler

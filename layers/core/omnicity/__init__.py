@@ -1,0 +1,1 @@
+"""omnicity: the domain layer of the City of Brussels' administrative procedures platform."""

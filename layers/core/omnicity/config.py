@@ -1,0 +1,53 @@
+"""Settings, validated once at cold start from the environment template.yaml gives each function.
+
+A missing setting is a deployment error: it fails loudly (no silent default table name).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from omnicity.errors import ConfigurationError
+
+
+class CoreSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    table_name: str = Field(alias="TABLE_NAME", min_length=1)
+    documents_bucket: str = Field(alias="DOCUMENTS_BUCKET", min_length=1)
+    stage: str = Field(alias="STAGE", default="dev")
+
+
+class ApiSettings(CoreSettings):
+    document_request_state_machine_arn: str = Field(alias="DOCUMENT_REQUEST_STATE_MACHINE_ARN", min_length=1)
+    portal_client_id: str = Field(alias="PORTAL_CLIENT_ID", min_length=1)
+    kiosk_client_id: str = Field(alias="KIOSK_CLIENT_ID", min_length=1)
+    counter_client_id: str = Field(alias="COUNTER_CLIENT_ID", min_length=1)
+    document_url_ttl_seconds: int = Field(alias="DOCUMENT_URL_TTL_SECONDS", default=300, ge=30, le=3600)
+
+    def state_machine_arn(self, family: str) -> str:
+        arns = {"document_request": self.document_request_state_machine_arn}
+        try:
+            return arns[family]
+        except KeyError as exc:
+            raise ConfigurationError(f"no state machine configured for the procedure family {family!r}") from exc
+
+
+class NotifySettings(CoreSettings):
+    sender_email: str = Field(alias="SENDER_EMAIL", min_length=3)
+
+
+SettingsT = TypeVar("SettingsT", bound=CoreSettings)
+
+
+@cache
+def load_settings(kind: type[SettingsT]) -> SettingsT:
+    try:
+        return kind.model_validate(dict(os.environ))
+    except ValidationError as exc:
+        missing = ", ".join(str(err["loc"][0]) for err in exc.errors())
+        raise ConfigurationError(f"{kind.__name__}: missing or invalid environment variables: {missing}") from exc

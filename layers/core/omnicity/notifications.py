@@ -1,0 +1,76 @@
+"""Citizen notifications: an email in the case's language, from the templates in ``catalogue/messages.yaml``.
+
+Sent through SES; the local runtime captures what SES receives (``GET /local/outbox``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from omnicity import aws
+from omnicity.city import get_messages
+from omnicity.errors import TransientError
+from omnicity.models import Case, Procedure
+
+
+@dataclass(frozen=True)
+class Email:
+    to: str
+    subject: str
+    body: str
+
+
+@cache
+def _environment() -> Any:
+    import jinja2
+
+    return jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined)  # noqa: S701 - plain-text email
+
+
+def compose(message: str, case: Case, procedure: Procedure, to: str) -> Email:
+    """The email ``message`` (e.g. ``document_ready``, ``rejected``) about ``case``, in the case's language."""
+    template = get_messages().emails[message]
+    language = case.language
+    context = {
+        "reference": case.reference,
+        "title": procedure.title.in_language(language),
+        "reason": case.reason.in_language(language) if case.reason else "",
+    }
+    env = _environment()
+    return Email(
+        to=to,
+        subject=env.from_string(template.subject.in_language(language)).render(context),
+        body=env.from_string(template.body.in_language(language)).render(context),
+    )
+
+
+class EmailSender:
+    def __init__(self, sender: str, client: Any | None = None) -> None:
+        self._sender = sender
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = aws.ses()
+        return self._client
+
+    def send(self, email: Email) -> str:
+        from botocore.exceptions import ClientError
+
+        try:
+            response = self.client.send_email(
+                Source=self._sender,
+                Destination={"ToAddresses": [email.to]},
+                Message={
+                    "Subject": {"Data": email.subject, "Charset": "UTF-8"},
+                    "Body": {"Text": {"Data": email.body, "Charset": "UTF-8"}},
+                },
+            )
+        except ClientError as exc:
+            if aws.error_code(exc) in aws.TRANSIENT_ERROR_CODES:
+                raise TransientError("SES send_email throttled or unavailable") from exc
+            raise
+        return str(response["MessageId"])

@@ -1,0 +1,70 @@
+"""What the state machines hand to the step functions, and the workflow those functions share.
+
+Step inputs are validated into models; a malformed input is a :class:`StepInputError` (never retried: the case is
+marked failed by the state machine's Catch).
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from omnicity.cases import CaseRepository
+from omnicity.catalogue import get_catalogue
+from omnicity.config import CoreSettings, NotifySettings, load_settings
+from omnicity.documents import DocumentStore
+from omnicity.errors import StepInputError
+from omnicity.notifications import EmailSender
+from omnicity.registries.national import get_national_register
+from omnicity.workflow import Renderer, Workflow
+
+
+class CaseStep(BaseModel):
+    """The state passed between steps: the case id (and what earlier steps added, ignored here)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    case_id: str = Field(min_length=1, max_length=64)
+
+
+class NotifyStep(CaseStep):
+    message: str = Field(min_length=1, max_length=64)
+
+
+class StepError(BaseModel):
+    """What a Catch puts under ``$.error``."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    error: str = Field(alias="Error", default="States.Unknown")
+    cause: str = Field(alias="Cause", default="")
+
+
+class FailedStep(CaseStep):
+    error: StepError
+
+
+StepT = TypeVar("StepT", bound=CaseStep)
+
+
+def parse(model: type[StepT], event: Any) -> StepT:
+    try:
+        return model.model_validate(event)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(str(part) for part in err["loc"]) for err in exc.errors())
+        raise StepInputError(f"invalid step input: {fields}") from None
+
+
+def build_workflow(*, renderer: Renderer | None = None, sends_email: bool = False) -> Workflow:
+    """The workflow with what a step needs; settings are validated here, at cold start."""
+    settings = load_settings(NotifySettings) if sends_email else load_settings(CoreSettings)
+    sender = EmailSender(settings.sender_email) if isinstance(settings, NotifySettings) else None
+    return Workflow(
+        repository=CaseRepository(settings.table_name),
+        catalogue=get_catalogue(),
+        register=get_national_register(),
+        store=DocumentStore(settings.documents_bucket),
+        sender=sender,
+        renderer=renderer,
+    )

@@ -1,0 +1,200 @@
+"""The workflow steps, generic across procedures: each reads the case, asks the catalogue what to do, records the
+outcome on the case (status + timeline) with an optimistic-locked write.
+
+Steps are idempotent: Step Functions retries them, so a step that finds its work already done does nothing again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
+
+from omnicity.catalogue import Catalogue
+from omnicity.city import get_city, get_messages
+from omnicity.documents import document_id_for, document_key
+from omnicity.eligibility import check
+from omnicity.errors import StepInputError, ValidationFailedError
+from omnicity.forms import validate_form
+from omnicity.models import Case, CaseDocument, CaseStatus, Failure, today_in_brussels
+from omnicity.notifications import Email, compose
+from omnicity.observability import logger
+from omnicity.registries.national import NationalRegister
+
+T = TypeVar("T")
+SYSTEM = "system"
+_MAX_CAUSE = 500
+
+Renderer = Callable[[str, str, dict[str, object]], bytes]
+
+
+class Cases(Protocol):
+    """What the steps need of the case repository (omnicity.cases.CaseRepository)."""
+
+    def get(self, case_id: str) -> Case: ...
+
+    def update(self, case_id: str, change: Callable[[Case], Case | None]) -> Case: ...
+
+
+class PdfStore(Protocol):
+    """Where documents go (omnicity.documents.DocumentStore)."""
+
+    def put_pdf(self, key: str, content: bytes, *, reference: str) -> None: ...
+
+
+class Sender(Protocol):
+    """How citizens are emailed (omnicity.notifications.EmailSender)."""
+
+    def send(self, email: Email) -> str: ...
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _with_entry(case: Case, event: str, **changes: Any) -> Case:
+    return case.with_entry(event, actor=SYSTEM, at=_now(), **changes)
+
+
+class Workflow:
+    def __init__(
+        self,
+        repository: Cases,
+        catalogue: Catalogue,
+        register: NationalRegister | None = None,
+        store: PdfStore | None = None,
+        sender: Sender | None = None,
+        renderer: Renderer | None = None,
+    ) -> None:
+        self._cases = repository
+        self._catalogue = catalogue
+        self._register = register
+        self._store = store
+        self._sender = sender
+        self._renderer = renderer
+
+    # ------------------------------------------------------------------------------------------ steps
+    def validate_request(self, case_id: str) -> Case:
+        """submitted -> in_progress, or rejected when the form no longer satisfies the procedure."""
+
+        def change(case: Case) -> Case | None:
+            if case.status is not CaseStatus.SUBMITTED:
+                return None  # already done (a retry), or closed meanwhile
+            procedure = self._catalogue.get(case.procedure_id)
+            try:
+                validate_form(procedure, case.form)
+            except ValidationFailedError:
+                return self._reject(case, "invalid_form")
+            return _with_entry(case, "validated", status=CaseStatus.IN_PROGRESS)
+
+        return self._cases.update(case_id, change)
+
+    def check_eligibility(self, case_id: str) -> bool:
+        register = self._need(self._register, "a national register")
+
+        def change(case: Case) -> Case | None:
+            if case.status is not CaseStatus.IN_PROGRESS or case.has_event("eligibility_confirmed"):
+                return None
+            verdict = check(self._catalogue.get(case.procedure_id), case, register)
+            if not verdict.eligible:
+                return self._reject(case, verdict.reason or "not_in_register")
+            return _with_entry(case, "eligibility_confirmed")
+
+        case = self._cases.update(case_id, change)
+        return case.status is CaseStatus.IN_PROGRESS
+
+    def render_document(self, case_id: str) -> Case:
+        """Render the procedure's document in the case's language, store it, attach it to the case."""
+        case = self._cases.get(case_id)
+        procedure = self._catalogue.get(case.procedure_id)
+        if procedure.document is None:
+            raise StepInputError(f"procedure {procedure.id} issues no document")
+        if case.status is not CaseStatus.IN_PROGRESS:
+            raise StepInputError(f"case {case_id} is {case.status}, not in progress: no document is issued")
+        document_id = document_id_for(case.case_id, procedure.document.kind, case.language)
+        if case.document(document_id) is not None:
+            return case
+        register = self._need(self._register, "a national register")
+        person = register.find(case.applicant.nrn)
+        if person is None:
+            raise StepInputError("the applicant left the register after the eligibility check")
+        issued_on = today_in_brussels()
+        context: dict[str, object] = {
+            "reference": case.reference,
+            "document_id": document_id,
+            "issued_on": issued_on,
+            "language": case.language.value,
+            "city": {"fr": get_city().name.fr, "nl": get_city().name.nl},
+            "person": person.model_dump(),
+        }
+        pdf = self._need(self._renderer, "a renderer")(procedure.document.template, case.language.value, context)
+        key = document_key(case.case_id, document_id)
+        self._need(self._store, "a document store").put_pdf(key, pdf, reference=case.reference)
+        document = CaseDocument(
+            document_id=document_id, kind=procedure.document.kind, language=case.language, key=key, created_at=_now()
+        )
+
+        def change(current: Case) -> Case | None:
+            if current.document(document_id) is not None:
+                return None
+            return _with_entry(current, "document_issued", documents=[*current.documents, document])
+
+        logger.info("document issued", extra={"case_id": case_id, "document_id": document_id, "bytes": len(pdf)})
+        return self._cases.update(case_id, change)
+
+    def notify(self, case_id: str, message: str) -> Case:
+        """Email the citizen; recorded on the timeline so a retry after success does not send twice."""
+        event = f"notified:{message}"
+        case = self._cases.get(case_id)
+        if case.has_event(event):
+            return case
+        if message not in get_messages().emails:
+            raise StepInputError(f"unknown message {message!r}")
+        if case.applicant.email is None:
+            event = f"{event}:no_contact"  # nobody to tell: recorded, so agents see it
+        else:
+            procedure = self._catalogue.get(case.procedure_id)
+            email = compose(message, case, procedure, case.applicant.email)
+            self._need(self._sender, "an email sender").send(email)
+        return self._cases.update(case_id, lambda c: None if c.has_event(event) else _with_entry(c, event))
+
+    def complete(self, case_id: str) -> Case:
+        def change(case: Case) -> Case | None:
+            if case.status is CaseStatus.COMPLETED:
+                return None
+            if case.status is not CaseStatus.IN_PROGRESS:
+                raise StepInputError(f"case {case_id} is {case.status}: it cannot be completed")
+            return _with_entry(case, "completed", status=CaseStatus.COMPLETED)
+
+        return self._cases.update(case_id, change)
+
+    def mark_failed(self, case_id: str, error: str, cause: str, step: str | None = None) -> Case:
+        """The workflow stopped on an error: the case is failed, with the reason, visible to agents.
+
+        A case that already reached an outcome (e.g. rejected, then the rejection email failed) keeps its status;
+        the failure is recorded on its timeline.
+        """
+        failure = Failure(error=error[:100], cause=cause[:_MAX_CAUSE], step=step)
+
+        def change(case: Case) -> Case | None:
+            if case.failure == failure:
+                return None
+            if case.status.is_terminal:
+                return _with_entry(case, "workflow_error", failure=failure)
+            reason = get_messages().reason("technical_failure")
+            return _with_entry(case, "failed", status=CaseStatus.FAILED, note=reason, reason=reason, failure=failure)
+
+        logger.warning("case failed", extra={"case_id": case_id, "error": failure.error, "step": step})
+        return self._cases.update(case_id, change)
+
+    # ------------------------------------------------------------------------------------------ helpers
+    @staticmethod
+    def _reject(case: Case, reason_code: str) -> Case:
+        reason = get_messages().reason(reason_code)
+        return _with_entry(case, "rejected", status=CaseStatus.REJECTED, note=reason, reason=reason)
+
+    @staticmethod
+    def _need(dependency: T | None, what: str) -> T:
+        if dependency is None:
+            raise StepInputError(f"this step was not given {what}")
+        return dependency

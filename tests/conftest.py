@@ -1,0 +1,106 @@
+"""Shared fixtures: the platform on the embedded local runtime, built from template.yaml (never a copied schema)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from infra.local.runtime import LocalRuntime, wait_for_execution
+from omnicity import aws
+from omnicity.config import load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+ELISE = "87031413235"  # fictional, French-speaking, lives in 1000 Bruxelles (first person of the register)
+PIETER = "79051708730"  # fictional, Dutch-speaking, lives in 1020 Laeken
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Api:
+    """Talks to the local API Gateway emulation the way the portal, a kiosk or the counter would."""
+
+    def __init__(self, runtime: LocalRuntime) -> None:
+        self.runtime = runtime
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        body: Any = None,
+        raw: bytes | None = None,
+        query: str = "",
+        headers: Mapping[str, str] | None = None,
+    ) -> Reply:
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        if token is not None:
+            sent["Authorization"] = f"Bearer {token}"
+        payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        status, reply_headers, reply_body = self.runtime.gateway.dispatch(method, path, query, sent, payload)
+        return Reply(status, reply_headers, reply_body)
+
+    def token(
+        self, sub: str, *, role: str = "citizen", client: str = "portal", departments: list[str] | None = None
+    ) -> str:
+        reply = self.request(
+            "POST", "/local/token", body={"role": role, "sub": sub, "client": client, "departments": departments or []}
+        )
+        assert reply.status == 200, reply.body
+        return str(reply.json["access_token"])
+
+    def submit(self, token: str, language: str = "fr", form: Mapping[str, Any] | None = None, **extra: Any) -> Reply:
+        body = {"procedure_id": "residence-certificate", "language": language, "form": dict(form or {}), **extra}
+        return self.request("POST", "/v1/cases", token=token, body=body)
+
+    def wait(self, case_id: str) -> dict[str, Any]:
+        """Wait until the case's execution (named after the case) ends; returns the execution description."""
+        machine = os.environ["DOCUMENT_REQUEST_STATE_MACHINE_ARN"]
+        execution = machine.replace(":stateMachine:", ":execution:") + f":{case_id}"
+        return wait_for_execution(execution, timeout=30)
+
+    def case(self, case_id: str, token: str) -> dict[str, Any]:
+        reply = self.request("GET", f"/v1/cases/{case_id}", token=token)
+        assert reply.status == 200, reply.body
+        return dict(reply.json)
+
+    def outbox(self) -> list[dict[str, Any]]:
+        return list(self.request("GET", "/local/outbox").json)
+
+
+@pytest.fixture(scope="module")
+def runtime() -> Iterator[LocalRuntime]:
+    """One local platform per test module (in-process moto, the template's resources, the Lambda bridge)."""
+    aws.reset_clients()
+    load_settings.cache_clear()
+    with LocalRuntime(TEMPLATE, mode="inprocess") as local:
+        yield local
+    aws.reset_clients()
+    load_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def api(runtime: LocalRuntime) -> Api:
+    return Api(runtime)
+
+
+@pytest.fixture(scope="module")
+def s3(runtime: LocalRuntime) -> Any:
+    return boto3.client("s3")

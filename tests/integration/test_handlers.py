@@ -1,0 +1,123 @@
+"""Each Lambda handler with the real-shaped sample events of events/ (what `sam local invoke -e` sends), against
+moto resources built from template.yaml."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.local.runtime import LocalRuntime
+from omnicity.cases import CaseRepository
+from omnicity.errors import StepInputError
+from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
+from tests.conftest import ELISE, ROOT, Api
+
+EVENTS = ROOT / "events"
+SAMPLE_CASE_ID = json.loads((EVENTS / "validate_request.json").read_text())["case_id"]
+
+
+def event(name: str) -> dict[str, Any]:
+    return dict(json.loads((EVENTS / name).read_text(encoding="utf-8")))
+
+
+def invoke(runtime: LocalRuntime, function: str, payload: dict[str, Any]) -> Any:
+    return runtime.bridge.invoke_function(function, payload)
+
+
+@pytest.fixture(scope="module")
+def repository(runtime: LocalRuntime) -> CaseRepository:
+    return CaseRepository(next(iter(runtime.description.tables.values())).name)
+
+
+def seed(repository: CaseRepository, case_id: str, language: Language = Language.NL) -> Case:
+    now = datetime.now(UTC)
+    return repository.create(
+        Case(
+            case_id=case_id,
+            reference="BXL-2026-000042",
+            procedure_id="residence-certificate",
+            applicant=Applicant(nrn=ELISE, email="elise.exemplaire@example.be"),
+            channel=Channel.PORTAL,
+            language=language,
+            form={"purpose": "employment"},
+            status=CaseStatus.SUBMITTED,
+            timeline=[TimelineEntry(at=now, status=CaseStatus.SUBMITTED, event="submitted", actor="citizen")],
+            submitted_by="citizen",
+            created_at=now,
+            updated_at=now,
+        )
+    )
+
+
+def test_every_function_has_a_sample_event(runtime: LocalRuntime) -> None:
+    # Given the template's functions and their code folders
+    for spec in runtime.description.functions.values():
+        folder = Path(spec.code_dir).name
+        # Then events/ has at least one event for each (api_*.json for the API, <folder>.json for a step)
+        assert list(EVENTS.glob(f"{folder}*.json")), f"no sample event for {spec.logical_id} in events/"
+
+
+def test_the_steps_run_one_after_the_other_from_the_sample_events(
+    runtime: LocalRuntime, repository: CaseRepository, api: Api
+) -> None:
+    # Given the sample events' case, submitted (no workflow started: each step is invoked by hand, as with sam local)
+    seed(repository, SAMPLE_CASE_ID)
+    # When each step function is invoked with its sample event
+    assert invoke(runtime, "ValidateRequestFunction", event("validate_request.json"))["status"] == "in_progress"
+    assert invoke(runtime, "CheckEligibilityFunction", event("check_eligibility.json"))["eligible"] is True
+    rendered = invoke(runtime, "RenderDocumentFunction", event("render_document.json"))
+    assert len(rendered["documents"]) == 1
+    invoke(runtime, "NotifyFunction", event("notify.json"))
+    assert invoke(runtime, "CompleteCaseFunction", event("complete_case.json"))["status"] == "completed"
+    # Then the API's sample "get case" event sees the completed case with its Dutch document
+    reply = invoke(runtime, "ApiFunction", event("api_get_case.json"))
+    assert reply["statusCode"] == 200
+    body = json.loads(reply["body"])
+    assert body["status"] == "completed"
+    assert [doc["language"] for doc in body["documents"]] == ["nl"]
+    assert [e["event"] for e in body["timeline"]][-1] == "completed"
+    assert any("BXL-2026-000042" in mail["subject"] for mail in api.outbox())
+
+
+def test_mark_failed_sample_event_fails_a_case_with_its_cause(
+    runtime: LocalRuntime, repository: CaseRepository
+) -> None:
+    # Given an in-progress case
+    case_id = "1f0a3a52-0d7c-4d39-a1a5-6f7a2f0b9c01"
+    seed(repository, case_id)
+    invoke(runtime, "ValidateRequestFunction", {"case_id": case_id})
+    # When the Catch target gets the sample error for it
+    result = invoke(runtime, "MarkFailedFunction", {**event("mark_failed.json"), "case_id": case_id})
+    # Then the case is failed, with the error kept for agents
+    assert result["status"] == "failed"
+    failed = repository.get(case_id)
+    assert failed.failure is not None
+    assert failed.failure.error == "TransientError"
+    assert failed.reason is not None
+
+
+@pytest.mark.parametrize("function", ["ValidateRequestFunction", "NotifyFunction", "MarkFailedFunction"])
+def test_a_step_given_malformed_input_raises_a_named_error(runtime: LocalRuntime, function: str) -> None:
+    # A state machine that hands a step the wrong shape gets StepInputError (never retried, caught into MarkFailed)
+    with pytest.raises(StepInputError):
+        invoke(runtime, function, {"not_a_case_id": True})
+
+
+def test_the_api_sample_events_answer(runtime: LocalRuntime) -> None:
+    # Given the API's sample events
+    listed = invoke(runtime, "ApiFunction", event("api_list_procedures.json"))
+    detail = invoke(runtime, "ApiFunction", event("api_get_procedure.json"))
+    submitted = invoke(runtime, "ApiFunction", event("api_submit_case.json"))
+    mine = invoke(runtime, "ApiFunction", event("api_list_cases.json"))
+    # Then each answers as the API does, with JSON
+    assert listed["statusCode"] == 200
+    assert detail["statusCode"] == 200
+    assert json.loads(detail["body"])["id"] == "residence-certificate"
+    assert submitted["statusCode"] == 201
+    case_id = json.loads(submitted["body"])["case_id"]
+    assert mine["statusCode"] == 200
+    assert case_id in [item["case_id"] for item in json.loads(mine["body"])["items"]]

@@ -1,0 +1,336 @@
+"""Document rendering: the wording of the residence certificate in fr/nl/en, the layout, and the failure modes."""
+
+from __future__ import annotations
+
+import copy
+import io
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pypdf
+import pytest
+
+from omnicity.rendering import (
+    AUTHOR,
+    MissingContextError,
+    TemplateNotFoundError,
+    format_date,
+    render_document,
+    render_markup,
+    to_pdf_text,
+)
+
+TEMPLATE = "residence-certificate"
+
+
+@pytest.fixture
+def context() -> dict[str, Any]:
+    # The exact shape the document step passes.
+    return {
+        "reference": "BXL-2026-000123",
+        "document_id": "doc_01JDQ7ZK3M9W4T8XN2B6R5C0V1",
+        "issued_on": date(2026, 11, 29),
+        "language": "fr",
+        "city": {"fr": "Ville de Bruxelles", "nl": "Stad Brussel"},
+        "person": {
+            "first_name": "Amélie",
+            "last_name": "Van den Broeck",
+            "nrn": "85073003328",
+            "birth_date": date(1985, 7, 30),
+            "nationality": "BE",
+            "address": {
+                "street": "Rue de la Loi",
+                "number": "16",
+                "box": "3",
+                "postal_code": "1000",
+                "municipality_fr": "Bruxelles",
+                "municipality_nl": "Brussel",
+                "settled_on": date(2019, 3, 12),
+            },
+        },
+    }
+
+
+def pdf_text(pdf: bytes) -> str:
+    """All pages' text, whitespace collapsed (line wrapping is layout, not wording)."""
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+
+
+EXPECTED = {
+    "fr": {
+        "title": "Certificat de résidence",
+        "issued": "Bruxelles, le 29 novembre 2026",
+        "settled": "12 mars 2019",
+        "born": "30 juillet 1985",
+        "municipality": "1000 Bruxelles",
+        "box": "Rue de la Loi 16 boîte 3",
+        "footer": "Délivré le 29 novembre 2026",
+    },
+    "nl": {
+        "title": "Verblijfsattest",
+        "issued": "Brussel, 29 november 2026",
+        "settled": "12 maart 2019",
+        "born": "30 juli 1985",
+        "municipality": "1000 Brussel",
+        "box": "Rue de la Loi 16 bus 3",
+        "footer": "Afgegeven op 29 november 2026",
+    },
+    "en": {
+        "title": "Certificate of residence",
+        "issued": "Brussels, 29 November 2026",
+        "settled": "12 March 2019",
+        "born": "30 July 1985",
+        "municipality": "1000 Bruxelles/Brussel",
+        "box": "Rue de la Loi 16 box 3",
+        "footer": "Issued on 29 November 2026",
+    },
+}
+
+# A word that only the wrong language's date would bring in.
+FOREIGN_MONTH = {"fr": "November", "nl": "novembre", "en": "novembre"}
+
+
+@pytest.mark.parametrize("language", ["fr", "nl", "en"])
+def test_residence_certificate_holds_the_wording_of_its_language(language: str, context: dict[str, Any]) -> None:
+    # Given the context of a residence certificate
+    context["language"] = language
+    expected = EXPECTED[language]
+
+    # When it is rendered in that language
+    pdf = render_document(TEMPLATE, language, context)
+
+    # Then it is a PDF whose text holds the person, the case and the dates written in that language
+    assert pdf.startswith(b"%PDF")
+    text = pdf_text(pdf)
+    assert "Amélie Van den Broeck" in text
+    assert "85.07.30-033.28" in text
+    assert "BXL-2026-000123" in text
+    assert "doc_01JDQ7ZK3M9W4T8XN2B6R5C0V1" in text
+    assert "Ville de Bruxelles" in text
+    assert "Stad Brussel" in text
+    for key in ("title", "issued", "settled", "born", "municipality", "box", "footer"):
+        assert expected[key] in text, key
+    assert "1/1" in text
+    assert FOREIGN_MONTH[language] not in text
+
+
+@pytest.mark.parametrize("language", ["fr", "nl", "en"])
+def test_metadata_comes_from_the_document_not_the_clock(language: str, context: dict[str, Any]) -> None:
+    # Given a certificate issued on 29 November 2026
+    # When it is rendered
+    reader = pypdf.PdfReader(io.BytesIO(render_document(TEMPLATE, language, context)))
+
+    # Then its metadata carry the localized title, the city as author and the date of issue as creation date
+    metadata = reader.metadata
+    assert metadata is not None
+    assert metadata.title == EXPECTED[language]["title"]
+    assert metadata.author == AUTHOR
+    assert metadata.creation_date == datetime(2026, 11, 29, tzinfo=UTC)
+
+
+def test_same_context_gives_identical_bytes(context: dict[str, Any]) -> None:
+    # Given one context
+    # When the certificate is rendered twice
+    first = render_document(TEMPLATE, "fr", context)
+    second = render_document(TEMPLATE, "fr", copy.deepcopy(context))
+
+    # Then the two PDFs are byte for byte the same (file id included)
+    assert first == second
+    assert b"/ID [" in first
+
+
+def test_another_reference_gives_another_file(context: dict[str, Any]) -> None:
+    # Given two contexts that differ only in their reference
+    other = copy.deepcopy(context)
+    other["reference"] = "BXL-2026-000124"
+
+    # When both are rendered
+    # Then the outputs differ (the determinism above does not come from ignoring the input)
+    assert render_document(TEMPLATE, "fr", context) != render_document(TEMPLATE, "fr", other)
+
+
+def test_address_without_box_shows_no_box(context: dict[str, Any]) -> None:
+    # Given an address without a box number
+    context["person"]["address"]["box"] = None
+
+    # When the certificate is rendered in each language
+    for language in ("fr", "nl", "en"):
+        text = pdf_text(render_document(TEMPLATE, language, context))
+
+        # Then the address ends with the house number, and no "None" leaks onto the page
+        assert "Rue de la Loi 16" in text
+        assert EXPECTED[language]["box"] not in text
+        assert "None" not in text
+
+
+@pytest.mark.parametrize(
+    ("first_name", "shown"),
+    [("Łukasz", "Lukasz"), ("Zoë \U0001f642", "Zoë ?"), ("Nguyễn", "Nguyen"), ("Cœur", "Cœur")],
+)
+def test_names_outside_latin1_never_break_the_render(first_name: str, shown: str, context: dict[str, Any]) -> None:
+    # Given a first name with characters that latin-1 cannot encode
+    context["person"]["first_name"] = first_name
+
+    # When the certificate is rendered
+    pdf = render_document(TEMPLATE, "fr", context)
+
+    # Then the name is shown as close as the core fonts allow, and the rest of the document is there
+    text = pdf_text(pdf)
+    assert f"{shown} Van den Broeck" in text
+    assert "85.07.30-033.28" in text
+    assert "BXL-2026-000123" in text
+    assert "Bruxelles, le 29 novembre 2026" in text
+
+
+def test_unicode_in_the_layout_fields_does_not_break_the_render(context: dict[str, Any]) -> None:
+    # Given non latin-1 text in the fields that the header and footer draw
+    context["city"]["nl"] = "Stad Brussel \u2014 \U0001f3db"
+    context["reference"] = "BXL\u20112026\u2011000123"
+
+    # When the certificate is rendered
+    text = pdf_text(render_document(TEMPLATE, "nl", context))
+
+    # Then those fields are shown transliterated
+    assert "Stad Brussel \u2014 ?" in text
+    assert "BXL-2026-000123" in text
+
+
+def test_a_value_cannot_inject_markup(context: dict[str, Any]) -> None:
+    # Given a last name that tries to start a title line of its own
+    context["person"]["last_name"] = "Dupont\n# Faux titre"
+
+    # When the certificate is rendered
+    reader = pypdf.PdfReader(io.BytesIO(render_document(TEMPLATE, "fr", context)))
+
+    # Then the value stays inline and the document keeps its title
+    assert reader.metadata is not None
+    assert reader.metadata.title == "Certificat de résidence"
+    assert "Dupont # Faux titre" in pdf_text(render_document(TEMPLATE, "fr", context))
+
+
+@pytest.mark.parametrize("language", ["de", "FR", ""])
+def test_unknown_language_is_refused(language: str, context: dict[str, Any]) -> None:
+    # Given a language the city does not issue documents in
+    # When a document is requested in it
+    # Then the request is refused
+    with pytest.raises(ValueError, match="language"):
+        render_document(TEMPLATE, language, context)
+
+
+@pytest.mark.parametrize("template_id", ["marriage-certificate-of-mars", "../templates/residence-certificate", ""])
+def test_unknown_template_is_a_named_error(template_id: str, context: dict[str, Any]) -> None:
+    # Given a template id the catalogue does not hold
+    # When a document is requested for it
+    # Then a TemplateNotFoundError (a LookupError) is raised
+    with pytest.raises(TemplateNotFoundError):
+        render_document(template_id, "fr", context)
+    assert issubclass(TemplateNotFoundError, LookupError)
+
+
+@pytest.mark.parametrize(
+    ("path", "missing"),
+    [(("person", "birth_date"), "birth_date"), (("person", "nrn"), "nrn"), (("person", "address", "box"), "box")],
+)
+def test_missing_template_key_fails_loudly(path: tuple[str, ...], missing: str, context: dict[str, Any]) -> None:
+    # Given a context without one of the values the wording prints
+    parent = context
+    for key in path[:-1]:
+        parent = parent[key]
+    del parent[path[-1]]
+
+    # When the certificate is rendered
+    # Then it fails, naming what is missing, instead of printing a blank
+    with pytest.raises(MissingContextError, match=missing):
+        render_document(TEMPLATE, "nl", context)
+
+
+def test_missing_layout_key_fails_loudly(context: dict[str, Any]) -> None:
+    # Given a context without the document id the footer prints
+    del context["document_id"]
+
+    # When the certificate is rendered
+    # Then it fails instead of issuing a document that cannot be verified
+    with pytest.raises(MissingContextError, match="document_id"):
+        render_document(TEMPLATE, "en", context)
+
+
+def test_long_documents_flow_onto_numbered_pages(context: dict[str, Any]) -> None:
+    # Given a markup far longer than one page
+    paragraphs = "\n\n".join(f"Paragraphe {n} " + "mot " * 60 + f"fin {n}." for n in range(40))
+    markup = f"# Titre\n\n## Section\n- Nom: Dupont\n- Tout seul\n\n{paragraphs}\n\n> Note finale."
+
+    # When it is laid out
+    reader = pypdf.PdfReader(io.BytesIO(render_markup(markup, "fr", context)))
+
+    # Then every page carries the header and its number, and no paragraph is lost
+    pages = [" ".join(page.extract_text().split()) for page in reader.pages]
+    total = len(pages)
+    assert total > 1
+    for number, text in enumerate(pages, start=1):
+        assert "Ville de Bruxelles" in text
+        assert f"Page {number}/{total}" in text
+    text = " ".join(pages)
+    assert all(f"Paragraphe {n} " in text and f"fin {n}." in text for n in range(40))
+    assert "Tout seul" in text
+    assert "Note finale." in text
+
+
+def test_a_word_wider_than_the_page_is_cut_not_lost(context: dict[str, Any]) -> None:
+    # Given a paragraph made of one very long word
+    word = "Y" * 300
+
+    # When it is laid out
+    text = pypdf.PdfReader(io.BytesIO(render_markup(word, "fr", context))).pages[0].extract_text()
+
+    # Then all its letters are on the page, over several lines
+    assert "".join(text.split()).count("Y") == 300
+    assert len([line for line in text.splitlines() if line.strip().strip("Y") == ""]) > 1
+
+
+@pytest.mark.parametrize(
+    ("value", "language", "written"),
+    [
+        (date(2026, 11, 29), "fr", "29 novembre 2026"),
+        (date(2026, 11, 29), "nl", "29 november 2026"),
+        (date(2026, 11, 29), "en", "29 November 2026"),
+        (date(2026, 8, 1), "fr", "1er août 2026"),
+        (date(2026, 8, 1), "nl", "1 augustus 2026"),
+        (date(2027, 2, 1), "en", "1 February 2027"),
+    ],
+)
+def test_dates_are_written_the_way_each_language_writes_them(value: date, language: str, written: str) -> None:
+    # Given a date and a language
+    # When it is formatted
+    # Then it reads as that language writes dates, without relying on the OS locale
+    assert format_date(value, language) == written
+
+
+def test_date_filter_refuses_what_is_not_a_date() -> None:
+    # Given a date passed as a string
+    # When it is formatted
+    # Then the mistake surfaces
+    with pytest.raises(TypeError):
+        format_date("2026-11-29", "fr")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("raw", "safe"),
+    [
+        ("Amélie Ørsted", "Amélie Ørsted"),
+        ("Łódź", "Lódz"),
+        ("Ştefan", "Stefan"),
+        ("l\u2019intéressé(e) \u2013 5\u00a0\u20ac", "l\u2019intéressé(e) \u2013 5\u00a0\u20ac"),
+        ("Иван", "????"),
+        ("\U0001f44d\U0001f3fd", "??"),
+        ("e\u0301", "e"),
+    ],
+)
+def test_text_is_made_safe_for_core_fonts(raw: str, safe: str) -> None:
+    # Given text with characters inside and outside Windows-1252
+    # When it is made safe for the core fonts
+    result = to_pdf_text(raw)
+
+    # Then it is transliterated where possible, "?" otherwise, and always encodable
+    assert result == safe
+    result.encode("cp1252")

@@ -1,0 +1,496 @@
+"""The workflow steps against in-memory fakes: each moves the case once, and a retry does nothing again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from omnicity.catalogue import get_catalogue
+from omnicity.city import get_messages
+from omnicity.errors import CaseConflictError, NotFoundError, StepInputError
+from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
+from omnicity.notifications import Email
+from omnicity.nrn import birth_date, make_nrn
+from omnicity.registries.national import Address, Person, SimulatedNationalRegister
+from omnicity.workflow import Workflow
+
+NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+RESIDENT = make_nrn(date(1987, 3, 14), 132)
+UNKNOWN = make_nrn(date(2001, 1, 1), 5)
+EMAIL = "elise.exemplaire@example.be"
+
+
+# ---------------------------------------------------------------------------------------------------- fakes
+class FakeCaseRepository:
+    """The CaseRepository's read-modify-write semantics in memory: versioned saves, conflicts, retried updates."""
+
+    def __init__(self) -> None:
+        self.cases: dict[str, Case] = {}
+        self.saves = 0
+
+    def put(self, case: Case) -> Case:
+        stored = case.model_copy(update={"version": 1})
+        self.cases[case.case_id] = stored
+        return stored
+
+    def get(self, case_id: str) -> Case:
+        try:
+            return self.cases[case_id]
+        except KeyError:
+            raise NotFoundError(f"no case {case_id!r}") from None
+
+    def save(self, case: Case) -> Case:
+        if self.get(case.case_id).version != case.version:
+            raise CaseConflictError(f"case {case.case_id} changed since version {case.version}")
+        stored = case.model_copy(update={"version": case.version + 1})
+        self.cases[case.case_id] = stored
+        self.saves += 1
+        return stored
+
+    def update(self, case_id: str, change: Callable[[Case], Case | None], attempts: int = 3) -> Case:
+        for attempt in range(attempts):
+            current = self.get(case_id)
+            changed = change(current)
+            if changed is None:
+                return current
+            try:
+                return self.save(changed)
+            except CaseConflictError:
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+
+class FakeStore:
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+        self.puts: list[tuple[str, str]] = []
+
+    def put_pdf(self, key: str, content: bytes, *, reference: str) -> None:
+        self.objects[key] = content
+        self.puts.append((key, reference))
+
+
+class FakeSender:
+    def __init__(self) -> None:
+        self.sent: list[Email] = []
+
+    def send(self, email: Email) -> str:
+        self.sent.append(email)
+        return f"message-{len(self.sent)}"
+
+
+@dataclass
+class FakeRenderer:
+    calls: list[tuple[str, str, dict[str, object]]] = field(default_factory=list)
+
+    def __call__(self, template_id: str, language: str, context: dict[str, object]) -> bytes:
+        self.calls.append((template_id, language, context))
+        return b"%PDF-fake"
+
+
+def _born(nrn: str) -> date:
+    born = birth_date(nrn)
+    assert born is not None
+    return born
+
+
+def _person(nrn: str, first_name: str, last_name: str) -> Person:
+    return Person(
+        nrn=nrn,
+        first_name=first_name,
+        last_name=last_name,
+        birth_date=_born(nrn),
+        gender="F",
+        nationality="BE",
+        preferred_language="fr",
+        email="register.contact@example.org",
+        address=Address(
+            street="Rue du Marché aux Herbes",
+            number="47",
+            postal_code="1000",
+            municipality_fr="Bruxelles",
+            municipality_nl="Brussel",
+            settled_on=date(2015, 9, 1),
+        ),
+        previous_addresses=[],
+        household_id="HH-0001",
+    )
+
+
+@dataclass
+class World:
+    workflow: Workflow
+    cases: FakeCaseRepository
+    store: FakeStore
+    sender: FakeSender
+    renderer: FakeRenderer
+
+    def add(
+        self,
+        case_id: str = "case-1",
+        *,
+        nrn: str = RESIDENT,
+        email: str | None = EMAIL,
+        language: Language = Language.FR,
+        status: CaseStatus = CaseStatus.SUBMITTED,
+        form: dict[str, Any] | None = None,
+    ) -> Case:
+        return self.cases.put(
+            Case(
+                case_id=case_id,
+                reference=f"BXL-2026-{len(self.cases.cases) + 1:06d}",
+                procedure_id="residence-certificate",
+                applicant=Applicant(nrn=nrn, email=email),
+                channel=Channel.PORTAL,
+                language=language,
+                form={"purpose": "housing"} if form is None else form,
+                status=status,
+                timeline=[TimelineEntry(at=NOW, status=CaseStatus.SUBMITTED, event="submitted", actor="citizen")],
+                submitted_by="citizen",
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+
+    def case(self, case_id: str = "case-1") -> Case:
+        return self.cases.get(case_id)
+
+
+def _make_world() -> World:
+    cases, store, sender, renderer = FakeCaseRepository(), FakeStore(), FakeSender(), FakeRenderer()
+    register = SimulatedNationalRegister([_person(RESIDENT, "Élise", "Exemplaire")])
+    workflow = Workflow(cases, get_catalogue(), register, store, sender, renderer)
+    return World(workflow, cases, store, sender, renderer)
+
+
+@pytest.fixture
+def world() -> World:
+    return _make_world()
+
+
+def _events(case: Case) -> list[str]:
+    return [entry.event for entry in case.timeline]
+
+
+def _in_progress(world: World, **options: Any) -> Case:
+    case = world.add(**options)
+    world.workflow.validate_request(case.case_id)
+    return world.case(case.case_id)
+
+
+def _eligible(world: World, **options: Any) -> Case:
+    case = _in_progress(world, **options)
+    assert world.workflow.check_eligibility(case.case_id)
+    return world.case(case.case_id)
+
+
+def _rejected(world: World, **options: Any) -> Case:
+    case = _in_progress(world, nrn=UNKNOWN, **options)
+    assert not world.workflow.check_eligibility(case.case_id)
+    return world.case(case.case_id)
+
+
+# ---------------------------------------------------------------------------------------------------- validate_request
+def test_validate_request_moves_a_submitted_case_in_progress_once(world: World) -> None:
+    # Given a submitted case with a valid form
+    world.add()
+
+    # When the request is validated, then validated again (a retry)
+    first = world.workflow.validate_request("case-1")
+    second = world.workflow.validate_request("case-1")
+
+    # Then the case is in progress with one "validated" entry, and the retry changed nothing
+    assert first.status is CaseStatus.IN_PROGRESS
+    assert _events(world.case()) == ["submitted", "validated"]
+    assert second == first
+    assert world.cases.saves == 1
+
+
+def test_validate_request_rejects_a_form_that_no_longer_fits(world: World) -> None:
+    # Given a submitted case whose purpose is no longer one of the procedure's choices
+    world.add(form={"purpose": "holiday"})
+
+    # When the request is validated
+    case = world.workflow.validate_request("case-1")
+
+    # Then it is rejected with the localized invalid-form reason
+    assert case.status is CaseStatus.REJECTED
+    assert case.reason == get_messages().reason("invalid_form")
+
+
+# ---------------------------------------------------------------------------------------------------- check_eligibility
+def test_check_eligibility_confirms_a_resident_once(world: World) -> None:
+    # Given a case in progress for a Brussels resident
+    _in_progress(world)
+
+    # When eligibility is checked twice
+    first = world.workflow.check_eligibility("case-1")
+    second = world.workflow.check_eligibility("case-1")
+
+    # Then both say eligible, the case stays in progress, and it was confirmed once
+    assert first is True
+    assert second is True
+    case = world.case()
+    assert case.status is CaseStatus.IN_PROGRESS
+    assert _events(case).count("eligibility_confirmed") == 1
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_check_eligibility_rejects_an_unknown_person_with_a_localized_reason(world: World, language: Language) -> None:
+    # Given a case in progress for someone the register does not know
+    _in_progress(world, nrn=UNKNOWN, language=language)
+
+    # When eligibility is checked
+    eligible = world.workflow.check_eligibility("case-1")
+
+    # Then not eligible: the case is rejected with the "not in register" reason in every language
+    assert eligible is False
+    case = world.case()
+    assert case.status is CaseStatus.REJECTED
+    reason = get_messages().reason("not_in_register")
+    assert case.reason == reason
+    assert case.timeline[-1].event == "rejected"
+    assert case.timeline[-1].note == reason
+    # and a retry neither rejects twice nor turns it eligible
+    assert world.workflow.check_eligibility("case-1") is False
+    assert _events(world.case()).count("rejected") == 1
+
+
+# ---------------------------------------------------------------------------------------------------- render_document
+@pytest.mark.parametrize("language", list(Language))
+def test_render_document_renders_in_the_case_language_with_the_person(world: World, language: Language) -> None:
+    # Given an eligible case in one language
+    submitted = _eligible(world, language=language)
+
+    # When the document is rendered
+    case = world.workflow.render_document("case-1")
+
+    # Then the renderer got the procedure's template, the case's language, the person and the reference
+    [(template_id, rendered_language, context)] = world.renderer.calls
+    assert template_id == "residence-certificate"
+    assert rendered_language == language.value
+    assert context["reference"] == submitted.reference
+    person = context["person"]
+    assert isinstance(person, dict)
+    assert (person["first_name"], person["last_name"]) == ("Élise", "Exemplaire")
+    # and exactly one document is attached, stored under its key, in the case's language
+    [document] = case.documents
+    assert document.language is language
+    assert document.kind == "certificate"
+    assert context["document_id"] == document.document_id
+    assert world.store.objects == {document.key: b"%PDF-fake"}
+    assert world.store.puts == [(document.key, submitted.reference)]
+    assert _events(case).count("document_issued") == 1
+
+
+def test_render_document_retry_neither_renders_nor_attaches_again(world: World) -> None:
+    # Given a case whose document was rendered
+    _eligible(world)
+    first = world.workflow.render_document("case-1")
+
+    # When the step is retried
+    second = world.workflow.render_document("case-1")
+
+    # Then nothing is rendered, stored or attached again
+    assert len(world.renderer.calls) == 1
+    assert len(world.store.puts) == 1
+    assert second.documents == first.documents
+    assert len(world.case().documents) == 1
+    assert _events(world.case()).count("document_issued") == 1
+
+
+def test_the_document_id_is_deterministic(world: World) -> None:
+    # Given two independent runs for the same case id, and one for another case
+    _eligible(world)
+    other_world = _make_world()
+    _eligible(other_world)
+    _eligible(world, case_id="case-2")
+
+    # When their documents are rendered
+    first = world.workflow.render_document("case-1").documents[0]
+    again = other_world.workflow.render_document("case-1").documents[0]
+    other = world.workflow.render_document("case-2").documents[0]
+
+    # Then the same case gets the same document id and key (a retried render overwrites, leaves no orphan)
+    assert first.document_id == again.document_id
+    assert first.key == again.key
+    assert first.document_id in first.key
+    # and another case another one
+    assert other.document_id != first.document_id
+    assert other.key != first.key
+
+
+def test_render_document_on_a_rejected_case_is_refused(world: World) -> None:
+    # Given a rejected case
+    _rejected(world)
+
+    # When a document is asked for / Then the step refuses, and nothing is rendered
+    with pytest.raises(StepInputError):
+        world.workflow.render_document("case-1")
+    assert world.renderer.calls == []
+    assert world.store.puts == []
+    assert world.case().documents == []
+
+
+# ---------------------------------------------------------------------------------------------------- notify
+@pytest.mark.parametrize("language", list(Language))
+def test_notify_sends_one_email_in_the_case_language(world: World, language: Language) -> None:
+    # Given a case with a document, in one language
+    _eligible(world, language=language)
+    case = world.workflow.render_document("case-1")
+    title = get_catalogue().get("residence-certificate").title
+
+    # When the citizen is notified, then the step is retried
+    world.workflow.notify("case-1", "document_ready")
+    world.workflow.notify("case-1", "document_ready")
+
+    # Then one email went to the applicant, in the case's language, and the notification is on the timeline once
+    [email] = world.sender.sent
+    assert email.to == EMAIL
+    assert case.reference in email.subject
+    assert title.in_language(language) in email.subject
+    assert all(title.in_language(other) not in email.subject for other in Language if other is not language)
+    assert _events(world.case()).count("notified:document_ready") == 1
+
+
+def test_notify_of_a_rejection_tells_the_reason(world: World) -> None:
+    # Given a case rejected in Dutch
+    _rejected(world, language=Language.NL)
+
+    # When the citizen is notified of the rejection
+    world.workflow.notify("case-1", "rejected")
+
+    # Then the email gives the reason in Dutch
+    [email] = world.sender.sent
+    assert get_messages().reason("not_in_register").nl in email.body
+
+
+def test_notify_without_an_email_address_records_it_and_sends_nothing(world: World) -> None:
+    # Given a case whose applicant left no email address
+    _eligible(world, email=None)
+
+    # When the citizen is notified (and the step retried)
+    world.workflow.notify("case-1", "document_ready")
+    world.workflow.notify("case-1", "document_ready")
+
+    # Then nothing is sent, and agents see once that nobody could be told
+    assert world.sender.sent == []
+    events = _events(world.case())
+    assert events[-1] == "notified:document_ready:no_contact"
+    assert [event for event in events if event.startswith("notified:")] == ["notified:document_ready:no_contact"]
+
+
+def test_notify_with_an_unknown_message_is_refused(world: World) -> None:
+    # Given a case / When notified with a message that does not exist / Then refused, nothing sent
+    _eligible(world)
+    with pytest.raises(StepInputError):
+        world.workflow.notify("case-1", "party_invitation")
+    assert world.sender.sent == []
+
+
+# ---------------------------------------------------------------------------------------------------- complete
+def test_complete_completes_a_case_in_progress_once(world: World) -> None:
+    # Given a case in progress with its document
+    _eligible(world)
+    world.workflow.render_document("case-1")
+
+    # When it is completed, then completed again (a retry)
+    case = world.workflow.complete("case-1")
+    world.workflow.complete("case-1")
+
+    # Then it is completed, with one "completed" entry
+    assert case.status is CaseStatus.COMPLETED
+    assert _events(world.case()).count("completed") == 1
+
+
+def test_complete_on_a_rejected_case_is_refused(world: World) -> None:
+    # Given a rejected case
+    _rejected(world)
+
+    # When it is completed / Then refused, and it stays rejected
+    with pytest.raises(StepInputError):
+        world.workflow.complete("case-1")
+    assert world.case().status is CaseStatus.REJECTED
+
+
+# ---------------------------------------------------------------------------------------------------- mark_failed
+def test_mark_failed_fails_a_case_in_progress_with_the_cause_and_a_localized_reason(world: World) -> None:
+    # Given a case in progress and a long error cause
+    _eligible(world)
+    cause = "Traceback: " + "x" * 2000
+
+    # When the workflow marks it failed
+    case = world.workflow.mark_failed("case-1", "States.TaskFailed", cause, step="RenderDocument")
+
+    # Then it is failed; the technical failure is kept (cause truncated) and the citizen gets a localized reason
+    assert case.status is CaseStatus.FAILED
+    assert case.failure is not None
+    assert case.failure.error == "States.TaskFailed"
+    assert case.failure.step == "RenderDocument"
+    assert len(case.failure.cause) == 500
+    assert cause.startswith(case.failure.cause)
+    technical = get_messages().reason("technical_failure")
+    assert case.reason == technical
+    assert case.timeline[-1].event == "failed"
+    assert case.timeline[-1].note == technical
+
+
+def test_mark_failed_twice_with_the_same_failure_records_it_once(world: World) -> None:
+    # Given a case marked failed
+    _eligible(world)
+    world.workflow.mark_failed("case-1", "States.Timeout", "timed out")
+
+    # When the same failure is reported again (a retry)
+    world.workflow.mark_failed("case-1", "States.Timeout", "timed out")
+
+    # Then it is on the timeline once
+    assert _events(world.case()).count("failed") == 1
+
+
+def test_mark_failed_on_a_rejected_case_keeps_the_rejection(world: World) -> None:
+    # Given a rejected case (e.g. then the rejection email failed)
+    rejected = _rejected(world)
+
+    # When the workflow marks it failed
+    case = world.workflow.mark_failed("case-1", "TransientError", "SES unavailable", step="Notify")
+
+    # Then it stays rejected with its reason, and the failure is recorded on the timeline
+    assert case.status is CaseStatus.REJECTED
+    assert case.reason == rejected.reason == get_messages().reason("not_in_register")
+    assert case.failure is not None
+    assert case.failure.error == "TransientError"
+    assert case.timeline[:-1] == rejected.timeline
+    assert case.timeline[-1].event == "workflow_error"
+    assert case.timeline[-1].status is CaseStatus.REJECTED
+
+
+# ---------------------------------------------------------------------------------------------------- the whole run
+def test_a_whole_run_for_a_resident(world: World) -> None:
+    # Given a submitted case for a resident
+    world.add(language=Language.NL)
+
+    # When every step runs in order
+    world.workflow.validate_request("case-1")
+    assert world.workflow.check_eligibility("case-1")
+    world.workflow.render_document("case-1")
+    world.workflow.notify("case-1", "document_ready")
+    world.workflow.complete("case-1")
+
+    # Then the case is completed with its document, and its timeline tells the story in order
+    case = world.case()
+    assert case.status is CaseStatus.COMPLETED
+    assert len(case.documents) == 1
+    assert _events(case) == [
+        "submitted",
+        "validated",
+        "eligibility_confirmed",
+        "document_issued",
+        "notified:document_ready",
+        "completed",
+    ]
+    assert all(entry.actor in {"citizen", "system"} for entry in case.timeline)
