@@ -296,34 +296,34 @@ class LocalGateway:
         try:
             request = json.loads(body or b"")
         except (ValueError, UnicodeDecodeError):
-            return _json_error(400, "bad_request", "the body must be a JSON object")
+            return _json_error(400, "malformed_request", "the body must be a JSON object")
         if not isinstance(request, dict):
-            return _json_error(400, "bad_request", "the body must be a JSON object")
+            return _json_error(400, "malformed_request", "the body must be a JSON object")
         problems: list[dict[str, str]] = []
         role: Any = request.get("role")
         if role not in ROLES:
-            problems.append({"field": "role", "message": f"must be one of {', '.join(ROLES)}"})
+            problems.append({"field": "role", "reason": f"must be one of {', '.join(ROLES)}"})
         sub = request.get("sub")
         if not isinstance(sub, str) or not sub.strip():
-            problems.append({"field": "sub", "message": "must be a non-empty string"})
+            problems.append({"field": "sub", "reason": "must be a non-empty string"})
             sub = ""
         elif role == "citizen":
             nrn = _normalized_nrn(sub)
             if nrn is None:
-                problems.append({"field": "sub", "message": "a citizen's sub must be a valid national register number"})
+                problems.append({"field": "sub", "reason": "a citizen's sub must be a valid national register number"})
             sub = nrn or ""
         client = request.get("client")
         if client not in self._issuer.client_ids:
-            problems.append({"field": "client", "message": f"must be one of {', '.join(self._issuer.client_ids)}"})
+            problems.append({"field": "client", "reason": f"must be one of {', '.join(self._issuer.client_ids)}"})
         departments = request.get("departments", [])
         if not isinstance(departments, list) or not all(isinstance(d, str) and d and "," not in d for d in departments):
-            problems.append({"field": "departments", "message": "must be a list of department names (no commas)"})
+            problems.append({"field": "departments", "reason": "must be a list of department names (no commas)"})
         email_address = request.get("email")
         if email_address is not None and (not isinstance(email_address, str) or "@" not in email_address):
-            problems.append({"field": "email", "message": "must be an email address"})
+            problems.append({"field": "email", "reason": "must be an email address"})
         if problems:
             fields = ", ".join(problem["field"] for problem in problems)
-            return _json_error(422, "validation_error", f"invalid token request: {fields}", details=problems)
+            return _json_error(422, "validation_failed", f"invalid token request: {fields}", details=problems)
         if role == "citizen" and email_address is None:
             email_address = _registered_email(sub)
         token = self._issuer.mint(role, sub.strip(), str(client), departments, email=email_address)
