@@ -16,5 +16,5 @@ workflow = build_workflow()
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = parse(CaseStep, event)
-    eligible = workflow.check_eligibility(step.case_id)
-    return {"case_id": step.case_id, "eligible": eligible}
+    outcome = workflow.check_eligibility(step.case_id)
+    return {"case_id": step.case_id, "outcome": outcome}

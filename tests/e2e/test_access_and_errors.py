@@ -179,11 +179,29 @@ def test_an_unknown_document_of_ones_own_case_is_404(api: Api, elise: str, elise
     assert reply.status == 404
 
 
-def test_an_agent_reads_any_case(api: Api, elise_case: dict[str, Any]) -> None:
-    agent = api.token("agent-042", role="agent", client="counter", departments=["population"])
+def test_an_agent_of_the_procedures_department_reads_the_case(api: Api, elise_case: dict[str, Any]) -> None:
+    # Given an agent of the population department (which handles residence certificates)
+    agent = api.token("agent-042", role="agent", client="counter", departments=["events", "population"])
+    # When they open Élise's case and its document
     reply = api.request("GET", f"/v1/cases/{elise_case['case_id']}", token=agent)
+    document_id = elise_case["documents"][0]["document_id"]
+    document = api.request("GET", f"/v1/cases/{elise_case['case_id']}/documents/{document_id}", token=agent)
+    # Then they can
     assert reply.status == 200
     assert reply.json["reference"] == elise_case["reference"]
+    assert document.status == 200
+
+
+def test_an_agent_of_another_department_cannot_tell_the_case_exists(api: Api, elise_case: dict[str, Any]) -> None:
+    # Given an agent of the parking department only
+    agent = api.token("agent-099", role="agent", client="counter", departments=["parking"])
+    # When they try the case and its document
+    reply = api.request("GET", f"/v1/cases/{elise_case['case_id']}", token=agent)
+    document_id = elise_case["documents"][0]["document_id"]
+    document = api.request("GET", f"/v1/cases/{elise_case['case_id']}/documents/{document_id}", token=agent)
+    # Then both are a plain 404
+    assert reply.status == 404
+    assert document.status == 404
 
 
 def test_a_kiosk_device_has_no_cases_and_reads_none(api: Api, elise_case: dict[str, Any]) -> None:

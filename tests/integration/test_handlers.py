@@ -68,7 +68,7 @@ def test_the_steps_run_one_after_the_other_from_the_sample_events(
     seed(repository, SAMPLE_CASE_ID)
     # When each step function is invoked with its sample event
     assert invoke(runtime, "ValidateRequestFunction", event("validate_request.json"))["status"] == "in_progress"
-    assert invoke(runtime, "CheckEligibilityFunction", event("check_eligibility.json"))["eligible"] is True
+    assert invoke(runtime, "CheckEligibilityFunction", event("check_eligibility.json"))["outcome"] == "eligible"
     rendered = invoke(runtime, "RenderDocumentFunction", event("render_document.json"))
     assert len(rendered["documents"]) == 1
     invoke(runtime, "NotifyFunction", event("notify.json"))
@@ -98,6 +98,23 @@ def test_mark_failed_sample_event_fails_a_case_with_its_cause(
     assert failed.failure is not None
     assert failed.failure.error == "TransientError"
     assert failed.reason is not None
+
+
+def test_an_execution_that_ended_without_a_catch_fails_its_case(
+    runtime: LocalRuntime, repository: CaseRepository
+) -> None:
+    # Given an in-progress case whose execution then timed out (EventBridge's execution-ended rule, transformed)
+    case_id = "2a9e64b1-7a3c-4f0e-8d55-0c3b7e6f1a22"
+    seed(repository, case_id)
+    invoke(runtime, "ValidateRequestFunction", {"case_id": case_id})
+    ended = {**event("mark_failed_execution_ended.json"), "case_id": case_id}
+    # When MarkFailed receives it
+    result = invoke(runtime, "MarkFailedFunction", ended)
+    # Then the case is failed instead of staying in progress forever
+    assert result["status"] == "failed"
+    failure = repository.get(case_id).failure
+    assert failure is not None
+    assert failure.error == "TIMED_OUT"
 
 
 @pytest.mark.parametrize("function", ["ValidateRequestFunction", "NotifyFunction", "MarkFailedFunction"])

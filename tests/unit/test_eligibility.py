@@ -14,6 +14,7 @@ from omnicity.city import get_messages
 from omnicity.eligibility import check
 from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, Procedure
 from omnicity.nrn import birth_date, format_nrn, make_nrn
+from omnicity.registries import Registers
 from omnicity.registries.national import Address, Person, SimulatedNationalRegister
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -86,14 +87,14 @@ def procedure() -> Procedure:
 
 def test_a_registered_resident_is_eligible(procedure: Procedure) -> None:
     # Given a person living at a Brussels address / When checked / Then eligible, without a reason
-    verdict = check(procedure, _case(RESIDENT), REGISTER)
+    verdict = check(procedure, _case(RESIDENT), Registers(national=REGISTER))
     assert verdict.eligible
     assert verdict.reason is None
 
 
 def test_an_nrn_written_with_separators_is_found(procedure: Procedure) -> None:
     # Given the resident's NRN as printed on the card / When checked / Then eligible
-    assert check(procedure, _case(format_nrn(RESIDENT)), REGISTER).eligible
+    assert check(procedure, _case(format_nrn(RESIDENT)), Registers(national=REGISTER)).eligible
 
 
 @pytest.mark.parametrize(
@@ -103,7 +104,7 @@ def test_an_nrn_written_with_separators_is_found(procedure: Procedure) -> None:
 def test_an_ineligible_applicant_gets_the_reason(procedure: Procedure, nrn: str, reason: str) -> None:
     # Given an unknown, a deceased (though living in the city) or a non-resident applicant
     # When checked
-    verdict = check(procedure, _case(nrn), REGISTER)
+    verdict = check(procedure, _case(nrn), Registers(national=REGISTER))
 
     # Then not eligible, with the matching reason
     assert not verdict.eligible
@@ -132,7 +133,7 @@ def test_residence_depends_on_postal_code_and_municipality(
     register = SimulatedNationalRegister([_person(nrn, postal_code, municipality_fr)])
 
     # When checked
-    verdict = check(procedure, _case(nrn), register)
+    verdict = check(procedure, _case(nrn), Registers(national=register))
 
     # Then only addresses of the City of Brussels pass
     assert verdict.eligible is eligible
@@ -145,12 +146,14 @@ def test_an_unknown_rule_name_raises_lookup_error(procedure: Procedure) -> None:
 
     # When checked / Then the misconfiguration is loud, not a silent pass
     with pytest.raises(LookupError, match="owns_a_unicorn"):
-        check(misconfigured, _case(RESIDENT), REGISTER)
+        check(misconfigured, _case(RESIDENT), Registers(national=REGISTER))
 
 
 def test_a_procedure_without_rules_admits_anyone(procedure: Procedure) -> None:
     # Given a procedure with no eligibility rule / When an unknown person is checked / Then eligible
-    assert check(procedure.model_copy(update={"eligibility": []}), _case(UNKNOWN), REGISTER).eligible
+    assert check(
+        procedure.model_copy(update={"eligibility": []}), _case(UNKNOWN), Registers(national=REGISTER)
+    ).eligible
 
 
 # ---------------------------------------------------------------------------------------------------- reason codes

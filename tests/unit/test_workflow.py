@@ -15,6 +15,7 @@ from omnicity.errors import CaseConflictError, NotFoundError, StepInputError
 from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
 from omnicity.notifications import Email
 from omnicity.nrn import birth_date, make_nrn
+from omnicity.registries import Registers
 from omnicity.registries.national import Address, Person, SimulatedNationalRegister
 from omnicity.workflow import Workflow
 
@@ -164,7 +165,7 @@ class World:
 def _make_world() -> World:
     cases, store, sender, renderer = FakeCaseRepository(), FakeStore(), FakeSender(), FakeRenderer()
     register = SimulatedNationalRegister([_person(RESIDENT, "Élise", "Exemplaire")])
-    workflow = Workflow(cases, get_catalogue(), register, store, sender, renderer)
+    workflow = Workflow(cases, get_catalogue(), Registers(national=register), store, sender, renderer)
     return World(workflow, cases, store, sender, renderer)
 
 
@@ -185,13 +186,13 @@ def _in_progress(world: World, **options: Any) -> Case:
 
 def _eligible(world: World, **options: Any) -> Case:
     case = _in_progress(world, **options)
-    assert world.workflow.check_eligibility(case.case_id)
+    assert world.workflow.check_eligibility(case.case_id) == "eligible"
     return world.case(case.case_id)
 
 
 def _rejected(world: World, **options: Any) -> Case:
     case = _in_progress(world, nrn=UNKNOWN, **options)
-    assert not world.workflow.check_eligibility(case.case_id)
+    assert world.workflow.check_eligibility(case.case_id) == "rejected"
     return world.case(case.case_id)
 
 
@@ -233,8 +234,8 @@ def test_check_eligibility_confirms_a_resident_once(world: World) -> None:
     second = world.workflow.check_eligibility("case-1")
 
     # Then both say eligible, the case stays in progress, and it was confirmed once
-    assert first is True
-    assert second is True
+    assert first == "eligible"
+    assert second == "eligible"
     case = world.case()
     assert case.status is CaseStatus.IN_PROGRESS
     assert _events(case).count("eligibility_confirmed") == 1
@@ -246,10 +247,10 @@ def test_check_eligibility_rejects_an_unknown_person_with_a_localized_reason(wor
     _in_progress(world, nrn=UNKNOWN, language=language)
 
     # When eligibility is checked
-    eligible = world.workflow.check_eligibility("case-1")
+    outcome = world.workflow.check_eligibility("case-1")
 
     # Then not eligible: the case is rejected with the "not in register" reason in every language
-    assert eligible is False
+    assert outcome == "rejected"
     case = world.case()
     assert case.status is CaseStatus.REJECTED
     reason = get_messages().reason("not_in_register")
@@ -257,7 +258,7 @@ def test_check_eligibility_rejects_an_unknown_person_with_a_localized_reason(wor
     assert case.timeline[-1].event == "rejected"
     assert case.timeline[-1].note == reason
     # and a retry neither rejects twice nor turns it eligible
-    assert world.workflow.check_eligibility("case-1") is False
+    assert world.workflow.check_eligibility("case-1") == "rejected"
     assert _events(world.case()).count("rejected") == 1
 
 
@@ -450,6 +451,46 @@ def test_mark_failed_twice_with_the_same_failure_records_it_once(world: World) -
 
     # Then it is on the timeline once
     assert _events(world.case()).count("failed") == 1
+
+
+def test_the_execution_ended_event_after_a_failure_changes_nothing(world: World) -> None:
+    # Given a case the state machine's Catch marked failed with the step's error
+    _eligible(world)
+    failed = world.workflow.mark_failed("case-1", "KeyError", "template variable")
+
+    # When EventBridge then reports the execution FAILED (the same failure seen from outside)
+    case = world.workflow.mark_failed("case-1", "FAILED", "the workflow execution ended FAILED")
+
+    # Then the case keeps its first, precise failure and gets no second entry
+    assert case == failed
+    assert case.failure is not None
+    assert case.failure.error == "KeyError"
+
+
+def test_an_execution_that_timed_out_fails_the_case_it_left_in_progress(world: World) -> None:
+    # Given a case in progress whose execution then timed out (no Catch ran)
+    _eligible(world)
+
+    # When the execution-ended event reaches mark_failed
+    case = world.workflow.mark_failed("case-1", "TIMED_OUT", "the workflow execution ended TIMED_OUT")
+
+    # Then the case is failed, not left in progress
+    assert case.status is CaseStatus.FAILED
+    assert case.failure is not None
+    assert case.failure.error == "TIMED_OUT"
+
+
+def test_check_eligibility_of_a_case_closed_meanwhile_says_closed(world: World) -> None:
+    # Given a case that failed before its eligibility was checked
+    _in_progress(world)
+    world.workflow.mark_failed("case-1", "TIMED_OUT", "ended")
+
+    # When eligibility is checked (a late step)
+    outcome = world.workflow.check_eligibility("case-1")
+
+    # Then the workflow is told the case is closed: no rejection email about a technical failure
+    assert outcome == "closed"
+    assert world.case().status is CaseStatus.FAILED
 
 
 def test_mark_failed_on_a_rejected_case_keeps_the_rejection(world: World) -> None:

@@ -5,8 +5,12 @@ Clients honour ``AWS_ENDPOINT_URL`` (the local runtime points it at moto), so no
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import TYPE_CHECKING, Any
+
+from omnicity.errors import TransientError
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -43,16 +47,23 @@ def reset_clients() -> None:
     client.cache_clear()
 
 
+# The error codes AWS answers when a request may succeed if sent again later: throttling, or the service briefly
+# failing on its side (S3 spells these InternalError, RequestTimeout, ServiceUnavailable, SlowDown).
 TRANSIENT_ERROR_CODES = frozenset(
     {
         "ProvisionedThroughputExceededException",
         "ThrottlingException",
         "Throttling",
         "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-        "SlowDown",
         "TooManyRequestsException",
+        "InternalServerError",
+        "InternalError",
+        "InternalFailure",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "SlowDown",
     }
 )
 
@@ -63,3 +74,26 @@ def error_code(exc: Exception) -> str:
     if isinstance(response, dict):
         return str(response.get("Error", {}).get("Code", ""))
     return ""
+
+
+@contextmanager
+def translate_errors(what: str) -> Iterator[None]:
+    """Turn a transient AWS failure inside the block into :class:`~omnicity.errors.TransientError` (which the state
+    machines retry), ``from`` the original; leave every other exception alone.
+
+    Transient: a ClientError whose code is in :data:`TRANSIENT_ERROR_CODES` (botocore has already retried it), and
+    botocore's connection errors (the endpoint unreachable, a connect or read timeout, a connection closed mid-way).
+    ``what`` names the call in the message, e.g. ``"DynamoDB put_item"``.
+    """
+    from botocore.exceptions import ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as AwsConnectionError
+
+    try:
+        yield
+    except ClientError as exc:
+        code = error_code(exc)
+        if code in TRANSIENT_ERROR_CODES:
+            raise TransientError(f"{what} throttled or unavailable ({code})") from exc
+        raise
+    except (AwsConnectionError, HTTPClientError) as exc:
+        raise TransientError(f"{what} could not reach the service ({type(exc).__name__})") from exc

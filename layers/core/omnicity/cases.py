@@ -151,14 +151,16 @@ class CaseRepository:
         return item
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
+        """One DynamoDB call. Transient failures become TransientError; a failed condition becomes
+        _ConditionFailedError for the caller to name. Anything else (a ValidationException included) is a bug of
+        ours and stays a 500: no value a client sends reaches a request unchecked (keys are built here, the cursor
+        is validated by :func:`_decode_cursor`, the form by ``omnicity.forms``)."""
         try:
-            return getattr(self.client, operation)(**kwargs)
+            with aws.translate_errors(f"DynamoDB {operation}"):
+                return getattr(self.client, operation)(**kwargs)
         except ClientError as exc:
-            code = aws.error_code(exc)
-            if code == "ConditionalCheckFailedException":
+            if aws.error_code(exc) == "ConditionalCheckFailedException":
                 raise _ConditionFailedError from exc
-            if code in aws.TRANSIENT_ERROR_CODES:
-                raise TransientError(f"DynamoDB {operation} throttled or unavailable ({code})") from exc
             raise
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from omnicity.city import get_city
 from omnicity.models import Case, Procedure
-from omnicity.registries.national import NationalRegister
+from omnicity.registries import Registers
 
 
 @dataclass(frozen=True)
@@ -19,11 +19,11 @@ class Verdict:
     reason: str | None = None
 
 
-Rule = Callable[[Case, NationalRegister], str | None]
+Rule = Callable[[Case, Registers], str | None]
 
 
-def registered_in_city(case: Case, register: NationalRegister) -> str | None:
-    person = register.find(case.applicant.nrn)
+def registered_in_city(case: Case, registers: Registers) -> str | None:
+    person = registers.national.find(case.applicant.nrn)
     if person is None:
         return "not_in_register"
     if not person.alive:
@@ -36,12 +36,12 @@ def registered_in_city(case: Case, register: NationalRegister) -> str | None:
 RULES: dict[str, Rule] = {"registered_in_city": registered_in_city}
 
 
-def check(procedure: Procedure, case: Case, register: NationalRegister) -> Verdict:
+def check(procedure: Procedure, case: Case, registers: Registers) -> Verdict:
     for name in procedure.eligibility:
         rule = RULES.get(name)
         if rule is None:
             raise LookupError(f"procedure {procedure.id}: unknown eligibility rule {name!r}")
-        reason = rule(case, register)
+        reason = rule(case, registers)
         if reason is not None:
             return Verdict(eligible=False, reason=reason)
     return Verdict(eligible=True)

@@ -16,7 +16,7 @@ from omnicity.documents import DocumentStore
 from omnicity.errors import ForbiddenError, NotFoundError, TransientError
 from omnicity.forms import validate_form
 from omnicity.identity import Principal
-from omnicity.models import Applicant, Case, CaseStatus, Failure, Role, TimelineEntry
+from omnicity.models import Applicant, Case, CaseStatus, Failure, Role, TimelineEntry, today_in_brussels
 from omnicity.observability import logger
 from omnicity.views import CaseCreated, CaseList, CaseSummary, CaseView, DocumentUrl, SubmitCaseRequest
 
@@ -73,7 +73,7 @@ class CaseService:
         now = datetime.now(UTC)
         case = Case(
             case_id=str(uuid.uuid4()),
-            reference=self._cases.next_reference(now.year, self._prefix),
+            reference=self._cases.next_reference(today_in_brussels().year, self._prefix),  # the city's year
             procedure_id=procedure.id,
             applicant=Applicant(nrn=principal.nrn, email=principal.email),
             channel=principal.channel,
@@ -113,7 +113,8 @@ class CaseService:
         return DocumentUrl(url=self._store.presigned_url(document.key, self._url_ttl), expires_in=self._url_ttl)
 
     def _readable_case(self, principal: Principal, case_id: str) -> Case:
-        """The case, if this principal may read it; otherwise the same 404 as a case that does not exist."""
+        """The case, if this principal may read it (its citizen, or an agent of the procedure's department);
+        otherwise the same 404 as a case that does not exist."""
         not_found = NotFoundError(f"no case {case_id!r}")
         try:
             uuid.UUID(case_id)
@@ -123,9 +124,15 @@ class CaseService:
             case = self._cases.get(case_id)
         except NotFoundError:
             raise not_found from None
-        if principal.role is Role.AGENT or principal.owns(case.applicant.nrn):
+        if principal.owns(case.applicant.nrn) or self._serves(principal, case):
             return case
         raise not_found
+
+    def _serves(self, principal: Principal, case: Case) -> bool:
+        """Agents read the cases of the procedures their departments handle, and no others."""
+        if principal.role is not Role.AGENT:
+            return False
+        return self._catalogue.get(case.procedure_id).department in principal.departments
 
     def _record_start_failure(self, case: Case) -> None:
         """Never leave a case that no workflow will move: mark it failed, visible to agents."""

@@ -16,7 +16,7 @@ from omnicity.config import CoreSettings, NotifySettings, load_settings
 from omnicity.documents import DocumentStore
 from omnicity.errors import StepInputError
 from omnicity.notifications import EmailSender
-from omnicity.registries.national import get_national_register
+from omnicity.registries import get_registers
 from omnicity.workflow import Renderer, Workflow
 
 
@@ -63,7 +63,7 @@ def build_workflow(*, renderer: Renderer | None = None, sends_email: bool = Fals
     return Workflow(
         repository=CaseRepository(settings.table_name),
         catalogue=get_catalogue(),
-        register=get_national_register(),
+        registers=get_registers(),
         store=DocumentStore(settings.documents_bucket),
         sender=sender,
         renderer=renderer,

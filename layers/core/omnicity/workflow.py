@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from omnicity.catalogue import Catalogue
-from omnicity.city import get_city, get_messages
+from omnicity.city import get_messages
+from omnicity.document_contexts import build_context
 from omnicity.documents import document_id_for, document_key
 from omnicity.eligibility import check
 from omnicity.errors import StepInputError, ValidationFailedError
@@ -19,13 +20,14 @@ from omnicity.forms import validate_form
 from omnicity.models import Case, CaseDocument, CaseStatus, Failure, today_in_brussels
 from omnicity.notifications import Email, compose
 from omnicity.observability import logger
-from omnicity.registries.national import NationalRegister
+from omnicity.registries import Registers
 
 T = TypeVar("T")
 SYSTEM = "system"
 _MAX_CAUSE = 500
 
 Renderer = Callable[[str, str, dict[str, object]], bytes]
+Outcome = Literal["eligible", "rejected", "closed"]
 
 
 class Cases(Protocol):
@@ -61,14 +63,14 @@ class Workflow:
         self,
         repository: Cases,
         catalogue: Catalogue,
-        register: NationalRegister | None = None,
+        registers: Registers | None = None,
         store: PdfStore | None = None,
         sender: Sender | None = None,
         renderer: Renderer | None = None,
     ) -> None:
         self._cases = repository
         self._catalogue = catalogue
-        self._register = register
+        self._registers = registers
         self._store = store
         self._sender = sender
         self._renderer = renderer
@@ -89,19 +91,22 @@ class Workflow:
 
         return self._cases.update(case_id, change)
 
-    def check_eligibility(self, case_id: str) -> bool:
-        register = self._need(self._register, "a national register")
+    def check_eligibility(self, case_id: str) -> Outcome:
+        """``eligible`` (go on), ``rejected`` (tell the citizen why) or ``closed`` (the case ended meanwhile)."""
+        registers = self._need(self._registers, "the registers")
 
         def change(case: Case) -> Case | None:
             if case.status is not CaseStatus.IN_PROGRESS or case.has_event("eligibility_confirmed"):
                 return None
-            verdict = check(self._catalogue.get(case.procedure_id), case, register)
+            verdict = check(self._catalogue.get(case.procedure_id), case, registers)
             if not verdict.eligible:
                 return self._reject(case, verdict.reason or "not_in_register")
             return _with_entry(case, "eligibility_confirmed")
 
         case = self._cases.update(case_id, change)
-        return case.status is CaseStatus.IN_PROGRESS
+        if case.status is CaseStatus.IN_PROGRESS:
+            return "eligible"
+        return "rejected" if case.status is CaseStatus.REJECTED else "closed"
 
     def render_document(self, case_id: str) -> Case:
         """Render the procedure's document in the case's language, store it, attach it to the case."""
@@ -114,19 +119,8 @@ class Workflow:
         document_id = document_id_for(case.case_id, procedure.document.kind, case.language)
         if case.document(document_id) is not None:
             return case
-        register = self._need(self._register, "a national register")
-        person = register.find(case.applicant.nrn)
-        if person is None:
-            raise StepInputError("the applicant left the register after the eligibility check")
-        issued_on = today_in_brussels()
-        context: dict[str, object] = {
-            "reference": case.reference,
-            "document_id": document_id,
-            "issued_on": issued_on,
-            "language": case.language.value,
-            "city": {"fr": get_city().name.fr, "nl": get_city().name.nl},
-            "person": person.model_dump(),
-        }
+        registers = self._need(self._registers, "the registers")
+        context = build_context(procedure, case, registers, document_id=document_id, issued_on=today_in_brussels())
         pdf = self._need(self._renderer, "a renderer")(procedure.document.template, case.language.value, context)
         key = document_key(case.case_id, document_id)
         self._need(self._store, "a document store").put_pdf(key, pdf, reference=case.reference)
@@ -171,13 +165,14 @@ class Workflow:
     def mark_failed(self, case_id: str, error: str, cause: str, step: str | None = None) -> Case:
         """The workflow stopped on an error: the case is failed, with the reason, visible to agents.
 
-        A case that already reached an outcome (e.g. rejected, then the rejection email failed) keeps its status;
-        the failure is recorded on its timeline.
+        A case already failed stays as it is (the execution-ended event that follows our own Fail state, or a
+        retry). A case that reached another outcome (completed, rejected, cancelled) keeps it; the error is
+        recorded on its timeline once.
         """
         failure = Failure(error=error[:100], cause=cause[:_MAX_CAUSE], step=step)
 
         def change(case: Case) -> Case | None:
-            if case.failure == failure:
+            if case.status is CaseStatus.FAILED or case.failure == failure:
                 return None
             if case.status.is_terminal:
                 return _with_entry(case, "workflow_error", failure=failure)
