@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,10 +70,16 @@ class Api:
         return self.request("POST", "/v1/cases", token=token, body=body)
 
     def wait(self, case_id: str) -> dict[str, Any]:
-        """Wait until the case's execution (named after the case) ends; returns the execution description."""
-        machine = os.environ["DOCUMENT_REQUEST_STATE_MACHINE_ARN"]
-        execution = machine.replace(":stateMachine:", ":execution:") + f":{case_id}"
-        return wait_for_execution(execution, timeout=30)
+        """Wait until the case's execution (named after the case, in its family's machine) ends; returns it."""
+        stepfunctions = boto3.client("stepfunctions")
+        for machine in self.runtime.description.state_machines.values():
+            execution = machine.arn.replace(":stateMachine:", ":execution:") + f":{case_id}"
+            try:
+                stepfunctions.describe_execution(executionArn=execution)
+            except stepfunctions.exceptions.ExecutionDoesNotExist:
+                continue
+            return wait_for_execution(execution, timeout=30)
+        raise AssertionError(f"no execution for case {case_id}")
 
     def case(self, case_id: str, token: str) -> dict[str, Any]:
         reply = self.request("GET", f"/v1/cases/{case_id}", token=token)

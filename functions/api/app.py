@@ -6,6 +6,7 @@ Each route reads the validated input, asks the layer's CaseService, returns a vi
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from typing import Annotated, Any
 
@@ -20,26 +21,61 @@ from omnicity.cases import CaseRepository
 from omnicity.catalogue import get_catalogue
 from omnicity.city import get_city
 from omnicity.config import ApiSettings, load_settings
-from omnicity.documents import DocumentStore
-from omnicity.errors import MalformedRequestError, NotFoundError, OmnicityError, ValidationFailedError
+from omnicity.desk import AgentDesk, WorkflowResumer
+from omnicity.documents import DocumentStore, Uploads, UploadSlot
+from omnicity.errors import MalformedRequestError, NotFoundError, OmnicityError, ValidationFailedError, field_error
 from omnicity.identity import Principal, principal_from_claims
-from omnicity.models import Channel
+from omnicity.models import Channel, TaskStatus
 from omnicity.observability import logger, metrics, tracer
 from omnicity.services import CaseService, WorkflowStarter
+from omnicity.tasks import TaskRepository
 from omnicity.views import (
     CaseCreated,
     CaseList,
     CaseView,
+    CompleteTaskRequest,
     DocumentUrl,
     ErrorResponse,
     ProcedureDetail,
     ProcedureList,
     ProcedureSummary,
+    ReportRequest,
     SubmitCaseRequest,
+    TaskList,
+    TaskView,
+    TrackView,
+    UploadRequest,
 )
 
 settings = load_settings(ApiSettings)
-app = APIGatewayRestResolver(enable_validation=True)
+
+
+def parse_json_body(text: str) -> dict[str, Any]:
+    """The resolver's JSON parser. Powertools parses a body once, for the routes that take one, in its validation
+    middleware (before any middleware of ours could run) and caches the result on the event.
+
+    Text that is not one reasonable JSON document is the client's mistake: a 400 naming the body, never a 500, and
+    never the body's text in the error or the logs. Every body of this API is an object; anything else is a 422
+    here, because Powertools would validate the first item of an array as if it were the whole body.
+    """
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _malformed_body(f"not valid JSON ({exc.msg} at position {exc.pos})") from None
+    except RecursionError:
+        raise _malformed_body("nested too deeply") from None
+    except ValueError:  # an integer longer than Python converts (sys.get_int_max_str_digits())
+        raise _malformed_body("a number has too many digits") from None
+    if not isinstance(document, dict):
+        raise ValidationFailedError("the request has invalid fields", [field_error("body", "must be a JSON object")])
+    return document
+
+
+def _malformed_body(reason: str) -> MalformedRequestError:
+    return MalformedRequestError("the body is not valid JSON", [field_error("body", reason)])
+
+
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json_body)
 # One description of the API for Swagger UI (/swagger) and the committed openapi.json (make openapi).
 OPENAPI: dict[str, Any] = {
     "title": "omnicity API",
@@ -53,6 +89,8 @@ SECURED: list[dict[str, list[str]]] = [{"bearer": []}]
 CaseId = Annotated[str, Path(min_length=1, max_length=64)]
 DocumentId = Annotated[str, Path(min_length=1, max_length=64)]
 ProcedureId = Annotated[str, Path(min_length=1, max_length=63)]
+TaskId = Annotated[str, Path(min_length=1, max_length=64)]
+Reference = Annotated[str, Path(pattern=r"^[A-Z]{2,5}-\d{4}-\d{6}$", examples=["BXL-2026-000123"])]
 
 
 def _responses(model: type[Any], *errors: int, status: int = 200) -> dict[int, Any]:
@@ -74,6 +112,7 @@ def service() -> CaseService:
         store=DocumentStore(settings.documents_bucket),
         reference_prefix=get_city().reference_prefix,
         url_ttl_seconds=settings.document_url_ttl_seconds,
+        uploads=Uploads(settings.documents_bucket),
     )
 
 
@@ -159,6 +198,72 @@ def get_document(case_id: CaseId, document_id: DocumentId) -> DocumentUrl:
     return service().document_url(principal(), case_id, document_id)
 
 
+@app.post(
+    "/v1/uploads",
+    tags=["cases"],
+    summary="A presigned S3 POST to upload one photo (JPEG or PNG, 5 MB at most); reference its key in a form",
+    status_code=201,
+    security=SECURED,
+    responses=_responses(UploadSlot, 400, 401, 403, status=201),
+)
+def create_upload(request: UploadRequest) -> UploadSlot:
+    return service().upload_slot(principal(), request)
+
+
+# ---------------------------------------------------------------------------------------------- anonymous reports
+@app.post(
+    "/v1/reports",
+    tags=["reports"],
+    summary="Report anonymously (procedures that allow it, e.g. public-space-alert); follow it by its reference",
+    status_code=201,
+    responses=_responses(CaseCreated, 400, 403, 404, status=201),
+)
+def submit_report(request: ReportRequest) -> CaseCreated:
+    return service().report(request)
+
+
+@app.get(
+    "/v1/reports/<reference>",
+    tags=["reports"],
+    summary="Where an anonymous report stands",
+    responses=_responses(TrackView, 404),
+)
+def track_report(reference: Reference) -> TrackView:
+    return service().track(reference)
+
+
+# ---------------------------------------------------------------------------------------------- agents
+@cache
+def desk() -> AgentDesk:
+    return AgentDesk(TaskRepository(settings.table_name), get_catalogue(), WorkflowResumer())
+
+
+@app.get(
+    "/v1/agent/tasks",
+    tags=["agents"],
+    summary="A department's task queue (agents of that department)",
+    security=SECURED,
+    responses=_responses(TaskList, 401, 403),
+)
+def list_agent_tasks(
+    department: Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_-]*$")],
+    status: Annotated[TaskStatus, Query()] = TaskStatus.OPEN,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> TaskList:
+    return desk().queue(principal(), department, status, limit)
+
+
+@app.post(
+    "/v1/agent/tasks/<task_id>/complete",
+    tags=["agents"],
+    summary="Decide a task: the waiting workflow goes on with the outcome",
+    security=SECURED,
+    responses=_responses(TaskView, 400, 401, 403, 404, 409),
+)
+def complete_agent_task(task_id: TaskId, request: CompleteTaskRequest) -> TaskView:
+    return desk().complete(principal(), task_id, request)
+
+
 # ---------------------------------------------------------------------------------------------- errors
 def _error_response(error: OmnicityError) -> Response[Any]:
     return Response(status_code=error.http_status, content_type=content_types.APPLICATION_JSON, body=error.to_body())
@@ -171,18 +276,27 @@ def handle_domain_error(error: OmnicityError) -> Response[Any]:
     return _error_response(error)
 
 
+@app.exception_handler(UnicodeDecodeError)  # type: ignore[untyped-decorator]
+def handle_undecodable_body(_: UnicodeDecodeError) -> Response[Any]:
+    """A body that is not UTF-8 text. API Gateway hands such a body over in base64; Powertools decodes it to text
+    before any route runs (and before :func:`parse_json_body`), and no code of ours decodes bytes. The bytes are
+    never logged."""
+    return _error_response(MalformedRequestError("the body is not valid JSON", [field_error("body", "not UTF-8 text")]))
+
+
+_LOCATIONS = {"body", "query", "path", "header", "cookie"}
+
+
 @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
 def handle_validation_error(error: RequestValidationError) -> Response[Any]:
-    problems = error.errors()
-    if any(problem.get("type") == "json_invalid" for problem in problems):
-        return _error_response(MalformedRequestError("the body is not valid JSON"))
-    details = [
-        {
-            "field": ".".join(str(part) for part in problem.get("loc", ()) if part != "body") or "body",
-            "reason": str(problem.get("msg", "invalid")),
-        }
-        for problem in problems
-    ]
+    """Each problem names its field as the client wrote it: ``language``, ``form.purpose``, ``limit``; ``body``
+    for the body as a whole (e.g. an array instead of an object)."""
+    details = []
+    for problem in error.errors():
+        parts = [str(part) for part in problem.get("loc", ())]
+        if parts and parts[0] in _LOCATIONS:
+            parts = parts[1:]
+        details.append(field_error(".".join(parts) or "body", str(problem.get("msg", "invalid"))))
     return _error_response(ValidationFailedError("the request has invalid fields", details))
 
 

@@ -105,6 +105,7 @@ class LocalIssuer:
         }
         if email:
             claims["email"] = email
+            claims["email_verified"] = True  # addresses from the simulated register count as verified
         if role in _GROUP_OF_ROLE:
             claims["cognito:groups"] = [_GROUP_OF_ROLE[role]]
         if role == "citizen":

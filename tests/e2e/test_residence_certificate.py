@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from omnicity.nrn import format_nrn, make_nrn
 from omnicity.registries.national import get_national_register
 from tests.conftest import ELISE, PIETER, Api
+from tests.integration.test_repository import nrn_encodings
 
 NOBODY = make_nrn(date(1990, 5, 5), 101)  # a valid number that the simulated register does not hold
 GEORGETTE = "31101803648"  # deceased in the simulated register
@@ -159,10 +160,22 @@ def test_my_cases_pages_with_a_cursor(api: Api) -> None:
     assert first["next_cursor"]
     first_ids = {item["case_id"] for item in first["items"]}
     assert not first_ids & {item["case_id"] for item in second["items"]}
-    # And Pieter cannot use Élise's cursor to read her listing
-    stolen = api.request("GET", "/v1/cases", token=api.token(PIETER), query=f"cursor={first['next_cursor']}")
-    assert stolen.status == 400
-    assert stolen.json["error"]["details"][0]["field"] == "cursor"
+    # And the cursor, which goes into URLs and logs, holds her national register number in no form
+    for form in nrn_encodings(ELISE):
+        assert form not in first["next_cursor"]
+    # And Pieter, with Élise's cursor, only pages through his own cases: none of hers
+    pieter = api.token(PIETER)
+    assert api.submit(pieter).status == 201
+    his = {item["case_id"] for item in api.request("GET", "/v1/cases", token=pieter, query="limit=100").json["items"]}
+    stolen = api.request("GET", "/v1/cases", token=pieter, query=f"limit=100&cursor={first['next_cursor']}")
+    assert stolen.status == 200
+    assert {item["case_id"] for item in stolen.json["items"]} <= his
+    everything_of_hers = api.request("GET", "/v1/cases", token=token, query="limit=100").json["items"]
+    assert not {item["case_id"] for item in stolen.json["items"]} & {item["case_id"] for item in everything_of_hers}
+    # And a cursor that is not one this listing handed out is a 400 naming the cursor
+    forged = api.request("GET", "/v1/cases", token=token, query="cursor=" + "W" * 2000)
+    assert forged.status == 400
+    assert forged.json["error"]["details"][0]["field"] == "cursor"
 
 
 def test_a_workflow_step_that_breaks_marks_the_case_failed_for_agents(

@@ -33,12 +33,14 @@ def repository(runtime: LocalRuntime) -> CaseRepository:
     return CaseRepository(next(iter(runtime.description.tables.values())).name)
 
 
-def seed(repository: CaseRepository, case_id: str, language: Language = Language.NL) -> Case:
+def seed(
+    repository: CaseRepository, case_id: str, language: Language = Language.NL, reference: str | None = None
+) -> Case:
     now = datetime.now(UTC)
     return repository.create(
         Case(
             case_id=case_id,
-            reference="BXL-2026-000042",
+            reference=reference or f"BXL-2099-{case_id[:6]}",
             procedure_id="residence-certificate",
             applicant=Applicant(nrn=ELISE, email="elise.exemplaire@example.be"),
             channel=Channel.PORTAL,
@@ -65,7 +67,7 @@ def test_the_steps_run_one_after_the_other_from_the_sample_events(
     runtime: LocalRuntime, repository: CaseRepository, api: Api
 ) -> None:
     # Given the sample events' case, submitted (no workflow started: each step is invoked by hand, as with sam local)
-    seed(repository, SAMPLE_CASE_ID)
+    seed(repository, SAMPLE_CASE_ID, reference="BXL-2026-000042")
     # When each step function is invoked with its sample event
     assert invoke(runtime, "ValidateRequestFunction", event("validate_request.json"))["status"] == "in_progress"
     assert invoke(runtime, "CheckEligibilityFunction", event("check_eligibility.json"))["outcome"] == "eligible"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import re
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -13,6 +15,7 @@ from infra.local.runtime import LocalRuntime
 from omnicity.cases import CaseRepository
 from omnicity.errors import CaseConflictError, ConflictError, MalformedRequestError, NotFoundError
 from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
+from omnicity.nrn import format_nrn
 from tests.conftest import ELISE, PIETER
 
 
@@ -26,7 +29,7 @@ def new_case(nrn: str = ELISE, created: datetime | None = None, **changes: Any) 
     at = created or datetime.now(UTC)
     case = Case(
         case_id=str(uuid.uuid4()),
-        reference="BXL-2026-999999",
+        reference=f"BXL-2099-{uuid.uuid4().int % 10**6:06d}-{uuid.uuid4().hex[:4]}",
         procedure_id="residence-certificate",
         applicant=Applicant(nrn=nrn, email="someone@example.be"),
         channel=Channel.PORTAL,
@@ -140,12 +143,96 @@ def test_a_citizens_cases_come_newest_first_and_only_theirs(repository: CaseRepo
 
 
 def test_a_cursor_cannot_open_another_citizens_listing(repository: CaseRepository) -> None:
-    nrn = "16080905794"
-    for _ in range(2):
-        repository.create(new_case(nrn))
+    # Given two cases of one citizen, and two of another: one older than the first citizen's newest, one newer
+    nrn, other = "16080905794", "85071403323"
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    theirs = [repository.create(new_case(nrn, start + timedelta(days=day))).case_id for day in (2, 4)]
+    mine = [repository.create(new_case(other, start + timedelta(days=day))).case_id for day in (1, 5)]
     _, cursor = repository.list_for_citizen(nrn, limit=1)
     assert cursor is not None
-    with pytest.raises(MalformedRequestError):
-        repository.list_for_citizen(PIETER, cursor=cursor)
-    with pytest.raises(MalformedRequestError):
-        repository.list_for_citizen(nrn, cursor="not-base64!")
+    # When the other citizen pages with the first citizen's cursor
+    page, _ = repository.list_for_citizen(other, cursor=cursor)
+    # Then it only continues their own listing, from the cursor's point in time: none of the first citizen's cases
+    assert [case.case_id for case in page] == [mine[0]]
+    assert not {case.case_id for case in page} & set(theirs)
+
+
+def test_a_cursor_carries_no_national_register_number(repository: CaseRepository) -> None:
+    # Given a citizen with more cases than fit in a page
+    nrn = "92022905749"
+    for _ in range(2):
+        repository.create(new_case(nrn))
+    # When a page ends with a cursor
+    _, cursor = repository.list_for_citizen(nrn, limit=1)
+    assert cursor is not None
+    # Then the cursor is short URL-safe text, and the NRN is in it in no form: plain, or base64 of any kind
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,160}", cursor)
+    decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    for text in (cursor, decoded):
+        for form in nrn_encodings(nrn):
+            assert form not in text
+
+
+def nrn_encodings(nrn: str) -> set[str]:
+    """An NRN as it could hide in a text: plain, formatted, as its key (``CITIZEN#<nrn>``), in hex, and in standard
+    or URL-safe base64 wherever it starts in the encoded bytes (the part of its encoding that does not depend on
+    the bytes around it)."""
+    plain = {nrn, format_nrn(nrn), f"CITIZEN#{nrn}"}
+    forms = plain | {text.encode().hex() for text in plain}
+    for text in plain:
+        for offset in range(3):
+            encoded = base64.b64encode(b"\0" * offset + text.encode()).decode().rstrip("=")
+            stable = encoded[4 if offset else 0 : -2]
+            forms |= {stable, stable.replace("+", "-").replace("/", "_")}
+    return forms
+
+
+@pytest.mark.parametrize(
+    ("cursor", "reason"),
+    [
+        ("not-base64!", "not a cursor"),
+        ("a" * 161, "too long"),
+        ("a", "not a cursor"),  # not a base64 length
+        (base64.urlsafe_b64encode(b"[" * 1500).decode().rstrip("="), "too long"),
+        (base64.urlsafe_b64encode(b'{"gsi1pk": {"S": "CITIZEN#12042312477"}}').decode().rstrip("="), "not a cursor"),
+        (base64.urlsafe_b64encode(b"2026-01-01T00:00:00+00:00#a#b").decode().rstrip("="), "not a cursor"),
+        (base64.urlsafe_b64encode(b"2026-13-01T00:00:00+00:00#abc").decode().rstrip("="), "not a cursor"),
+        (base64.urlsafe_b64encode(b"2026-01-01T00:00:00+00:00#\xff").decode().rstrip("="), "not a cursor"),
+        (base64.urlsafe_b64encode(b"2026-01-01T00:00:00+00:00#abc").decode(), "not a cursor"),  # padded: not ours
+    ],
+)
+def test_a_bad_cursor_is_a_malformed_request_naming_the_cursor(
+    repository: CaseRepository, cursor: str, reason: str
+) -> None:
+    with pytest.raises(MalformedRequestError) as raised:
+        repository.list_for_citizen(ELISE, cursor=cursor)
+    [detail] = raised.value.details
+    assert detail["field"] == "cursor"
+    assert reason in detail["reason"]
+
+
+def test_a_case_is_found_by_its_reference(repository: CaseRepository) -> None:
+    # Given a stored case
+    case = repository.create(new_case())
+    # When it is looked up by its human-readable reference / Then it is that case
+    assert repository.get_by_reference(case.reference) == case
+    with pytest.raises(NotFoundError):
+        repository.get_by_reference("BXL-1999-000000")
+
+
+def test_two_cases_cannot_share_a_reference(repository: CaseRepository) -> None:
+    # Given a stored case
+    first = repository.create(new_case())
+    # When another case comes with the same reference
+    with pytest.raises(ConflictError):
+        repository.create(new_case(reference=first.reference))
+    # Then the reference still names the first case, and the second was not stored half-way
+    assert repository.get_by_reference(first.reference).case_id == first.case_id
+
+
+def test_an_anonymous_case_is_in_no_citizens_list(repository: CaseRepository) -> None:
+    # Given an anonymous report
+    anonymous = repository.create(new_case(applicant=Applicant(nrn=None, email=None)))
+    # Then it reads back by id and reference, and it is not in anybody's list
+    assert repository.get(anonymous.case_id).applicant.nrn is None
+    assert repository.get_by_reference(anonymous.reference).case_id == anonymous.case_id

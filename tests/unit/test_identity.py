@@ -17,7 +17,7 @@ PRINTED_NRN = "87.03.14-132.35"
 
 def _citizen(aud: str = "portal-id", **changes: Any) -> dict[str, Any]:
     claims = {"sub": "c0ffee00-1111-2222-3333-444455556666", "aud": aud, "custom:nrn": PRINTED_NRN}
-    return claims | {"email": "elise.exemplaire@example.be"} | changes
+    return claims | {"email": "elise.exemplaire@example.be", "email_verified": "true"} | changes
 
 
 def _agent(aud: str = "counter-id", **changes: Any) -> dict[str, Any]:
@@ -49,6 +49,16 @@ def test_a_citizen_on_the_portal() -> None:
     assert principal.departments == frozenset()
     assert principal.owns(NRN)
     assert not principal.owns("79051708730")
+
+
+@pytest.mark.parametrize("verified", ["false", None])
+def test_an_email_address_the_provider_did_not_verify_is_not_used(verified: str | None) -> None:
+    # Given a token whose email the identity provider did not verify (or says nothing about)
+    claims = _citizen(email="someone.else@example.org", email_verified=verified)
+    if verified is None:
+        del claims["email_verified"]
+    # When the principal is built / Then the city will not email that address
+    assert principal_from_claims(claims, CLIENTS).email is None
 
 
 def test_a_citizen_on_the_kiosk() -> None:

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from omnicity.catalogue import get_catalogue
 from omnicity.city import get_messages
-from omnicity.errors import TransientError
+from omnicity.errors import DeliveryFailedError, TransientError
 from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, Procedure
 from omnicity.notifications import Email, EmailSender, compose
 
@@ -146,7 +146,9 @@ def test_a_permanent_ses_error_is_not_disguised_as_transient() -> None:
     # Given SES refusing the message for good
     sender = EmailSender("no-reply@brussels.example", client=FakeSes("MessageRejected"))
 
-    # When an email is sent / Then the AWS error surfaces as is (retrying would not help)
-    with pytest.raises(ClientError) as raised:
+    # When an email is sent / Then it is a delivery failure, not a transient one (retrying would not help)
+    with pytest.raises(DeliveryFailedError) as raised:
         sender.send(EMAIL)
     assert not isinstance(raised.value, TransientError)
+    assert isinstance(raised.value.__cause__, ClientError)
+    assert "MessageRejected" in raised.value.message

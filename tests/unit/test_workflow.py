@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -11,116 +10,18 @@ import pytest
 
 from omnicity.catalogue import get_catalogue
 from omnicity.city import get_messages
-from omnicity.errors import CaseConflictError, NotFoundError, StepInputError
+from omnicity.errors import DeliveryFailedError, StepInputError
 from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
-from omnicity.notifications import Email
-from omnicity.nrn import birth_date, make_nrn
+from omnicity.nrn import make_nrn
 from omnicity.registries import Registers
-from omnicity.registries.national import Address, Person, SimulatedNationalRegister
+from omnicity.registries.national import SimulatedNationalRegister
 from omnicity.workflow import Workflow
+from tests.fakes import FakeCaseRepository, FakeRenderer, FakeSender, FakeStore, make_person
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 RESIDENT = make_nrn(date(1987, 3, 14), 132)
 UNKNOWN = make_nrn(date(2001, 1, 1), 5)
 EMAIL = "elise.exemplaire@example.be"
-
-
-# ---------------------------------------------------------------------------------------------------- fakes
-class FakeCaseRepository:
-    """The CaseRepository's read-modify-write semantics in memory: versioned saves, conflicts, retried updates."""
-
-    def __init__(self) -> None:
-        self.cases: dict[str, Case] = {}
-        self.saves = 0
-
-    def put(self, case: Case) -> Case:
-        stored = case.model_copy(update={"version": 1})
-        self.cases[case.case_id] = stored
-        return stored
-
-    def get(self, case_id: str) -> Case:
-        try:
-            return self.cases[case_id]
-        except KeyError:
-            raise NotFoundError(f"no case {case_id!r}") from None
-
-    def save(self, case: Case) -> Case:
-        if self.get(case.case_id).version != case.version:
-            raise CaseConflictError(f"case {case.case_id} changed since version {case.version}")
-        stored = case.model_copy(update={"version": case.version + 1})
-        self.cases[case.case_id] = stored
-        self.saves += 1
-        return stored
-
-    def update(self, case_id: str, change: Callable[[Case], Case | None], attempts: int = 3) -> Case:
-        for attempt in range(attempts):
-            current = self.get(case_id)
-            changed = change(current)
-            if changed is None:
-                return current
-            try:
-                return self.save(changed)
-            except CaseConflictError:
-                if attempt == attempts - 1:
-                    raise
-        raise AssertionError("unreachable")
-
-
-class FakeStore:
-    def __init__(self) -> None:
-        self.objects: dict[str, bytes] = {}
-        self.puts: list[tuple[str, str]] = []
-
-    def put_pdf(self, key: str, content: bytes, *, reference: str) -> None:
-        self.objects[key] = content
-        self.puts.append((key, reference))
-
-
-class FakeSender:
-    def __init__(self) -> None:
-        self.sent: list[Email] = []
-
-    def send(self, email: Email) -> str:
-        self.sent.append(email)
-        return f"message-{len(self.sent)}"
-
-
-@dataclass
-class FakeRenderer:
-    calls: list[tuple[str, str, dict[str, object]]] = field(default_factory=list)
-
-    def __call__(self, template_id: str, language: str, context: dict[str, object]) -> bytes:
-        self.calls.append((template_id, language, context))
-        return b"%PDF-fake"
-
-
-def _born(nrn: str) -> date:
-    born = birth_date(nrn)
-    assert born is not None
-    return born
-
-
-def _person(nrn: str, first_name: str, last_name: str) -> Person:
-    return Person(
-        nrn=nrn,
-        first_name=first_name,
-        last_name=last_name,
-        birth_date=_born(nrn),
-        gender="F",
-        nationality="BE",
-        preferred_language="fr",
-        email="register.contact@example.org",
-        address=Address(
-            street="Rue du Marché aux Herbes",
-            number="47",
-            postal_code="1000",
-            municipality_fr="Bruxelles",
-            municipality_nl="Brussel",
-            settled_on=date(2015, 9, 1),
-        ),
-        previous_addresses=[],
-        household_id="HH-0001",
-    )
 
 
 @dataclass
@@ -164,7 +65,7 @@ class World:
 
 def _make_world() -> World:
     cases, store, sender, renderer = FakeCaseRepository(), FakeStore(), FakeSender(), FakeRenderer()
-    register = SimulatedNationalRegister([_person(RESIDENT, "Élise", "Exemplaire")])
+    register = SimulatedNationalRegister([make_person(RESIDENT, "Élise", "Exemplaire")])
     workflow = Workflow(cases, get_catalogue(), Registers(national=register), store, sender, renderer)
     return World(workflow, cases, store, sender, renderer)
 
@@ -264,7 +165,7 @@ def test_check_eligibility_rejects_an_unknown_person_with_a_localized_reason(wor
 
 # ---------------------------------------------------------------------------------------------------- render_document
 @pytest.mark.parametrize("language", list(Language))
-def test_render_document_renders_in_the_case_language_with_the_person(world: World, language: Language) -> None:
+def test_render_document_renders_in_the_case_language_with_themake_person(world: World, language: Language) -> None:
     # Given an eligible case in one language
     submitted = _eligible(world, language=language)
 
@@ -535,3 +436,20 @@ def test_a_whole_run_for_a_resident(world: World) -> None:
         "completed",
     ]
     assert all(entry.actor in {"citizen", "system"} for entry in case.timeline)
+
+
+def test_an_address_ses_refuses_for_good_is_recorded_and_does_not_fail_the_case(world: World) -> None:
+    # Given SES refusing the citizen's address for good
+    _eligible(world)
+
+    def refuse(_: Any) -> str:
+        raise DeliveryFailedError("SES refused the message (MessageRejected)")
+
+    world.sender.send = refuse  # type: ignore[method-assign]
+
+    # When the citizen is notified
+    case = world.workflow.notify("case-1", "document_ready")
+
+    # Then the step succeeds, the case stays in progress, and the timeline says the email could not be delivered
+    assert case.status is CaseStatus.IN_PROGRESS
+    assert _events(case)[-1] == "notified:document_ready:undeliverable"

@@ -8,6 +8,7 @@ pattern                            key                                         o
 a case by id                       pk=CASE#<case_id>, sk=CASE                  GetItem (consistent)
 the cases of a citizen, newest 1st gsi1pk=CITIZEN#<nrn>, gsi1sk=<created>#<id>  Query gsi1, descending
 next reference number of a year    pk=COUNTER#reference, sk=YEAR#<yyyy>        UpdateItem ADD (atomic)
+a case by its reference            pk=REF#<reference>, sk=REF -> case_id       GetItem, then the case
 =================================  ==========================================  ===========================
 
 Every write of a case is conditional on the version it was read at; the loser of a race gets
@@ -17,20 +18,20 @@ Every write of a case is conditional on the version it was read at; the loser of
 from __future__ import annotations
 
 import base64
-import json
+import re
 from collections.abc import Callable
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from omnicity import aws
-from omnicity.errors import CaseConflictError, ConflictError, MalformedRequestError, NotFoundError, TransientError
+from omnicity.dynamo import ConditionFailedError, call, from_attributes, to_attributes
+from omnicity.errors import CaseConflictError, ConflictError, MalformedRequestError, NotFoundError, field_error
 from omnicity.models import Case
 
 CASE_SK = "CASE"
 CITIZEN_INDEX = "gsi1"
 MAX_PAGE = 100
+MAX_CURSOR_LENGTH = 160  # a position is at most 32 + 1 + 64 characters: 130 in base64
 
 
 def case_key(case_id: str) -> dict[str, Any]:
@@ -64,18 +65,42 @@ class CaseRepository:
         return f"{prefix}-{year}-{sequence:06d}"
 
     def create(self, case: Case) -> Case:
-        """Store a new case; never overwrites an existing one."""
+        """Store a new case and its reference, together (one transaction); never overwrites either."""
         stored = case.model_copy(update={"version": 1})
+        reference = {"pk": {"S": f"REF#{case.reference}"}, "sk": {"S": "REF"}, "case_id": {"S": case.case_id}}
         try:
             self._call(
-                "put_item",
-                TableName=self._table,
-                Item=self._item(stored),
-                ConditionExpression="attribute_not_exists(pk)",
+                "transact_write_items",
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": self._item(stored),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": {**reference, "type": {"S": "reference"}},
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                ],
             )
-        except _ConditionFailedError:
-            raise ConflictError(f"case {case.case_id} already exists") from None
+        except ConditionFailedError:
+            raise ConflictError(f"case {case.case_id} or reference {case.reference} already exists") from None
         return stored
+
+    def get_by_reference(self, reference: str) -> Case:
+        """The case a human-readable reference names (BXL-2026-000123)."""
+        response = self._call(
+            "get_item", TableName=self._table, Key={"pk": {"S": f"REF#{reference}"}, "sk": {"S": "REF"}}
+        )
+        item = response.get("Item")
+        if item is None:
+            raise NotFoundError(f"no case with reference {reference!r}")
+        return self.get(item["case_id"]["S"])
 
     def save(self, case: Case) -> Case:
         """Replace the case if nobody changed it since it was read (``case.version``); returns the new version."""
@@ -89,7 +114,7 @@ class CaseRepository:
                 ExpressionAttributeNames={"#version": "version"},
                 ExpressionAttributeValues={":read_version": {"N": str(case.version)}},
             )
-        except _ConditionFailedError:
+        except ConditionFailedError:
             raise CaseConflictError(f"case {case.case_id} changed since version {case.version}") from None
         return stored
 
@@ -119,108 +144,79 @@ class CaseRepository:
         return _case_from_item(item)
 
     def list_for_citizen(self, nrn: str, limit: int = 50, cursor: str | None = None) -> tuple[list[Case], str | None]:
-        """The citizen's cases, newest first, one page at a time (``cursor`` is the opaque next-page token)."""
+        """The citizen's cases, newest first, one page at a time (``cursor`` is the opaque next-page token).
+
+        The cursor holds only the position of the last case read (its creation time and id), never the NRN; the
+        start key is rebuilt from it and the caller's own NRN, so any cursor only ever continues the caller's own
+        listing.
+        """
+        owner = f"CITIZEN#{nrn}"
         query: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": CITIZEN_INDEX,
             "KeyConditionExpression": "gsi1pk = :owner",
-            "ExpressionAttributeValues": {":owner": {"S": f"CITIZEN#{nrn}"}},
+            "ExpressionAttributeValues": {":owner": {"S": owner}},
             "ScanIndexForward": False,
             "Limit": max(1, min(limit, MAX_PAGE)),
         }
         if cursor:
-            query["ExclusiveStartKey"] = _decode_cursor(cursor, nrn)
+            position, case_id = _decode_cursor(cursor)
+            query["ExclusiveStartKey"] = {**case_key(case_id), "gsi1pk": {"S": owner}, "gsi1sk": {"S": position}}
         response = self._call("query", **query)
         cases = [_case_from_item(item) for item in response.get("Items", [])]
         last_key = response.get("LastEvaluatedKey")
-        return cases, _encode_cursor(last_key) if last_key else None
+        return cases, _encode_cursor(last_key["gsi1sk"]["S"]) if last_key else None
 
     # ------------------------------------------------------------------------------------------ plumbing
     def _item(self, case: Case) -> dict[str, Any]:
         document = case.model_dump(mode="json")
-        item = {key: _serialize(value) for key, value in document.items() if value is not None}
-        item.update(
-            {
-                "pk": {"S": f"CASE#{case.case_id}"},
-                "sk": {"S": CASE_SK},
-                "type": {"S": "case"},
-                "gsi1pk": {"S": f"CITIZEN#{case.applicant.nrn}"},
-                "gsi1sk": {"S": f"{case.created_at.isoformat()}#{case.case_id}"},
-            }
-        )
+        item = to_attributes(document)
+        item.update({"pk": {"S": f"CASE#{case.case_id}"}, "sk": {"S": CASE_SK}, "type": {"S": "case"}})
+        if case.applicant.nrn is not None:  # an anonymous report is in no citizen's list
+            item["gsi1pk"] = {"S": f"CITIZEN#{case.applicant.nrn}"}
+            item["gsi1sk"] = {"S": f"{case.created_at.isoformat()}#{case.case_id}"}
         return item
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
-        """One DynamoDB call. Transient failures become TransientError; a failed condition becomes
-        _ConditionFailedError for the caller to name. Anything else (a ValidationException included) is a bug of
-        ours and stays a 500: no value a client sends reaches a request unchecked (keys are built here, the cursor
-        is validated by :func:`_decode_cursor`, the form by ``omnicity.forms``)."""
-        try:
-            with aws.translate_errors(f"DynamoDB {operation}"):
-                return getattr(self.client, operation)(**kwargs)
-        except ClientError as exc:
-            if aws.error_code(exc) == "ConditionalCheckFailedException":
-                raise _ConditionFailedError from exc
-            raise
+        """One DynamoDB call (see omnicity.dynamo). A ValidationException stays a 500, a bug of ours: no value a
+        client sends reaches a request unchecked (keys are built here, the cursor is validated by
+        :func:`_decode_cursor`, the form by ``omnicity.forms``)."""
+        return call(self.client, operation, **kwargs)
 
 
-class _ConditionFailedError(Exception):
-    pass
-
-
-_KEY_ATTRIBUTES = {"pk", "sk", "type", "gsi1pk", "gsi1sk"}
+_KEY_ATTRIBUTES = ("pk", "sk", "type", "gsi1pk", "gsi1sk")
 
 
 def _case_from_item(item: dict[str, Any]) -> Case:
-    data = {key: _deserialize(value) for key, value in item.items() if key not in _KEY_ATTRIBUTES}
-    return Case.model_validate(data)
+    return Case.model_validate(from_attributes(item, _KEY_ATTRIBUTES))
 
 
-def _serialize(value: Any) -> dict[str, Any]:
-    from boto3.dynamodb.types import TypeSerializer
-
-    return TypeSerializer().serialize(_decimals(value))  # type: ignore[no-any-return]
-
-
-def _deserialize(value: dict[str, Any]) -> Any:
-    from boto3.dynamodb.types import TypeDeserializer
-
-    return _plain(TypeDeserializer().deserialize(value))
+# A cursor is the position of the last case of a page, ``gsi1sk`` = ``<created_at iso>#<case_id>``, in unpadded
+# URL-safe base64: nothing personal, nothing a client can use to address another key.
+_CURSOR = re.compile(r"[A-Za-z0-9_-]+")
+_POSITION = re.compile(
+    r"(?P<created>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})?)#(?P<case_id>[A-Za-z0-9_-]{1,64})"
+)
 
 
-def _decimals(value: Any) -> Any:
-    """DynamoDB numbers are Decimals; JSON floats become Decimals through their text, exactly."""
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {key: _decimals(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_decimals(item) for item in value]
-    return value
+def _encode_cursor(position: str) -> str:
+    return base64.urlsafe_b64encode(position.encode()).rstrip(b"=").decode("ascii")
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list | set):
-        return [_plain(item) for item in value]
-    return value
-
-
-def _encode_cursor(key: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
-
-
-def _decode_cursor(cursor: str, nrn: str) -> dict[str, Any]:
-    """A cursor only ever continues the same citizen's listing: anything else is a malformed request."""
+def _decode_cursor(cursor: str) -> tuple[str, str]:
+    """``(gsi1sk, case_id)`` of a cursor made by :func:`_encode_cursor`; anything else is a malformed request."""
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise MalformedRequestError("invalid cursor", [field_error("cursor", "too long to be a cursor")])
     try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if key["gsi1pk"]["S"] != f"CITIZEN#{nrn}":
-            raise ValueError("cursor of another listing")
-    except (ValueError, KeyError, TypeError):
+        if not _CURSOR.fullmatch(cursor):
+            raise ValueError("not URL-safe base64")
+        position = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        match = _POSITION.fullmatch(position)
+        if match is None or _encode_cursor(position) != cursor:
+            raise ValueError("not a position of this listing")
+        datetime.fromisoformat(match["created"])
+    except ValueError:  # binascii.Error and UnicodeDecodeError included
         raise MalformedRequestError(
-            "invalid cursor", [{"field": "cursor", "reason": "not a cursor of this listing"}]
+            "invalid cursor", [field_error("cursor", "not a cursor returned by this listing")]
         ) from None
-    return dict(key)
+    return position, match["case_id"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from omnicity.models import LocalizedText
 
@@ -21,6 +21,23 @@ class Section(BaseModel):
     postal_codes: list[str]
 
 
+class Bounds(BaseModel):
+    """The box (WGS84 degrees) the city's territory fits in: a location outside it is not in the city."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    south: Annotated[float, Field(ge=-90, le=90)]
+    west: Annotated[float, Field(ge=-180, le=180)]
+    north: Annotated[float, Field(ge=-90, le=90)]
+    east: Annotated[float, Field(ge=-180, le=180)]
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Bounds:
+        if self.south >= self.north or self.west >= self.east:
+            raise ValueError("bounds: south must be below north and west left of east")
+        return self
+
+
 class City(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -28,6 +45,7 @@ class City(BaseModel):
     reference_prefix: str
     timezone: str
     sections: list[Section]
+    bounds: Bounds
 
     def contains(self, postal_code: str, municipality_fr: str) -> bool:
         """Whether an address (postal code + section name as the register writes it) lies in the city."""
@@ -45,6 +63,7 @@ class Messages(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     reasons: dict[str, LocalizedText]
+    outcomes: dict[str, LocalizedText] = {}
     emails: dict[str, EmailTemplate]
 
     def reason(self, code: str) -> LocalizedText:

@@ -24,13 +24,17 @@ class CoreSettings(BaseModel):
 
 class ApiSettings(CoreSettings):
     document_request_state_machine_arn: str = Field(alias="DOCUMENT_REQUEST_STATE_MACHINE_ARN", min_length=1)
+    field_service_state_machine_arn: str = Field(alias="FIELD_SERVICE_STATE_MACHINE_ARN", min_length=1)
     portal_client_id: str = Field(alias="PORTAL_CLIENT_ID", min_length=1)
     kiosk_client_id: str = Field(alias="KIOSK_CLIENT_ID", min_length=1)
     counter_client_id: str = Field(alias="COUNTER_CLIENT_ID", min_length=1)
     document_url_ttl_seconds: int = Field(alias="DOCUMENT_URL_TTL_SECONDS", default=300, ge=30, le=3600)
 
     def state_machine_arn(self, family: str) -> str:
-        arns = {"document_request": self.document_request_state_machine_arn}
+        arns = {
+            "document_request": self.document_request_state_machine_arn,
+            "field_service": self.field_service_state_machine_arn,
+        }
         try:
             return arns[family]
         except KeyError as exc:

@@ -6,27 +6,123 @@ A builder returns the template's variables; the layout adds nothing of its own. 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from omnicity.city import get_city
+from omnicity.eligibility import criminal_record_entries, extract_model, requested_act
 from omnicity.errors import StepInputError
-from omnicity.models import Case, Procedure
-from omnicity.registries import Registers
+from omnicity.models import Case, Procedure, today_in_brussels
+from omnicity.registries import Person, Registers
+from omnicity.registries.civil_status import may_obtain_extract
 
 Builder = Callable[[Case, Registers], dict[str, Any]]
 
+_MEMBER_FIELDS = {"nrn", "first_name", "last_name", "birth_date", "gender", "nationality"}
 
-def _applicant(case: Case, registers: Registers) -> dict[str, Any]:
-    person = registers.national.find(case.applicant.nrn)
+
+def _person(case: Case, registers: Registers) -> Person:
+    person = registers.national.find(case.applicant_nrn)
     if person is None:
         raise StepInputError("the applicant is not in the national register (any more)")
+    return person
+
+
+def _applicant(case: Case, registers: Registers) -> dict[str, Any]:
+    return {"person": _person(case, registers).model_dump()}
+
+
+def _household_composition(case: Case, registers: Registers) -> dict[str, Any]:
+    """The applicant's household: every living member, the reference person first, then by date of birth.
+
+    The reference person is the household's eldest living member; each other member's relation to them (``spouse``,
+    ``child`` or ``other``) comes from the civil status acts (marriages and births).
+    """
+    person = _person(case, registers)
+    members = [
+        member for member in registers.national.people() if member.household_id == person.household_id and member.alive
+    ]
+    reference = min(members, key=lambda member: (member.birth_date, member.nrn))
+    spouses = registers.civil_status.spouses_of(reference.nrn)
+    children = registers.civil_status.children_of(reference.nrn)
+
+    def relation(member: Person) -> str:
+        if member.nrn == reference.nrn:
+            return "reference_person"
+        if member.nrn in spouses:
+            return "spouse"
+        return "child" if member.nrn in children else "other"
+
+    others = sorted((m for m in members if m.nrn != reference.nrn), key=lambda m: (m.birth_date, m.nrn))
+    return {
+        "person": person.model_dump(),
+        "members": [
+            member.model_dump(include=_MEMBER_FIELDS) | {"relation": relation(member)}
+            for member in [reference, *others]
+        ],
+    }
+
+
+def _belgian(case: Case, registers: Registers) -> dict[str, Any]:
+    person = _person(case, registers)
+    if person.nationality != "BE":  # the eligibility rule refuses this; never certify it whatever the catalogue says
+        raise StepInputError("the city certifies Belgian nationality only")
     return {"person": person.model_dump()}
+
+
+def _alive(case: Case, registers: Registers) -> dict[str, Any]:
+    person = _person(case, registers)
+    if not person.alive:  # the eligibility rule refuses this; never certify it whatever the catalogue says
+        raise StepInputError("a life certificate is never issued for a deceased person")
+    return {"person": person.model_dump()}
+
+
+def _residence_history(case: Case, registers: Registers) -> dict[str, Any]:
+    """The current residence, then the earlier ones newest first, each with the day it began and the day it ended
+    (the day the person settled at the next address)."""
+    person = _person(case, registers)
+    history = [*person.previous_addresses, person.address]
+    periods = [
+        {"address": address.model_dump(), "since": address.settled_on, "until": following.settled_on}
+        for address, following in itertools.pairwise(history)
+    ]
+    return {"person": person.model_dump(), "previous": periods[::-1]}
+
+
+def _civil_status_extract(case: Case, registers: Registers) -> dict[str, Any]:
+    act = requested_act(case, registers)
+    if act is None:
+        raise StepInputError("the civil status register holds no such act (any more)")
+    if not may_obtain_extract(registers.civil_status, case.applicant_nrn, act, today_in_brussels()):
+        raise StepInputError("the applicant may not obtain an extract of this act")
+    return {"act": act.model_dump()}
+
+
+def _criminal_record_extract(case: Case, registers: Registers) -> dict[str, Any]:
+    """The applicant, the extract's model (``form.model``), the activity it is asked for (``form.purpose``, required
+    by the article 596 models) and the entries it shows."""
+    model = extract_model(case)
+    purpose = str(case.form.get("purpose") or "").strip() or None
+    if model.needs_purpose and purpose is None:
+        raise StepInputError(f"a model {model.value} extract names the activity it is asked for")
+    return {
+        "person": _person(case, registers).model_dump(),
+        "model": model.value,
+        "purpose": purpose,
+        "entries": [entry.model_dump() for entry in criminal_record_entries(case, registers)],
+    }
 
 
 BUILDERS: dict[str, Builder] = {
     "residence-certificate": _applicant,
+    "household-composition-certificate": _household_composition,
+    "nationality-certificate": _belgian,
+    "life-certificate": _alive,
+    "residence-history-certificate": _residence_history,
+    "civil-status-extract": _civil_status_extract,
+    "criminal-record-extract": _criminal_record_extract,
 }
 
 

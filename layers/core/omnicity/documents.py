@@ -7,8 +7,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from omnicity import aws
-from omnicity.errors import TransientError
 
 _NAMESPACE = uuid.UUID("5b0d1f7e-3c5a-4b1e-9f2d-6a8c0e4b7d21")
 
@@ -34,9 +35,7 @@ class DocumentStore:
         return self._client
 
     def put_pdf(self, key: str, content: bytes, *, reference: str) -> None:
-        from botocore.exceptions import ClientError
-
-        try:
+        with aws.translate_errors("S3 put_object"):
             self.client.put_object(
                 Bucket=self._bucket,
                 Key=key,
@@ -45,13 +44,71 @@ class DocumentStore:
                 ContentDisposition=f'attachment; filename="{reference}.pdf"',
                 Metadata={"reference": reference},
             )
-        except ClientError as exc:
-            if aws.error_code(exc) in aws.TRANSIENT_ERROR_CODES:
-                raise TransientError("S3 put_object throttled or unavailable") from exc
-            raise
 
     def presigned_url(self, key: str, ttl_seconds: int) -> str:
         url: str = self.client.generate_presigned_url(
             "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=ttl_seconds
         )
         return url
+
+
+UPLOAD_TYPES = {"image/jpeg": "jpg", "image/png": "png"}
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+
+class UploadSlot(BaseModel):
+    """Where and how to upload one photo: a presigned S3 POST bound to its key, type and size."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    url: str
+    fields: dict[str, str]
+    expires_in: int
+    max_bytes: int
+
+
+class Uploads:
+    """Photo uploads straight to S3 (presigned POST): the API never carries the bytes. Keys are
+    ``uploads/<owner>/<id>.<ext>``, the owner being the uploader's opaque id, so a form can only reference its own."""
+
+    def __init__(self, bucket: str, client: Any | None = None, ttl_seconds: int = 300) -> None:
+        self._bucket = bucket
+        self._client = client
+        self._ttl = ttl_seconds
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = aws.s3()
+        return self._client
+
+    def slot(self, owner: str, content_type: str) -> UploadSlot:
+        extension = UPLOAD_TYPES[content_type]
+        key = f"uploads/{owner}/{uuid.uuid4().hex}.{extension}"
+        with aws.translate_errors("S3 generate_presigned_post"):
+            post = self.client.generate_presigned_post(
+                Bucket=self._bucket,
+                Key=key,
+                Fields={"Content-Type": content_type},
+                Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, MAX_UPLOAD_BYTES]],
+                ExpiresIn=self._ttl,
+            )
+        return UploadSlot(
+            key=key, url=post["url"], fields=post["fields"], expires_in=self._ttl, max_bytes=MAX_UPLOAD_BYTES
+        )
+
+    def missing(self, keys: list[str]) -> list[str]:
+        """The keys that were never uploaded (a form may only reference photos that exist)."""
+        from botocore.exceptions import ClientError
+
+        absent = []
+        for key in keys:
+            try:
+                with aws.translate_errors("S3 head_object"):
+                    self.client.head_object(Bucket=self._bucket, Key=key)
+            except ClientError as exc:
+                if aws.error_code(exc) not in ("404", "NoSuchKey", "NotFound"):
+                    raise
+                absent.append(key)
+        return absent

@@ -68,6 +68,12 @@ class TransientError(OmnicityError):
     http_status = 503
 
 
+class DeliveryFailedError(OmnicityError):
+    """A message was refused for good (address rejected, sender not allowed): retrying will not help."""
+
+    code = "undeliverable"
+
+
 class ConfigurationError(OmnicityError):
     """The function is deployed without a setting it needs: fail loudly at cold start."""
 

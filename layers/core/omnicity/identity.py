@@ -41,8 +41,15 @@ class Principal(BaseModel):
         """How this principal is named on a case's timeline (no personal data: the role and an opaque id)."""
         return "citizen" if self.role is Role.CITIZEN else f"{self.role.value}:{self.subject}"
 
-    def owns(self, nrn: str) -> bool:
-        return self.role is Role.CITIZEN and self.nrn == nrn
+    @property
+    def uploads_owner(self) -> str:
+        """The opaque folder of this person's uploads (no personal data: a digest of the subject)."""
+        import hashlib
+
+        return hashlib.sha256(f"omnicity-uploads:{self.role.value}:{self.subject}".encode()).hexdigest()[:32]
+
+    def owns(self, nrn: str | None) -> bool:
+        return self.role is Role.CITIZEN and nrn is not None and self.nrn == nrn
 
 
 def principal_from_claims(claims: Mapping[str, Any] | None, clients: Mapping[str, Channel]) -> Principal:
@@ -63,7 +70,8 @@ def principal_from_claims(claims: Mapping[str, Any] | None, clients: Mapping[str
         if not is_valid_nrn(raw_nrn):
             raise ForbiddenError("the identity provider did not assert a valid national register number")
         nrn = normalize_nrn(raw_nrn)
-    email = claims.get("email")
+    # Only an address the identity provider verified: the city must not email whatever a user typed in.
+    email = claims.get("email") if str(claims.get("email_verified", "")).lower() == "true" else None
     return Principal(
         role=role,
         subject=str(claims["sub"]),

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Language(StrEnum):
@@ -61,37 +61,141 @@ class LocalizedText(Frozen):
 
 # ---------------------------------------------------------------------------------------------------- procedures
 class FieldType(StrEnum):
+    """What a form field holds. The JSON shapes are documented in ``omnicity.forms``."""
+
     TEXT = "text"
     INTEGER = "integer"
     BOOLEAN = "boolean"
     DATE = "date"
     CHOICE = "choice"
     EMAIL = "email"
+    MULTI_CHOICE = "multi_choice"  # a list of values from ``choices``
+    LOCATION = "location"  # {"lat", "lon"} in WGS84, inside the city's bounds
+    ADDRESS = "address"  # {"street", "number", "box"?, "postal_code"}, a postal code of the city
+    PHOTOS = "photos"  # a list of the S3 keys of the signed-in person's own uploads
+    ITEMS = "items"  # a list of {"item": a value from ``choices``, "quantity"}
+    NRN = "nrn"  # a Belgian national register number
 
 
 class Choice(Frozen):
-    value: str
+    value: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S(?:.*\S)?$")]
     label: LocalizedText
+    volume_m3: Annotated[float, Field(gt=0)] | None = None  # what one unit takes (``items`` with ``max_total``)
 
 
 class FormField(Frozen):
+    """One field of a procedure's form, as data: ``omnicity.forms`` validates it, ``omnicity.form_schema`` publishes it.
+
+    Options and the types they apply to (any other combination is refused when the catalogue loads):
+    ``choices`` (choice, multi_choice, items); ``min_length``/``max_length``/``pattern`` (text, email);
+    ``minimum`` (integer); ``maximum`` (integer; items: the largest quantity of one item, required there);
+    ``min_items``/``max_items`` (multi_choice, photos: ``max_items`` defaults to 3, items); ``max_total`` (items: the
+    cap on the sum of ``volume_m3`` x quantity, every choice then carries ``volume_m3``); ``min_days_ahead``/
+    ``max_days_ahead`` (date: relative to today in Brussels, 0 = today, negative = in the past).
+    """
+
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
     type: FieldType
     required: bool = True
     label: LocalizedText
     help: LocalizedText | None = None
     choices: list[Choice] | None = None
-    min_length: int | None = None
-    max_length: int | None = None
+    min_length: Annotated[int, Field(ge=0)] | None = None
+    max_length: Annotated[int, Field(ge=1)] | None = None
     minimum: int | None = None
     maximum: int | None = None
     pattern: str | None = None
+    min_items: Annotated[int, Field(ge=0)] | None = None
+    max_items: Annotated[int, Field(ge=1)] | None = None
+    max_total: Annotated[float, Field(gt=0)] | None = None
+    min_days_ahead: int | None = None
+    max_days_ahead: int | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("type") == FieldType.PHOTOS.value and data.get("max_items") is None:
+            return {**data, "max_items": 3}
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FormField:
+        import re
+
+        applies = {
+            "choices": {FieldType.CHOICE, FieldType.MULTI_CHOICE, FieldType.ITEMS},
+            "min_length": {FieldType.TEXT, FieldType.EMAIL},
+            "max_length": {FieldType.TEXT, FieldType.EMAIL},
+            "pattern": {FieldType.TEXT, FieldType.EMAIL},
+            "minimum": {FieldType.INTEGER},
+            "maximum": {FieldType.INTEGER, FieldType.ITEMS},
+            "min_items": {FieldType.MULTI_CHOICE, FieldType.PHOTOS, FieldType.ITEMS},
+            "max_items": {FieldType.MULTI_CHOICE, FieldType.PHOTOS, FieldType.ITEMS},
+            "max_total": {FieldType.ITEMS},
+            "min_days_ahead": {FieldType.DATE},
+            "max_days_ahead": {FieldType.DATE},
+        }
+        for option, types in applies.items():
+            if getattr(self, option) is not None and self.type not in types:
+                raise ValueError(f"{self.name}: {option} does not apply to a {self.type.value} field")
+        if self.type in applies["choices"]:
+            values = [choice.value for choice in self.choices or []]
+            if not values or len(set(values)) != len(values):
+                raise ValueError(f"{self.name}: a {self.type.value} field needs choices with distinct values")
+        for low, high in (
+            ("min_length", "max_length"),
+            ("minimum", "maximum"),
+            ("min_items", "max_items"),
+            ("min_days_ahead", "max_days_ahead"),
+        ):
+            if (
+                getattr(self, low) is not None
+                and getattr(self, high) is not None
+                and getattr(self, low) > getattr(self, high)
+            ):
+                raise ValueError(f"{self.name}: {low} is greater than {high}")
+        if self.pattern is not None:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(f"{self.name}: pattern does not compile ({exc})") from None
+        if self.type is FieldType.ITEMS:
+            if self.maximum is None or self.maximum < 1:
+                raise ValueError(f"{self.name}: an items field needs maximum (the largest quantity of one item) >= 1")
+            if self.max_total is not None and any(choice.volume_m3 is None for choice in self.choices or []):
+                raise ValueError(f"{self.name}: with max_total every choice needs volume_m3")
+        return self
 
 
 class DocumentSpec(Frozen):
     kind: str
     template: str
     title: LocalizedText
+
+
+class ReviewSpec(Frozen):
+    """A human step: an agent of ``department`` decides (review on file, or a visit) before the outcome.
+
+    ``when`` names the condition that calls for it (``always``, or a condition of ``omnicity.review``).
+    """
+
+    department: str
+    kind: Annotated[str, Field(pattern=r"^[a-z_]{1,32}$")] = "review"
+    when: str = "always"
+    outcomes: Annotated[list[Annotated[str, Field(pattern=r"^[a-z_]{1,32}$")]], Field(min_length=2)] = [
+        "approve",
+        "refuse",
+    ]
+    approving: list[str] = ["approve"]
+    comment_required: bool = False
+    instructions: LocalizedText
+
+
+class Routing(Frozen):
+    """Which department handles a case, by the value of one of its form fields (e.g. an alert's category)."""
+
+    field: str
+    departments: dict[str, str]
 
 
 class Procedure(Frozen):
@@ -105,13 +209,19 @@ class Procedure(Frozen):
     sla_business_days: Annotated[int, Field(ge=0)]
     channels: list[Channel]
     eligibility: list[str]
+    review: ReviewSpec | None = None
+    routing: Routing | None = None
+    anonymous: bool = False
     document: DocumentSpec | None = None
     fields: list[FormField] = []
+    form_rules: list[str] = []
 
 
 # ---------------------------------------------------------------------------------------------------- cases
 class Applicant(Frozen):
-    nrn: str
+    """Who asked. ``nrn`` is None for an anonymous report (an alert): such a case is followed by its reference."""
+
+    nrn: str | None = None
     email: str | None = None
 
 
@@ -150,13 +260,22 @@ class Case(Frozen):
     form: dict[str, Any]
     status: CaseStatus
     reason: LocalizedText | None = None
+    outcome: str | None = None
     failure: Failure | None = None
     timeline: list[TimelineEntry]
     documents: list[CaseDocument] = []
     submitted_by: str
+    uploads_owner: str | None = None
     created_at: datetime
     updated_at: datetime
     version: int = 0
+
+    @property
+    def applicant_nrn(self) -> str:
+        """The applicant's national register number; an anonymous case has none (its steps must not ask)."""
+        if self.applicant.nrn is None:
+            raise ValueError(f"case {self.case_id} is anonymous: it has no applicant in the registers")
+        return self.applicant.nrn
 
     def document(self, document_id: str) -> CaseDocument | None:
         return next((doc for doc in self.documents if doc.document_id == document_id), None)
@@ -180,6 +299,41 @@ class Case(Frozen):
         return self.model_copy(
             update={"status": new_status, "timeline": [*self.timeline, entry], "updated_at": at, **changes}
         )
+
+
+# ---------------------------------------------------------------------------------------------------- agent tasks
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+
+
+class AgentTask(Frozen):
+    """A human step of a workflow, waiting in a department's queue. Its Step Functions task token stays internal."""
+
+    task_id: str
+    case_id: str
+    reference: str
+    procedure_id: str
+    department: str
+    kind: str
+    outcomes: list[str]
+    approving: list[str] = []
+    comment_required: bool = False
+    instructions: LocalizedText
+    status: TaskStatus = TaskStatus.OPEN
+    created_at: datetime
+    completed_at: datetime | None = None
+    completed_by: str | None = None
+    outcome: str | None = None
+    comment: str | None = None
+    task_token: str
+    version: int = 0
+
+
+def brussels_date(moment: datetime) -> date:
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo("Europe/Brussels")).date()
 
 
 def today_in_brussels() -> date:

@@ -11,7 +11,7 @@ from typing import Any
 
 from omnicity import aws
 from omnicity.city import get_messages
-from omnicity.errors import TransientError
+from omnicity.errors import DeliveryFailedError
 from omnicity.models import Case, Procedure
 
 
@@ -33,10 +33,14 @@ def compose(message: str, case: Case, procedure: Procedure, to: str) -> Email:
     """The email ``message`` (e.g. ``document_ready``, ``rejected``) about ``case``, in the case's language."""
     template = get_messages().emails[message]
     language = case.language
+    decided = next((entry for entry in reversed(case.timeline) if entry.event.startswith("decided:")), None)
+    outcome = get_messages().outcomes.get(case.outcome or "")
     context = {
         "reference": case.reference,
         "title": procedure.title.in_language(language),
         "reason": case.reason.in_language(language) if case.reason else "",
+        "outcome": outcome.in_language(language) if outcome else "",
+        "comment": decided.note.in_language(language) if decided and decided.note else "",
     }
     env = _environment()
     return Email(
@@ -58,19 +62,19 @@ class EmailSender:
         return self._client
 
     def send(self, email: Email) -> str:
+        """Send; a transient failure is TransientError (retried), a refusal for good DeliveryFailedError."""
         from botocore.exceptions import ClientError
 
         try:
-            response = self.client.send_email(
-                Source=self._sender,
-                Destination={"ToAddresses": [email.to]},
-                Message={
-                    "Subject": {"Data": email.subject, "Charset": "UTF-8"},
-                    "Body": {"Text": {"Data": email.body, "Charset": "UTF-8"}},
-                },
-            )
+            with aws.translate_errors("SES send_email"):
+                response = self.client.send_email(
+                    Source=self._sender,
+                    Destination={"ToAddresses": [email.to]},
+                    Message={
+                        "Subject": {"Data": email.subject, "Charset": "UTF-8"},
+                        "Body": {"Text": {"Data": email.body, "Charset": "UTF-8"}},
+                    },
+                )
         except ClientError as exc:
-            if aws.error_code(exc) in aws.TRANSIENT_ERROR_CODES:
-                raise TransientError("SES send_email throttled or unavailable") from exc
-            raise
+            raise DeliveryFailedError(f"SES refused the message ({aws.error_code(exc)})") from exc
         return str(response["MessageId"])

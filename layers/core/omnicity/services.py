@@ -12,13 +12,42 @@ from omnicity import aws
 from omnicity.cases import CaseRepository
 from omnicity.catalogue import Catalogue
 from omnicity.city import get_messages
-from omnicity.documents import DocumentStore
-from omnicity.errors import ForbiddenError, NotFoundError, TransientError
+from omnicity.documents import DocumentStore, Uploads, UploadSlot
+from omnicity.errors import (
+    ConfigurationError,
+    ForbiddenError,
+    NotFoundError,
+    TransientError,
+    ValidationFailedError,
+    field_error,
+)
 from omnicity.forms import validate_form
 from omnicity.identity import Principal
-from omnicity.models import Applicant, Case, CaseStatus, Failure, Role, TimelineEntry, today_in_brussels
+from omnicity.models import (
+    Applicant,
+    Case,
+    CaseStatus,
+    Channel,
+    Failure,
+    FieldType,
+    Language,
+    Procedure,
+    Role,
+    TimelineEntry,
+    today_in_brussels,
+)
 from omnicity.observability import logger
-from omnicity.views import CaseCreated, CaseList, CaseSummary, CaseView, DocumentUrl, SubmitCaseRequest
+from omnicity.views import (
+    CaseCreated,
+    CaseList,
+    CaseSummary,
+    CaseView,
+    DocumentUrl,
+    ReportRequest,
+    SubmitCaseRequest,
+    TrackView,
+    UploadRequest,
+)
 
 StateMachineFor = Callable[[str], str]
 
@@ -30,20 +59,31 @@ class WorkflowStarter:
         self._state_machine_for = state_machine_for
         self._client = client
 
-    def start(self, family: str, case: Case) -> None:
-        from botocore.exceptions import ClientError
+    def check_configured(self, family: str) -> None:
+        """Fail (ConfigurationError) before anything is stored when the family has no state machine."""
+        self._state_machine_for(family)
 
+    def start(self, family: str, case: Case) -> None:
+        """Start the case's execution; one that already exists is a success (a retried start).
+
+        Any AWS failure to start, transient or not, is a TransientError: ``CaseService.submit`` then records the
+        case as failed instead of leaving it ``submitted`` with no workflow to move it.
+        """
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        state_machine_arn = self._state_machine_for(family)
         client = self._client or aws.stepfunctions()
         try:
             client.start_execution(
-                stateMachineArn=self._state_machine_for(family),
+                stateMachineArn=state_machine_arn,
                 name=case.case_id,
                 input=json.dumps({"case_id": case.case_id, "procedure_id": case.procedure_id}),
             )
-        except ClientError as exc:
-            if aws.error_code(exc) == "ExecutionAlreadyExists":
+        except (ClientError, BotoCoreError) as exc:
+            code = aws.error_code(exc)
+            if code == "ExecutionAlreadyExists":
                 return
-            raise TransientError("the workflow could not be started") from exc
+            raise TransientError(f"the workflow could not be started ({code or type(exc).__name__})") from exc
 
 
 class CaseService:
@@ -55,6 +95,7 @@ class CaseService:
         store: DocumentStore,
         reference_prefix: str,
         url_ttl_seconds: int,
+        uploads: Uploads | None = None,
     ) -> None:
         self._cases = repository
         self._catalogue = catalogue
@@ -62,6 +103,7 @@ class CaseService:
         self._store = store
         self._prefix = reference_prefix
         self._url_ttl = url_ttl_seconds
+        self._uploads = uploads
 
     def submit(self, principal: Principal, request: SubmitCaseRequest) -> CaseCreated:
         if principal.role is not Role.CITIZEN or principal.nrn is None:
@@ -69,27 +111,89 @@ class CaseService:
         procedure = self._catalogue.get(request.procedure_id)
         if principal.channel not in procedure.channels:
             raise ForbiddenError(f"{procedure.id} cannot be requested on the {principal.channel.value} channel")
-        form = validate_form(procedure, request.form)
+        form = validate_form(procedure, request.form, uploads_owner=principal.uploads_owner, rules=procedure.form_rules)
+        self._check_photos_uploaded(procedure, form)
+        applicant = Applicant(nrn=principal.nrn, email=principal.email)
+        return self._open(procedure, applicant, principal.channel, request.language, form, principal)
+
+    def upload_slot(self, principal: Principal, request: UploadRequest) -> UploadSlot:
+        if principal.role is not Role.CITIZEN:
+            raise ForbiddenError("only signed-in citizens upload photos")
+        return self._need_uploads().slot(principal.uploads_owner, request.content_type)
+
+    def _check_photos_uploaded(self, procedure: Procedure, form: dict[str, Any]) -> None:
+        photo_fields = [field.name for field in procedure.fields if field.type is FieldType.PHOTOS]
+        problems = []
+        for name in photo_fields:
+            keys = list(form.get(name, []))
+            if not keys:
+                continue
+            missing = set(self._need_uploads().missing(keys))
+            problems += [
+                field_error(f"form.{name}[{index}]", "no such upload (upload the photo first)")
+                for index, key in enumerate(keys)
+                if key in missing
+            ]
+        if problems:
+            raise ValidationFailedError("the form has invalid fields", problems)
+
+    def _need_uploads(self) -> Uploads:
+        if self._uploads is None:
+            raise ConfigurationError("this service was built without an uploads store")
+        return self._uploads
+
+    def report(self, request: ReportRequest) -> CaseCreated:
+        """An anonymous report (an alert): no account, no photos; followed by its reference."""
+        procedure = self._catalogue.get(request.procedure_id)
+        if not procedure.anonymous:
+            raise ForbiddenError(f"{procedure.id} needs you to sign in")
+        form = validate_form(procedure, request.form, uploads_owner=None, rules=procedure.form_rules)
+        applicant = Applicant(nrn=None, email=request.email)
+        return self._open(procedure, applicant, Channel.PORTAL, request.language, form, None)
+
+    def track(self, reference: str) -> TrackView:
+        """Where an anonymous report stands, for whoever holds its reference (other cases are not public)."""
+        try:
+            case = self._cases.get_by_reference(reference)
+        except NotFoundError:
+            raise NotFoundError(f"no report {reference!r}") from None
+        if not self._catalogue.get(case.procedure_id).anonymous:
+            raise NotFoundError(f"no report {reference!r}")
+        return TrackView.of(case)
+
+    def _open(
+        self,
+        procedure: Procedure,
+        applicant: Applicant,
+        channel: Channel,
+        language: Language,
+        form: dict[str, Any],
+        principal: Principal | None,
+    ) -> CaseCreated:
+        """Store the case, then start its workflow; a workflow that cannot start leaves the case failed, not lost."""
+        self._starter.check_configured(procedure.family)
         now = datetime.now(UTC)
+        actor = principal.actor if principal else "anonymous"
         case = Case(
             case_id=str(uuid.uuid4()),
             reference=self._cases.next_reference(today_in_brussels().year, self._prefix),  # the city's year
             procedure_id=procedure.id,
-            applicant=Applicant(nrn=principal.nrn, email=principal.email),
-            channel=principal.channel,
-            language=request.language,
+            applicant=applicant,
+            channel=channel,
+            language=language,
             form=form,
             status=CaseStatus.SUBMITTED,
-            timeline=[TimelineEntry(at=now, status=CaseStatus.SUBMITTED, event="submitted", actor=principal.actor)],
-            submitted_by=principal.actor,
+            timeline=[TimelineEntry(at=now, status=CaseStatus.SUBMITTED, event="submitted", actor=actor)],
+            submitted_by=actor,
+            uploads_owner=principal.uploads_owner if principal else None,
             created_at=now,
             updated_at=now,
         )
         case = self._cases.create(case)
         try:
             self._starter.start(procedure.family, case)
-        except TransientError:
-            self._record_start_failure(case)
+        except TransientError as error:
+            self._record_start_failure(case, error)
             raise
         logger.info("case submitted", extra={"case_id": case.case_id, "procedure_id": procedure.id})
         return CaseCreated(case_id=case.case_id, reference=case.reference, status=case.status)
@@ -134,10 +238,10 @@ class CaseService:
             return False
         return self._catalogue.get(case.procedure_id).department in principal.departments
 
-    def _record_start_failure(self, case: Case) -> None:
+    def _record_start_failure(self, case: Case, error: TransientError) -> None:
         """Never leave a case that no workflow will move: mark it failed, visible to agents."""
         reason = get_messages().reason("technical_failure")
-        failure = Failure(error="WorkflowNotStarted", cause="start_execution failed", step="submit")
+        failure = Failure(error="WorkflowNotStarted", cause=error.message, step="submit")
         failed = case.with_entry(
             "failed",
             actor="system",

@@ -17,6 +17,7 @@ from omnicity.documents import DocumentStore
 from omnicity.errors import StepInputError
 from omnicity.notifications import EmailSender
 from omnicity.registries import get_registers
+from omnicity.tasks import TaskRepository
 from omnicity.workflow import Renderer, Workflow
 
 
@@ -30,6 +31,26 @@ class CaseStep(BaseModel):
 
 class NotifyStep(CaseStep):
     message: str = Field(min_length=1, max_length=64)
+
+
+class OpenTaskStep(CaseStep):
+    """What a ``.waitForTaskToken`` Task hands the step that queues a human task."""
+
+    task_token: str = Field(min_length=1, max_length=4096)
+
+
+class Decision(BaseModel):
+    """What the API sends back with SendTaskSuccess when an agent completes a task."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    outcome: str = Field(min_length=1, max_length=32)
+    agent: str = Field(min_length=1, max_length=128)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class DecisionStep(CaseStep):
+    decision: Decision
 
 
 class StepError(BaseModel):
@@ -67,4 +88,5 @@ def build_workflow(*, renderer: Renderer | None = None, sends_email: bool = Fals
         store=DocumentStore(settings.documents_bucket),
         sender=sender,
         renderer=renderer,
+        tasks=TaskRepository(settings.table_name),
     )

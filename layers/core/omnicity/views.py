@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from omnicity.form_schema import form_schema
 from omnicity.models import (
+    AgentTask,
     Case,
     CaseStatus,
     Channel,
@@ -17,6 +19,7 @@ from omnicity.models import (
     Language,
     LocalizedText,
     Procedure,
+    TaskStatus,
 )
 
 
@@ -46,10 +49,14 @@ class ProcedureDetail(ProcedureSummary):
     sla_business_days: int
     document: DocumentSpec | None
     fields: list[FormField]
+    form_schema: Annotated[
+        dict[str, Any], Field(description="The form as JSON Schema (draft 2020-12), labels in fr/nl/en")
+    ]
 
     @classmethod
     def of(cls, procedure: Procedure) -> ProcedureDetail:
-        return cls.model_validate(procedure.model_dump(include=set(cls.model_fields)))
+        data = procedure.model_dump(include=set(cls.model_fields))
+        return cls.model_validate({**data, "form_schema": form_schema(procedure, rules=procedure.form_rules)})
 
 
 class SubmitCaseRequest(BaseModel):
@@ -60,6 +67,23 @@ class SubmitCaseRequest(BaseModel):
     procedure_id: Annotated[str, Field(min_length=1, max_length=63, examples=["residence-certificate"])]
     language: Annotated[Language, Field(description="Language of the case, its documents and emails")]
     form: Annotated[dict[str, Any], Field(default_factory=dict, description="The procedure's form fields")]
+
+
+class ReportRequest(BaseModel):
+    """An anonymous report. ``email`` (optional) is where to say how it was handled."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    procedure_id: Annotated[str, Field(min_length=1, max_length=63, examples=["public-space-alert"])]
+    language: Language
+    form: Annotated[dict[str, Any], Field(default_factory=dict)]
+    email: Annotated[str | None, Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class UploadRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content_type: Annotated[Literal["image/jpeg", "image/png"], Field(description="The photo's type")]
 
 
 class CaseCreated(View):
@@ -102,6 +126,7 @@ class DocumentView(View):
 class CaseView(CaseSummary):
     form: dict[str, Any]
     reason: LocalizedText | None = None
+    outcome: Annotated[str | None, Field(description="What the agent did, for field work (e.g. fixed)")] = None
     timeline: list[TimelineView]
     documents: list[DocumentView]
     failure: Annotated[Failure | None, Field(description="Technical cause of a failure (agents only)")] = None
@@ -110,6 +135,30 @@ class CaseView(CaseSummary):
     def of(cls, case: Case, *, for_agent: bool) -> CaseView:
         data = case.model_dump(exclude={"failure"} if not for_agent else set())
         return cls.model_validate({key: value for key, value in data.items() if key in cls.model_fields})
+
+
+class TrackEntry(View):
+    at: datetime
+    status: CaseStatus
+    event: str
+
+
+class TrackView(View):
+    """An anonymous report as anyone holding its reference sees it: no form, no names, no comments."""
+
+    reference: str
+    procedure_id: str
+    status: CaseStatus
+    outcome: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    timeline: list[TrackEntry]
+
+    @classmethod
+    def of(cls, case: Case) -> TrackView:
+        data = case.model_dump(include={"reference", "procedure_id", "status", "outcome", "created_at", "updated_at"})
+        timeline = [TrackEntry(at=e.at, status=e.status, event=e.event) for e in case.timeline]
+        return cls.model_validate({**data, "timeline": timeline})
 
 
 class DocumentUrl(View):
@@ -130,3 +179,38 @@ class ErrorInfo(View):
 
 class ErrorResponse(View):
     error: ErrorInfo
+
+
+class TaskView(View):
+    task_id: str
+    case_id: str
+    reference: str
+    procedure_id: str
+    department: str
+    kind: str
+    outcomes: list[str]
+    approving: list[str]
+    instructions: LocalizedText
+    status: TaskStatus
+    created_at: datetime
+    completed_at: datetime | None = None
+    completed_by: str | None = None
+    outcome: str | None = None
+    comment: str | None = None
+
+    @classmethod
+    def of(cls, task: AgentTask) -> TaskView:
+        return cls.model_validate(task.model_dump(include=set(cls.model_fields)))
+
+
+class TaskList(View):
+    items: list[TaskView]
+
+
+class CompleteTaskRequest(BaseModel):
+    """An agent's decision: one of the task's outcomes, and the reason (required unless the outcome approves)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Annotated[str, Field(min_length=1, max_length=32, examples=["approve"])]
+    comment: Annotated[str | None, Field(max_length=2000, examples=["Dossier complet."])] = None

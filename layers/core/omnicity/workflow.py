@@ -15,19 +15,32 @@ from omnicity.city import get_messages
 from omnicity.document_contexts import build_context
 from omnicity.documents import document_id_for, document_key
 from omnicity.eligibility import check
-from omnicity.errors import StepInputError, ValidationFailedError
+from omnicity.errors import DeliveryFailedError, StepInputError, ValidationFailedError
 from omnicity.forms import validate_form
-from omnicity.models import Case, CaseDocument, CaseStatus, Failure, today_in_brussels
+from omnicity.models import (
+    AgentTask,
+    Case,
+    CaseDocument,
+    CaseStatus,
+    Failure,
+    LocalizedText,
+    Procedure,
+    brussels_date,
+    today_in_brussels,
+)
 from omnicity.notifications import Email, compose
 from omnicity.observability import logger
 from omnicity.registries import Registers
+from omnicity.review import needs_review
+from omnicity.tasks import task_id_for
 
 T = TypeVar("T")
 SYSTEM = "system"
 _MAX_CAUSE = 500
 
 Renderer = Callable[[str, str, dict[str, object]], bytes]
-Outcome = Literal["eligible", "rejected", "closed"]
+Outcome = Literal["eligible", "review", "rejected", "closed"]
+Decision = Literal["approved", "refused", "closed"]
 
 
 class Cases(Protocol):
@@ -35,13 +48,19 @@ class Cases(Protocol):
 
     def get(self, case_id: str) -> Case: ...
 
-    def update(self, case_id: str, change: Callable[[Case], Case | None]) -> Case: ...
+    def update(self, case_id: str, change: Callable[[Case], Case | None], attempts: int = 3) -> Case: ...
 
 
 class PdfStore(Protocol):
     """Where documents go (omnicity.documents.DocumentStore)."""
 
     def put_pdf(self, key: str, content: bytes, *, reference: str) -> None: ...
+
+
+class Tasks(Protocol):
+    """Where agent tasks wait (omnicity.tasks.TaskRepository)."""
+
+    def open(self, task: AgentTask) -> AgentTask: ...
 
 
 class Sender(Protocol):
@@ -52,6 +71,26 @@ class Sender(Protocol):
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _department_for(procedure: Procedure, case: Case) -> str:
+    """The department that handles the case: by the routed form field's value, or the review's department."""
+    assert procedure.review is not None
+    if procedure.routing is None:
+        return procedure.review.department
+    value = str(case.form.get(procedure.routing.field, ""))
+    return procedure.routing.departments.get(value, procedure.review.department)
+
+
+def _comment_note(comment: str | None) -> LocalizedText | None:
+    return LocalizedText(fr=comment, nl=comment, en=comment) if comment else None
+
+
+def _with_comment(reason: LocalizedText, comment: str | None) -> LocalizedText:
+    """The localized reason followed by the agent's own words (written in one language, shown in every one)."""
+    if not comment:
+        return reason
+    return LocalizedText(fr=f"{reason.fr} {comment}", nl=f"{reason.nl} {comment}", en=f"{reason.en} {comment}")
 
 
 def _with_entry(case: Case, event: str, **changes: Any) -> Case:
@@ -67,6 +106,7 @@ class Workflow:
         store: PdfStore | None = None,
         sender: Sender | None = None,
         renderer: Renderer | None = None,
+        tasks: Tasks | None = None,
     ) -> None:
         self._cases = repository
         self._catalogue = catalogue
@@ -74,6 +114,7 @@ class Workflow:
         self._store = store
         self._sender = sender
         self._renderer = renderer
+        self._tasks = tasks
 
     # ------------------------------------------------------------------------------------------ steps
     def validate_request(self, case_id: str) -> Case:
@@ -84,7 +125,13 @@ class Workflow:
                 return None  # already done (a retry), or closed meanwhile
             procedure = self._catalogue.get(case.procedure_id)
             try:
-                validate_form(procedure, case.form)
+                validate_form(
+                    procedure,
+                    case.form,
+                    uploads_owner=case.uploads_owner,
+                    rules=procedure.form_rules,
+                    today=brussels_date(case.created_at),  # the rules as they stood on the day it was submitted
+                )
             except ValidationFailedError:
                 return self._reject(case, "invalid_form")
             return _with_entry(case, "validated", status=CaseStatus.IN_PROGRESS)
@@ -92,7 +139,8 @@ class Workflow:
         return self._cases.update(case_id, change)
 
     def check_eligibility(self, case_id: str) -> Outcome:
-        """``eligible`` (go on), ``rejected`` (tell the citizen why) or ``closed`` (the case ended meanwhile)."""
+        """``eligible`` (go on), ``review`` (an agent decides first), ``rejected`` (tell the citizen why) or
+        ``closed`` (the case ended meanwhile)."""
         registers = self._need(self._registers, "the registers")
 
         def change(case: Case) -> Case | None:
@@ -105,8 +153,66 @@ class Workflow:
 
         case = self._cases.update(case_id, change)
         if case.status is CaseStatus.IN_PROGRESS:
+            review = self._catalogue.get(case.procedure_id).review
+            if review is not None and needs_review(review.when, case, registers):
+                return "review"
             return "eligible"
         return "rejected" if case.status is CaseStatus.REJECTED else "closed"
+
+    def open_task(self, case_id: str, task_token: str) -> AgentTask:
+        """Queue the procedure's human step for its department; the case waits until an agent completes it."""
+        case = self._cases.get(case_id)
+        procedure = self._catalogue.get(case.procedure_id)
+        if procedure.review is None:
+            raise StepInputError(f"procedure {procedure.id} has no human step")
+        review = procedure.review
+        task = self._need(self._tasks, "a task queue").open(
+            AgentTask(
+                task_id=task_id_for(case.case_id, review.kind),
+                case_id=case.case_id,
+                reference=case.reference,
+                procedure_id=procedure.id,
+                department=_department_for(procedure, case),
+                kind=review.kind,
+                outcomes=review.outcomes,
+                approving=review.approving,
+                comment_required=review.comment_required,
+                instructions=review.instructions,
+                created_at=_now(),
+                task_token=task_token,
+            )
+        )
+
+        def change(current: Case) -> Case | None:
+            if current.status is not CaseStatus.IN_PROGRESS:
+                return None
+            return _with_entry(current, f"task_opened:{review.kind}", status=CaseStatus.WAITING)
+
+        self._cases.update(case_id, change)
+        return task
+
+    def record_decision(self, case_id: str, outcome: str, agent: str, comment: str | None) -> Decision:
+        """The agent's decision on the case: approved (the workflow goes on) or refused (rejected, with why)."""
+
+        def change(case: Case) -> Case | None:
+            review = self._catalogue.get(case.procedure_id).review
+            if case.status is not CaseStatus.WAITING or review is None:
+                return None
+            if outcome not in review.outcomes:
+                raise StepInputError(f"outcome {outcome!r} is not one of {review.outcomes}")
+            event, now = f"decided:{outcome}", _now()
+            if outcome in review.approving:
+                note = _comment_note(comment)
+                return case.with_entry(
+                    event, actor=agent, at=now, status=CaseStatus.IN_PROGRESS, note=note, outcome=outcome
+                )
+            reason = _with_comment(get_messages().reason("refused_after_review"), comment)
+            return case.with_entry(event, actor=agent, at=now, status=CaseStatus.REJECTED, note=reason, reason=reason)
+
+        case = self._cases.update(case_id, change)
+        if case.status is CaseStatus.IN_PROGRESS:
+            return "approved"
+        return "refused" if case.status is CaseStatus.REJECTED else "closed"
 
     def render_document(self, case_id: str) -> Case:
         """Render the procedure's document in the case's language, store it, attach it to the case."""
@@ -137,7 +243,9 @@ class Workflow:
         return self._cases.update(case_id, change)
 
     def notify(self, case_id: str, message: str) -> Case:
-        """Email the citizen; recorded on the timeline so a retry after success does not send twice."""
+        """Email the citizen, at least once: the timeline records it, so a retry after the record does not send
+        again (a retry between the send and the record does). An address SES refuses for good is recorded as
+        ``notified:<message>:undeliverable`` and the workflow goes on: a notification never fails a case."""
         event = f"notified:{message}"
         case = self._cases.get(case_id)
         if case.has_event(event):
@@ -149,8 +257,12 @@ class Workflow:
         else:
             procedure = self._catalogue.get(case.procedure_id)
             email = compose(message, case, procedure, case.applicant.email)
-            self._need(self._sender, "an email sender").send(email)
-        return self._cases.update(case_id, lambda c: None if c.has_event(event) else _with_entry(c, event))
+            try:
+                self._need(self._sender, "an email sender").send(email)
+            except DeliveryFailedError as error:
+                logger.warning("notification undeliverable", extra={"case_id": case_id, "error": error.message})
+                event = f"{event}:undeliverable"
+        return self._cases.update(case_id, lambda c: None if c.has_event(event) else _with_entry(c, event), attempts=10)
 
     def complete(self, case_id: str) -> Case:
         def change(case: Case) -> Case | None:

@@ -1,0 +1,23 @@
+"""Workflow step (a ``.waitForTaskToken`` Task): queue the procedure's human step for its department.
+
+The execution then waits until an agent completes the task through the API (SendTaskSuccess with the decision).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from omnicity.observability import logger, tracer
+from omnicity.steps import OpenTaskStep, build_workflow, parse
+
+workflow = build_workflow()
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    step = parse(OpenTaskStep, event)
+    task = workflow.open_task(step.case_id, step.task_token)
+    return {"case_id": step.case_id, "task_id": task.task_id}

@@ -1,0 +1,136 @@
+"""In-memory fakes of the repositories and adapters the workflow steps use (fakes over mocks)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from omnicity.errors import CaseConflictError, ConflictError, NotFoundError
+from omnicity.models import AgentTask, Case
+from omnicity.notifications import Email
+from omnicity.nrn import birth_date
+from omnicity.registries.national import Address, Person
+
+
+class FakeCaseRepository:
+    """The CaseRepository's read-modify-write semantics in memory: versioned saves, conflicts, retried updates."""
+
+    def __init__(self) -> None:
+        self.cases: dict[str, Case] = {}
+        self.saves = 0
+
+    def put(self, case: Case) -> Case:
+        stored = case.model_copy(update={"version": 1})
+        self.cases[case.case_id] = stored
+        return stored
+
+    def get(self, case_id: str) -> Case:
+        try:
+            return self.cases[case_id]
+        except KeyError:
+            raise NotFoundError(f"no case {case_id!r}") from None
+
+    def save(self, case: Case) -> Case:
+        if self.get(case.case_id).version != case.version:
+            raise CaseConflictError(f"case {case.case_id} changed since version {case.version}")
+        stored = case.model_copy(update={"version": case.version + 1})
+        self.cases[case.case_id] = stored
+        self.saves += 1
+        return stored
+
+    def update(self, case_id: str, change: Callable[[Case], Case | None], attempts: int = 3) -> Case:
+        for attempt in range(attempts):
+            current = self.get(case_id)
+            changed = change(current)
+            if changed is None:
+                return current
+            try:
+                return self.save(changed)
+            except CaseConflictError:
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+
+class FakeStore:
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+        self.puts: list[tuple[str, str]] = []
+
+    def put_pdf(self, key: str, content: bytes, *, reference: str) -> None:
+        self.objects[key] = content
+        self.puts.append((key, reference))
+
+
+class FakeSender:
+    def __init__(self) -> None:
+        self.sent: list[Email] = []
+
+    def send(self, email: Email) -> str:
+        self.sent.append(email)
+        return f"message-{len(self.sent)}"
+
+
+@dataclass
+class FakeRenderer:
+    calls: list[tuple[str, str, dict[str, object]]] = field(default_factory=list)
+
+    def __call__(self, template_id: str, language: str, context: dict[str, object]) -> bytes:
+        self.calls.append((template_id, language, context))
+        return b"%PDF-fake"
+
+
+class FakeTaskRepository:
+    """The TaskRepository in memory: open() is idempotent per task id, save() is versioned."""
+
+    def __init__(self) -> None:
+        self.tasks: dict[str, AgentTask] = {}
+
+    def open(self, task: AgentTask) -> AgentTask:
+        if task.task_id not in self.tasks:
+            self.tasks[task.task_id] = task.model_copy(update={"version": 1})
+        return self.tasks[task.task_id]
+
+    def get(self, task_id: str) -> AgentTask:
+        try:
+            return self.tasks[task_id]
+        except KeyError:
+            raise NotFoundError(f"no task {task_id!r}") from None
+
+    def save(self, task: AgentTask) -> AgentTask:
+        if self.get(task.task_id).version != task.version:
+            raise ConflictError(f"task {task.task_id} was changed by someone else")
+        stored = task.model_copy(update={"version": task.version + 1})
+        self.tasks[task.task_id] = stored
+        return stored
+
+
+def _born(nrn: str) -> date:
+    born = birth_date(nrn)
+    assert born is not None
+    return born
+
+
+def make_person(nrn: str, first_name: str, last_name: str) -> Person:
+    """A resident of 1000 Bruxelles since 2015, born on the date their NRN says."""
+    return Person(
+        nrn=nrn,
+        first_name=first_name,
+        last_name=last_name,
+        birth_date=_born(nrn),
+        gender="F",
+        nationality="BE",
+        preferred_language="fr",
+        email="register.contact@example.org",
+        address=Address(
+            street="Rue du Marché aux Herbes",
+            number="47",
+            postal_code="1000",
+            municipality_fr="Bruxelles",
+            municipality_nl="Brussel",
+            settled_on=date(2015, 9, 1),
+        ),
+        previous_addresses=[],
+        household_id="HH-0001",
+    )

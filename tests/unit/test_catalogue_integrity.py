@@ -1,0 +1,57 @@
+"""Every name a catalogue entry uses points at something that exists: procedures are data, and data can dangle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from infra.local.template import describe
+from omnicity.catalogue import get_catalogue
+from omnicity.config import ApiSettings
+from omnicity.document_contexts import BUILDERS
+from omnicity.eligibility import RULES
+from omnicity.forms import FORM_RULES
+from omnicity.models import Procedure
+from omnicity.review import CONDITIONS
+from tests.conftest import TEMPLATE
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "layers/core/omnicity/catalogue/templates"
+PROCEDURES = get_catalogue().all()
+
+
+@pytest.mark.parametrize("procedure", PROCEDURES, ids=lambda p: p.id)
+def test_rules_conditions_and_form_rules_exist(procedure: Procedure) -> None:
+    assert set(procedure.eligibility) <= set(RULES)
+    if procedure.review is not None:
+        assert procedure.review.when in CONDITIONS
+        assert set(procedure.review.approving) <= set(procedure.review.outcomes)
+    field_names = {field.name for field in procedure.fields}
+    for name in procedure.form_rules:
+        assert name in FORM_RULES
+        assert set(FORM_RULES[name].fields) & field_names, f"{name} checks none of {procedure.id}'s fields"
+
+
+@pytest.mark.parametrize("procedure", PROCEDURES, ids=lambda p: p.id)
+def test_a_document_has_its_templates_in_three_languages_and_a_context(procedure: Procedure) -> None:
+    if procedure.document is None:
+        return
+    for language in ("fr", "nl", "en"):
+        assert (TEMPLATES / f"{procedure.document.template}.{language}.j2").is_file()
+    assert procedure.document.template in BUILDERS
+
+
+@pytest.mark.parametrize("procedure", PROCEDURES, ids=lambda p: p.id)
+def test_the_family_has_a_state_machine_in_the_template(procedure: Procedure) -> None:
+    # The API maps each family to a state machine ARN setting; the template gives the API that setting
+    environment = describe(TEMPLATE).functions["ApiFunction"].environment
+    settings = ApiSettings.model_validate(environment)
+    assert settings.state_machine_arn(procedure.family).startswith("arn:aws:states:")
+
+
+def test_routing_sends_every_choice_to_a_department() -> None:
+    for procedure in PROCEDURES:
+        if procedure.routing is None:
+            continue
+        field = next(f for f in procedure.fields if f.name == procedure.routing.field)
+        assert {choice.value for choice in field.choices or []} == set(procedure.routing.departments)

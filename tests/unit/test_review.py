@@ -1,0 +1,126 @@
+"""Human steps: a procedure with a review waits for an agent, whose decision moves the case on or rejects it."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from omnicity.catalogue import Catalogue, get_catalogue
+from omnicity.city import get_messages
+from omnicity.errors import StepInputError
+from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, LocalizedText, ReviewSpec, TimelineEntry
+from omnicity.nrn import make_nrn
+from omnicity.registries import Registers
+from omnicity.registries.national import SimulatedNationalRegister
+from omnicity.review import needs_review
+from omnicity.workflow import Workflow
+from tests.fakes import FakeCaseRepository, FakeRenderer, FakeSender, FakeStore, FakeTaskRepository, make_person
+
+RESIDENT = make_nrn(date(1987, 3, 14), 132)
+NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+REVIEW = ReviewSpec(
+    department="events",
+    kind="review",
+    instructions=LocalizedText(fr="Vérifier.", nl="Nakijken.", en="Check."),
+)
+
+
+@pytest.fixture
+def setup() -> tuple[Workflow, FakeCaseRepository, FakeTaskRepository]:
+    reviewed = get_catalogue().get("residence-certificate").model_copy(update={"id": "reviewed", "review": REVIEW})
+    cases, tasks = FakeCaseRepository(), FakeTaskRepository()
+    registers = Registers(national=SimulatedNationalRegister([make_person(RESIDENT, "Élise", "Exemplaire")]))
+    workflow = Workflow(cases, Catalogue([reviewed]), registers, FakeStore(), FakeSender(), FakeRenderer(), tasks=tasks)
+    cases.put(
+        Case(
+            case_id="case-1",
+            reference="BXL-2026-000001",
+            procedure_id="reviewed",
+            applicant=Applicant(nrn=RESIDENT, email="e@example.be"),
+            channel=Channel.PORTAL,
+            language=Language.NL,
+            form={},
+            status=CaseStatus.SUBMITTED,
+            timeline=[TimelineEntry(at=NOW, status=CaseStatus.SUBMITTED, event="submitted", actor="citizen")],
+            submitted_by="citizen",
+            created_at=NOW,
+            updated_at=NOW,
+        )
+    )
+    return workflow, cases, tasks
+
+
+def waiting(setup: tuple[Workflow, FakeCaseRepository, FakeTaskRepository]) -> Case:
+    workflow, cases, _ = setup
+    workflow.validate_request("case-1")
+    assert workflow.check_eligibility("case-1") == "review"
+    workflow.open_task("case-1", "token-1")
+    return cases.get("case-1")
+
+
+def test_an_eligible_case_of_a_reviewed_procedure_goes_to_review(setup) -> None:
+    # Given a reviewed procedure's case, eligible
+    workflow, _, _ = setup
+    workflow.validate_request("case-1")
+    # When eligibility is checked / Then an agent must decide
+    assert workflow.check_eligibility("case-1") == "review"
+
+
+def test_opening_the_task_queues_it_for_the_department_and_the_case_waits(setup) -> None:
+    # Given / When the human step opens, twice (a retried step)
+    case = waiting(setup)
+    workflow, _, tasks = setup
+    again = workflow.open_task("case-1", "token-2")
+    # Then one task is queued for the events department, holding the first token; the case waits
+    assert len(tasks.tasks) == 1
+    task = next(iter(tasks.tasks.values()))
+    assert task.department == "events"
+    assert task.task_token == "token-1"
+    assert again.task_id == task.task_id
+    assert task.outcomes == ["approve", "refuse"]
+    assert case.status is CaseStatus.WAITING
+    assert [e.event for e in case.timeline][-1] == "task_opened:review"
+
+
+def test_an_approval_sends_the_case_on_with_the_agent_on_the_timeline(setup) -> None:
+    waiting(setup)
+    workflow, cases, _ = setup
+    # When the agent approves
+    decided = workflow.record_decision("case-1", "approve", "agent:a-1", "OK")
+    # Then the workflow goes on; the agent and their comment are on the timeline
+    assert decided == "approved"
+    case = cases.get("case-1")
+    assert case.status is CaseStatus.IN_PROGRESS
+    assert case.timeline[-1].actor == "agent:a-1"
+    assert case.timeline[-1].event == "decided:approve"
+
+
+def test_a_refusal_rejects_the_case_with_the_localized_reason_and_the_agents_words(setup) -> None:
+    waiting(setup)
+    workflow, cases, _ = setup
+    # When the agent refuses, saying why
+    decided = workflow.record_decision("case-1", "refuse", "agent:a-1", "Zone saturée en juillet.")
+    # Then the case is rejected; the reason, in every language, ends with the agent's words
+    assert decided == "refused"
+    case = cases.get("case-1")
+    assert case.status is CaseStatus.REJECTED
+    assert case.reason is not None
+    generic = get_messages().reason("refused_after_review")
+    assert case.reason.nl.startswith(generic.nl)
+    assert case.reason.nl.endswith("Zone saturée en juillet.")
+    # And a retry of the step changes nothing
+    assert workflow.record_decision("case-1", "refuse", "agent:a-1", "again") == "refused"
+    assert [e.event for e in cases.get("case-1").timeline].count("decided:refuse") == 1
+
+
+def test_an_outcome_the_procedure_does_not_know_is_refused(setup) -> None:
+    waiting(setup)
+    workflow, _, _ = setup
+    with pytest.raises(StepInputError):
+        workflow.record_decision("case-1", "maybe", "agent:a-1", None)
+
+
+def test_an_unknown_review_condition_is_a_configuration_error() -> None:
+    with pytest.raises(LookupError):
+        needs_review("when-the-moon-is-full", None, None)  # type: ignore[arg-type]
