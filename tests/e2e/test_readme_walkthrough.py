@@ -18,11 +18,20 @@ from tests.conftest import ROOT, TEMPLATE
 README = ROOT / "README.md"
 
 
-def walkthrough_script() -> str:
+def walkthrough_scripts() -> list[str]:
     text = README.read_text(encoding="utf-8")
-    block = re.search(r"<!-- walkthrough:start -->\s*```bash\n(.*?)```\s*<!-- walkthrough:end -->", text, re.S)
-    assert block, "the README has lost its marked walk-through block"
-    return block.group(1)
+    blocks = re.findall(r"<!-- walkthrough:start -->\s*```bash\n(.*?)```\s*<!-- walkthrough:end -->", text, re.S)
+    assert len(blocks) >= 2, "the README has lost its marked walk-through blocks"
+    return list(blocks)
+
+
+def run(script: str, runtime: LocalRuntime, folder: Path) -> subprocess.CompletedProcess[str]:
+    """Run one block as written, pointed at this runtime's port (the only change)."""
+    assert "API=http://127.0.0.1:3000\n" in script
+    script = script.replace("API=http://127.0.0.1:3000\n", f"API={runtime.api_url}\n", 1)
+    return subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], cwd=folder, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,22 +48,22 @@ def served() -> Iterator[LocalRuntime]:
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the walk-through uses curl")
-def test_the_readme_walkthrough_works_verbatim(served: LocalRuntime, tmp_path: Path) -> None:
-    # Given the README's walk-through, pointed at this runtime's port (the only change)
-    script = walkthrough_script()
-    assert "API=http://127.0.0.1:3000\n" in script
-    script = script.replace("API=http://127.0.0.1:3000\n", f"API={served.api_url}\n", 1)
-    # When it runs in a shell
-    result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def test_the_certificate_walkthrough_works_verbatim(served: LocalRuntime, tmp_path: Path) -> None:
+    # When the first block runs in a shell
+    result = run(walkthrough_scripts()[0], served, tmp_path)
     # Then every step worked: a case, completed, a PDF downloaded, an email in Dutch
     assert result.returncode == 0, result.stdout + result.stderr
     assert "status: completed" in result.stdout
     assert (tmp_path / "verblijfsattest.pdf").read_bytes().startswith(b"%PDF-")
     assert "Verblijfsattest" in result.stdout.splitlines()[-1]
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the walk-through uses curl")
+def test_the_alert_walkthrough_works_verbatim(served: LocalRuntime, tmp_path: Path) -> None:
+    # When the alert block runs in a shell
+    result = run(walkthrough_scripts()[1], served, tmp_path)
+    # Then the photo was uploaded and referenced, the field agent closed the alert, Pieter was told
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[-3:-1] == ["completed", "fixed"]
+    assert "afgesloten" in lines[-1]

@@ -445,7 +445,7 @@ def test_an_address_ses_refuses_for_good_is_recorded_and_does_not_fail_the_case(
     def refuse(_: Any) -> str:
         raise DeliveryFailedError("SES refused the message (MessageRejected)")
 
-    world.sender.send = refuse  # type: ignore[method-assign]
+    world.sender.send = refuse  # type: ignore[method-assign,assignment]
 
     # When the citizen is notified
     case = world.workflow.notify("case-1", "document_ready")

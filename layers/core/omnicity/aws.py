@@ -22,6 +22,8 @@ def client(service: str) -> BaseClient:
     from botocore.config import Config
 
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=10)
+    if service == "s3":
+        config = config.merge(Config(signature_version="s3v4"))  # presigned URLs and POSTs signed with SigV4
     created: BaseClient = boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
     return created
 
