@@ -18,7 +18,11 @@ class FakeCaseRepository:
 
     def __init__(self) -> None:
         self.cases: dict[str, Case] = {}
+        self.documents: dict[str, str] = {}
         self.saves = 0
+
+    def register_document(self, document_id: str, case_id: str) -> None:
+        self.documents[document_id] = case_id
 
     def put(self, case: Case) -> Case:
         stored = case.model_copy(update={"version": 1})

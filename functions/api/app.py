@@ -28,6 +28,7 @@ from omnicity.identity import Principal, principal_from_claims
 from omnicity.models import Channel, TaskStatus
 from omnicity.observability import logger, metrics, tracer
 from omnicity.services import CaseService, WorkflowStarter
+from omnicity.slots import SlotBook, SlotList
 from omnicity.tasks import TaskRepository
 from omnicity.views import (
     CaseCreated,
@@ -35,6 +36,7 @@ from omnicity.views import (
     CaseView,
     CompleteTaskRequest,
     DocumentUrl,
+    DocumentVerification,
     ErrorResponse,
     ProcedureDetail,
     ProcedureList,
@@ -90,6 +92,7 @@ CaseId = Annotated[str, Path(min_length=1, max_length=64)]
 DocumentId = Annotated[str, Path(min_length=1, max_length=64)]
 ProcedureId = Annotated[str, Path(min_length=1, max_length=63)]
 TaskId = Annotated[str, Path(min_length=1, max_length=64)]
+DocumentCode = Annotated[str, Path(pattern=r"^doc-[0-9a-f]{20}$", examples=["doc-3574ac4bbd065f42976b"])]
 Reference = Annotated[str, Path(pattern=r"^[A-Z]{2,5}-\d{4}-\d{6}$", examples=["BXL-2026-000123"])]
 
 
@@ -113,6 +116,8 @@ def service() -> CaseService:
         reference_prefix=get_city().reference_prefix,
         url_ttl_seconds=settings.document_url_ttl_seconds,
         uploads=Uploads(settings.documents_bucket),
+        slots=SlotBook(settings.table_name),
+        withdrawals=desk(),
     )
 
 
@@ -145,6 +150,16 @@ def list_procedures() -> ProcedureList:
 )
 def get_procedure(procedure_id: ProcedureId) -> ProcedureDetail:
     return ProcedureDetail.of(get_catalogue().get(procedure_id))
+
+
+@app.get(
+    "/v1/procedures/<procedure_id>/slots",
+    tags=["procedures"],
+    summary="The days one can book now, with places left (procedures that book a day, e.g. bulky-items-removal)",
+    responses=_responses(SlotList, 404),
+)
+def list_slots(procedure_id: ProcedureId) -> SlotList:
+    return service().open_slots(procedure_id)
 
 
 # ---------------------------------------------------------------------------------------------- cases
@@ -199,6 +214,17 @@ def get_document(case_id: CaseId, document_id: DocumentId) -> DocumentUrl:
 
 
 @app.post(
+    "/v1/cases/<case_id>/cancel",
+    tags=["cases"],
+    summary="Cancel one's booking (up to two days before the collection): the place is freed, the case is cancelled",
+    security=SECURED,
+    responses=_responses(CaseView, 401, 403, 404, 409),
+)
+def cancel_case(case_id: CaseId) -> CaseView:
+    return service().cancel(principal(), case_id)
+
+
+@app.post(
     "/v1/uploads",
     tags=["cases"],
     summary="A presigned S3 POST to upload one photo (JPEG or PNG, 5 MB at most); reference its key in a form",
@@ -208,6 +234,16 @@ def get_document(case_id: CaseId, document_id: DocumentId) -> DocumentUrl:
 )
 def create_upload(request: UploadRequest) -> UploadSlot:
     return service().upload_slot(principal(), request)
+
+
+@app.get(
+    "/v1/documents/<document_id>",
+    tags=["documents"],
+    summary="Verify a document by the code printed on it: who issued it, when, and the digest of the PDF",
+    responses=_responses(DocumentVerification, 404),
+)
+def verify_document(document_id: DocumentCode) -> DocumentVerification:
+    return service().verify_document(document_id)
 
 
 # ---------------------------------------------------------------------------------------------- anonymous reports

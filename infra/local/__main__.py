@@ -4,14 +4,39 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shlex
 import signal
 import sys
+import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
 from infra.local.runtime import LocalRuntime
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def parameter_overrides(pairs: Sequence[str] | str) -> dict[str, str]:
+    """``Name=Value`` pairs, as ``sam --parameter-overrides`` takes them (one string, or a list of pairs)."""
+    items = shlex.split(pairs) if isinstance(pairs, str) else list(pairs)
+    overrides = {}
+    for item in items:
+        name, separator, value = item.partition("=")
+        if not separator or not name:
+            raise ValueError(f"a parameter override is Name=Value, got {item!r}")
+        overrides[name] = value
+    return overrides
+
+
+def samconfig_overrides(path: Path, environment: str = "default") -> dict[str, str]:
+    """The ``parameter_overrides`` ``sam local start-api`` reads in samconfig.toml
+    (``[<environment>.local_start_api.parameters]``): the same local values for both ways of running locally."""
+    if not path.is_file():
+        return {}
+    config = tomllib.loads(path.read_text(encoding="utf-8"))
+    section = config.get(environment, {}).get("local_start_api", {}).get("parameters", {})
+    return parameter_overrides(section.get("parameter_overrides", []))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,6 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--moto-port", type=int, default=5005, help="moto server port (default: 5005)")
     parser.add_argument("--template", type=Path, default=REPO_ROOT / "template.yaml", help="SAM template to run")
     parser.add_argument("--log-level", default="INFO", help="log level of the runtime (default: INFO)")
+    parser.add_argument(
+        "--parameter-overrides",
+        nargs="*",
+        default=[],
+        metavar="NAME=VALUE",
+        help="template parameters, over samconfig.toml's [default.local_start_api.parameters] parameter_overrides",
+    )
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=arguments.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("werkzeug", "botocore"):  # moto's request log and credential/endpoint notices
@@ -35,7 +67,15 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, terminate)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background (SIG_IGN)
-    runtime = LocalRuntime(arguments.template, mode="server", api_port=arguments.port, moto_port=arguments.moto_port)
+    parameters = samconfig_overrides(arguments.template.parent / "samconfig.toml")
+    parameters.update(parameter_overrides(arguments.parameter_overrides))
+    runtime = LocalRuntime(
+        arguments.template,
+        mode="server",
+        api_port=arguments.port,
+        moto_port=arguments.moto_port,
+        parameters=parameters,
+    )
     try:
         runtime.start()
         runtime.bind_http()

@@ -94,6 +94,7 @@ class LambdaBridge:
         self._by_name.update({spec.arn: spec.logical_id for spec in self._functions.values()})
         self._handlers: dict[str, Handler] = {}
         self._lock = threading.Lock()
+        self._invocation_locks = {logical_id: threading.Lock() for logical_id in self._functions}
         self._original_invoke: Callable[..., Any] | None = None
 
     @property
@@ -125,9 +126,17 @@ class LambdaBridge:
         return handler
 
     def invoke_function(self, logical_id: str, event: Any) -> Any:
-        """Call the handler of ``logical_id`` with ``event`` and a fresh context; its exceptions propagate."""
+        """Call the handler of ``logical_id`` with ``event`` and a fresh context; its exceptions propagate.
+
+        One invocation at a time per function, as in one Lambda execution environment: handler modules keep
+        per-request state at module level (the Powertools resolver's current event, Logger keys, Metrics), so two
+        requests running one module's handler at once would mix (a 201 answered 200, or worse, one caller's claims
+        seen by another). Different functions still run concurrently.
+        """
         spec = self._spec(logical_id)
-        return self.handler(logical_id)(event, LambdaContext.for_function(spec))
+        handler = self.handler(logical_id)
+        with self._invocation_locks[logical_id]:
+            return handler(event, LambdaContext.for_function(spec))
 
     def invoke_payload(self, logical_id: str, payload: bytes | str | None) -> InvocationResult:
         """Invoke with a JSON payload as the Lambda API does: errors become an Unhandled function error."""

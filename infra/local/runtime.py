@@ -2,12 +2,14 @@
 
 ``LocalRuntime.start`` sets fake credentials and the functions' merged environment, configures moto to execute state
 machines without Docker, starts moto (a threaded server in ``"server"`` mode, ``mock_aws`` in ``"inprocess"`` mode),
-installs the Lambda bridge and provisions the template's resources. ``serve_forever`` serves the gateway over HTTP;
-``stop`` undoes everything, os.environ and moto's patched invoke included.
+installs the Lambda bridge, provisions the template's resources and starts the timer of the functions' schedules.
+``serve_forever`` serves the gateway over HTTP; ``stop`` undoes everything, os.environ and moto's patched invoke
+included.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -26,9 +28,11 @@ from moto import mock_aws
 from moto.core.config import DefaultConfig, default_user_config
 from moto.server import ThreadedMotoServer
 
+from infra.local.atomic_writes import make_dynamodb_writes_atomic, restore_dynamodb_writes
 from infra.local.bridge import LambdaBridge, install_lambda_bridge, uninstall_lambda_bridge
 from infra.local.gateway import LocalGateway
 from infra.local.provision import provision
+from infra.local.scheduler import DEFAULT_INTERVAL_SECONDS, ENV_INTERVAL, LocalScheduler
 from infra.local.template import REGION, TemplateDescription, describe, merged_environment
 from infra.local.tokens import LocalIssuer
 
@@ -52,6 +56,9 @@ class LocalRuntime:
 
     Use as a context manager, or call ``start`` and ``stop``. ``mode="inprocess"`` needs no sockets (tests);
     ``mode="server"`` runs a moto server on ``127.0.0.1:moto_port`` (0 picks a free port) for ``make run``.
+    ``schedule_interval``: every function's ``Schedule`` events fire every that many seconds (default: the
+    ``OMNICITY_LOCAL_SCHEDULE_SECONDS`` environment variable, else 2); 0 starts no timer (``run_schedules`` fires
+    them on demand).
     """
 
     def __init__(
@@ -63,9 +70,11 @@ class LocalRuntime:
         moto_port: int = 5005,
         parameters: Mapping[str, str] | None = None,
         region: str = REGION,
+        schedule_interval: float | None = None,
     ) -> None:
         if mode not in ("server", "inprocess"):
             raise ValueError(f"mode must be 'server' or 'inprocess', got {mode!r}")
+        self.schedule_interval = _schedule_interval(schedule_interval)
         self.template_path = Path(template_path).resolve()
         self.mode: Mode = mode
         self.api_port = api_port
@@ -82,6 +91,7 @@ class LocalRuntime:
         self._bridge: LambdaBridge | None = None
         self._gateway: LocalGateway | None = None
         self._issuer: LocalIssuer | None = None
+        self._scheduler: LocalScheduler | None = None
 
     # -- lifecycle
     def start(self) -> LocalRuntime:
@@ -122,6 +132,7 @@ class LocalRuntime:
             os.environ.pop("AWS_ENDPOINT_URL", None)
             self._mock = mock_aws(config=MOTO_CONFIG)
             self._mock.start()
+        make_dynamodb_writes_atomic()
         self._bridge = install_lambda_bridge(self.description.functions.values())
         provision(self.description, region=self.region)
         self._issuer = LocalIssuer.from_description(self.description)
@@ -132,9 +143,20 @@ class LocalRuntime:
             region=self.region,
             domain_name=f"{HOST}:{self.api_port}",
         )
+        self._scheduler = LocalScheduler(
+            self.description.schedules,
+            self._bridge.invoke_payload,
+            interval=self.schedule_interval or DEFAULT_INTERVAL_SECONDS,
+        )
+        if self.schedule_interval > 0:
+            self._scheduler.start()
 
     def stop(self) -> None:
-        """Stop the HTTP front, moto and the bridge; restore os.environ and sys.path. Safe to call twice."""
+        """Stop the schedules, the HTTP front, moto and the bridge; restore os.environ and sys.path. Safe to call
+        twice."""
+        if self._scheduler is not None:
+            self._scheduler.stop()
+            self._scheduler = None
         if self._http is not None:
             if self._http_serving:
                 self._http.shutdown()  # returns at once if serve_forever already ended (Ctrl-C)
@@ -144,6 +166,7 @@ class LocalRuntime:
         if self._bridge is not None:
             uninstall_lambda_bridge()
             self._bridge = None
+        restore_dynamodb_writes()
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
@@ -196,6 +219,18 @@ class LocalRuntime:
         return self._bridge
 
     @property
+    def scheduler(self) -> LocalScheduler:
+        """The timer of the functions' schedules (started runtimes only)."""
+        if self._scheduler is None:
+            raise RuntimeError("the local runtime is not started")
+        return self._scheduler
+
+    def run_schedules(self) -> dict[str, Any]:
+        """Fire every enabled schedule once, now (what one tick of the timer does); returns each function's reply
+        (its JSON result, or its error) by ``<function>.<event>``."""
+        return {name: json.loads(result.payload) for name, result in self.scheduler.run_once().items()}
+
+    @property
     def api_url(self) -> str:
         """Base URL of the local API."""
         return f"http://{HOST}:{self.api_port}"
@@ -226,6 +261,18 @@ class LocalRuntime:
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         thread.start()
         return thread
+
+
+def _schedule_interval(given: float | None) -> float:
+    if given is None:
+        text = os.environ.get(ENV_INTERVAL, "").strip()
+        try:
+            given = float(text) if text else DEFAULT_INTERVAL_SECONDS
+        except ValueError:
+            raise ValueError(f"{ENV_INTERVAL} must be a number of seconds, got {text!r}") from None
+    if given < 0:
+        raise ValueError(f"the schedule interval cannot be negative, got {given}")
+    return given
 
 
 def wait_for_execution(

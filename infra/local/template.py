@@ -4,9 +4,10 @@
 their long form (``{"Ref": ...}``, ``{"Fn::GetAtt": [...]}``). ``Resolver`` evaluates intrinsic functions the way
 CloudFormation would in a stack named ``omnicity-local`` in ``eu-west-1``, account ``123456789012``. ``describe``
 returns a typed ``TemplateDescription``: functions (code, handler, resolved environment), the API's routes and gateway
-responses, tables, buckets, state machines (definition read and substituted), Cognito app clients, layers and the SES
-sender. Only the parts the local runtime needs are described; anything the runtime cannot emulate faithfully raises a
-``TemplateError`` rather than being skipped.
+responses, tables, buckets, state machines (definition read and substituted), Cognito app clients, layers, the SES
+sender and the functions' schedules (``Type: Schedule`` / ``ScheduleV2`` events). Only the parts the local runtime
+needs are described; anything the runtime cannot emulate faithfully raises a ``TemplateError`` rather than being
+skipped.
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ _DEFINITION_PLACEHOLDER: Final = re.compile(r"\$\{([^}]+)\}")
 _SECONDS_PER_UNIT: Final = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 _DEFAULT_MEMORY_MB: Final = 128
 _DEFAULT_TIMEOUT_S: Final = 3
+_SCHEDULE_EVENT_TYPES: Final = frozenset({"Schedule", "ScheduleV2"})
+_RATE: Final = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_CRON: Final = re.compile(r"^cron\((\S+ ){5}\S+\)$")
+_SECONDS_PER_RATE_UNIT: Final = {"minute": 60, "hour": 3600, "day": 86400}
 
 
 class TemplateError(ValueError):
@@ -481,6 +486,31 @@ class AppClientSpec:
 
 
 @dataclass(frozen=True)
+class ScheduleSpec:
+    """A ``Type: Schedule`` (EventBridge rule) or ``ScheduleV2`` (EventBridge Scheduler) event of a function."""
+
+    function_id: str
+    event_name: str
+    expression: str
+    enabled: bool
+    input: str | None
+    """The JSON the function receives instead of the scheduled event, when the template sets ``Input``."""
+
+    @property
+    def rate_seconds(self) -> int | None:
+        """The period of a ``rate(...)`` expression in seconds (None for ``cron(...)``)."""
+        match = _RATE.match(self.expression)
+        if match is None:
+            return None
+        return int(match.group(1)) * _SECONDS_PER_RATE_UNIT[match.group(2).rstrip("s")]
+
+    @property
+    def rule_arn(self) -> str:
+        """The local ARN of the rule (or schedule) that fires it (the scheduled event's ``resources``)."""
+        return f"arn:{PARTITION}:events:{REGION}:{ACCOUNT_ID}:rule/{STACK_NAME}-{self.function_id}{self.event_name}"
+
+
+@dataclass(frozen=True)
 class LayerSpec:
     """A layer whose content directory goes on ``sys.path`` locally."""
 
@@ -502,6 +532,7 @@ class TemplateDescription:
     app_clients: Mapping[str, AppClientSpec]
     layers: tuple[LayerSpec, ...]
     ses_senders: tuple[str, ...]
+    schedules: tuple[ScheduleSpec, ...] = ()
 
     @property
     def routes(self) -> tuple[ApiRoute, ...]:
@@ -583,6 +614,11 @@ def describe(template_path: Path | str, parameters: Mapping[str, str] | None = N
         app_clients=app_clients,
         layers=layers,
         ses_senders=tuple(senders),
+        schedules=tuple(
+            schedule
+            for logical_id, properties in function_properties.items()
+            for schedule in _schedule_specs(logical_id, properties, resolver)
+        ),
     )
 
 
@@ -622,6 +658,34 @@ def _is_intrinsic(value: Mapping[str, Any]) -> bool:
         return False
     key = str(next(iter(value)))
     return key == "Ref" or key.startswith("Fn::")
+
+
+def _schedule_specs(logical_id: str, properties: Mapping[str, Any], resolver: Resolver) -> Iterable[ScheduleSpec]:
+    """The function's ``Schedule`` and ``ScheduleV2`` events (SAM's property names for each)."""
+    for event_name, event in (properties.get("Events") or {}).items():
+        if not isinstance(event, Mapping) or event.get("Type") not in _SCHEDULE_EVENT_TYPES:
+            continue
+        where = f"{logical_id}.{event_name}"
+        event_properties: Mapping[str, Any] = resolver.resolve(event.get("Properties") or {})
+        key = "Schedule" if event["Type"] == "Schedule" else "ScheduleExpression"
+        expression = event_properties.get(key)
+        if not isinstance(expression, str) or not (_RATE.match(expression) or _CRON.match(expression)):
+            raise TemplateError(f"{where}: {key} must be rate(N unit) or cron(...), got {expression!r}")
+        if event_properties.get("Enabled") is not None and event_properties.get("State") is not None:
+            raise TemplateError(f"{where}: set Enabled or State, not both")
+        state = str(event_properties.get("State", "ENABLED")).upper()
+        if state not in ("ENABLED", "DISABLED"):
+            raise TemplateError(f"{where}: State must be ENABLED or DISABLED, got {state!r}")
+        enabled = event_properties.get("Enabled", state == "ENABLED")
+        if not isinstance(enabled, bool):
+            raise TemplateError(f"{where}: Enabled must be a boolean, got {enabled!r}")
+        payload = event_properties.get("Input")
+        if payload is not None:
+            try:
+                json.loads(_to_string(payload, where=f"{where}.Input"))
+            except ValueError as exc:
+                raise TemplateError(f"{where}: Input is not JSON ({exc})") from exc
+        yield ScheduleSpec(logical_id, str(event_name), expression, enabled, None if payload is None else str(payload))
 
 
 def _function_spec(logical_id: str, properties: Mapping[str, Any], resolver: Resolver, base_dir: Path) -> FunctionSpec:

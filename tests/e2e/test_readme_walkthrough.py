@@ -67,3 +67,17 @@ def test_the_alert_walkthrough_works_verbatim(served: LocalRuntime, tmp_path: Pa
     lines = result.stdout.splitlines()
     assert lines[-3:-1] == ["completed", "fixed"]
     assert "afgesloten" in lines[-1]
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the walk-through uses curl")
+def test_the_bulky_items_walkthrough_works_verbatim(served: LocalRuntime, tmp_path: Path) -> None:
+    # When the bulky-items block (token -> slots -> book -> my case -> cancel) runs in a shell
+    [block] = [script for script in walkthrough_scripts() if "bulky-items-removal" in script]
+    result = run(block, served, tmp_path)
+    # Then the first open day was booked (one place less), the case waited for the crew, the cancellation freed it
+    assert result.returncode == 0, result.stdout + result.stderr
+    first, booked, left, status, freed = result.stdout.splitlines()
+    match = re.fullmatch(r"first open day: \d{4}-\d{2}-\d{2}, (\d+) places left", first)
+    assert match, first
+    assert re.fullmatch(r"BXL-\d{4}-\d{6}: waiting", booked), booked
+    assert (int(left), status, int(freed)) == (int(match[1]) - 1, "cancelled", int(match[1]))

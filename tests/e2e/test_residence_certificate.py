@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from datetime import date
 from typing import Any
@@ -206,3 +207,26 @@ def test_a_workflow_step_that_breaks_marks_the_case_failed_for_agents(
     seen_by_agent = api.case(created["case_id"], agent)
     assert seen_by_agent["failure"]["error"] == "KeyError"
     assert seen_by_agent["timeline"][-1]["event"] == "failed"
+
+
+def test_anyone_holding_the_pdf_can_verify_it_by_its_code(api: Api, s3: Any) -> None:
+    # Given a certificate issued to Élise
+    token = api.token(ELISE)
+    created = api.submit(token, language="en").json
+    api.wait(created["case_id"])
+    document_id = api.case(created["case_id"], token)["documents"][0]["document_id"]
+    bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"] if "documents" in b["Name"])
+    pdf = s3.get_object(Bucket=bucket, Key=f"cases/{created['case_id']}/{document_id}.pdf")["Body"].read()
+    # When an employer, without any account, checks the code printed on it
+    reply = api.request("GET", f"/v1/documents/{document_id}")
+    # Then the city vouches for it: the reference, the kind, and the digest the PDF must have
+    assert reply.status == 200
+    assert reply.json["valid"] is True
+    assert reply.json["reference"] == created["reference"]
+    assert reply.json["title"]["en"] == "Certificate of residence"
+    assert reply.json["sha256"] == hashlib.sha256(pdf).hexdigest()
+    assert "person" not in reply.json
+    assert document_id in pdf_text(s3, created["case_id"], document_id)
+    # And a code the city never issued is unknown; one that is not a code is refused
+    assert api.request("GET", "/v1/documents/doc-00000000000000000000").status == 404
+    assert api.request("GET", "/v1/documents/nonsense").status == 422

@@ -168,8 +168,8 @@ def _reason_codes_in_rules() -> set[str]:
 
 
 def test_the_reason_codes_found_in_the_rules_are_the_ones_exercised_here() -> None:
-    # Given the codes the rules can return / Then each is exercised above or in test_certificates.py (a new code
-    # needs a test)
+    # Given the codes the rules can return / Then each is exercised above, in test_certificates.py or in
+    # test_card_producer.py (a new code needs a test)
     assert _reason_codes_in_rules() == {
         "not_in_register",
         "deceased",
@@ -177,6 +177,7 @@ def test_the_reason_codes_found_in_the_rules_are_the_ones_exercised_here() -> No
         "not_belgian",
         "civil_status_act_not_found",
         "civil_status_act_restricted",
+        "no_active_eid_card",
     }
 
 

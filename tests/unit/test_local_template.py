@@ -191,7 +191,8 @@ def test_the_real_templates_routes_carry_their_auth_flags(real: Any) -> None:
     for key in [("POST", "/v1/cases"), ("GET", "/v1/cases"), ("GET", "/v1/cases/{case_id}")]:
         assert routes[key].requires_auth
         assert routes[key].authorizer == "CognitoAuthorizer"
-    assert {route.function_id for route in real.routes} == {"ApiFunction"}
+    assert {route.function_id for route in real.routes} == {"ApiFunction", "Open311Function"}
+    assert not any(route.requires_auth for route in real.routes if route.function_id == "Open311Function")
     assert real.api.stage_name == "dev"
 
 
@@ -263,7 +264,7 @@ def test_the_real_templates_data_clients_and_layer_are_described(real: Any) -> N
     # Then the table keeps its template properties, with conditions resolved for the local (dev) stage
     table = real.tables["CasesTable"]
     assert table.name == "CasesTable"
-    assert [index["IndexName"] for index in table.properties["GlobalSecondaryIndexes"]] == ["gsi1", "gsi2"]
+    assert [index["IndexName"] for index in table.properties["GlobalSecondaryIndexes"]] == ["gsi1", "gsi2", "gsi3"]
     assert table.properties["DeletionProtectionEnabled"] is False
     assert describe(REAL_TEMPLATE, {"Stage": "prod"}).tables["CasesTable"].properties["DeletionProtectionEnabled"]
     # And the app clients' ids are their names, with their id token lifetimes

@@ -71,8 +71,8 @@ def test_opening_the_task_queues_it_for_the_department_and_the_case_waits(setup)
     # Given / When the human step opens, twice (a retried step)
     case = waiting(setup)
     workflow, _, tasks = setup
-    again = workflow.open_task("case-1", "token-2")
-    # Then one task is queued for the events department, holding the first token; the case waits
+    again = workflow.open_task("case-1", "token-1")
+    # Then one task is queued for the events department; the case waits
     assert len(tasks.tasks) == 1
     task = next(iter(tasks.tasks.values()))
     assert task.department == "events"
@@ -81,6 +81,16 @@ def test_opening_the_task_queues_it_for_the_department_and_the_case_waits(setup)
     assert task.outcomes == ["approve", "refuse"]
     assert case.status is CaseStatus.WAITING
     assert [e.event for e in case.timeline][-1] == "task_opened:review"
+
+
+def test_a_retried_human_step_hands_the_agent_the_new_token(setup) -> None:
+    # Given an open task (its step is retried by Step Functions, which hands the retry a new token)
+    waiting(setup)
+    workflow, _, tasks = setup
+    # When the step runs again
+    workflow.open_task("case-1", "token-of-the-retry")
+    # Then the one task now holds the new token: the decision reaches the execution that waits
+    assert [task.task_token for task in tasks.tasks.values()] == ["token-of-the-retry"]
 
 
 def test_an_approval_sends_the_case_on_with_the_agent_on_the_timeline(setup) -> None:

@@ -9,6 +9,9 @@ a case by id                       pk=CASE#<case_id>, sk=CASE                  G
 the cases of a citizen, newest 1st gsi1pk=CITIZEN#<nrn>, gsi1sk=<created>#<id>  Query gsi1, descending
 next reference number of a year    pk=COUNTER#reference, sk=YEAR#<yyyy>        UpdateItem ADD (atomic)
 a case by its reference            pk=REF#<reference>, sk=REF -> case_id       GetItem, then the case
+a case by a document it issued     pk=DOC#<document_id>, sk=DOC -> case_id     GetItem, then the case
+public cases of a procedure        gsi3pk=PUBLIC#<procedure>#<yyyy-mm>,        Query gsi3 per month (UTC)
+(Open311), newest first            gsi3sk=<created>#<id>                       of a bounded window
 =================================  ==========================================  ===========================
 
 Every write of a case is conditional on the version it was read at; the loser of a race gets
@@ -19,8 +22,8 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from omnicity import aws
@@ -30,6 +33,8 @@ from omnicity.models import Case
 
 CASE_SK = "CASE"
 CITIZEN_INDEX = "gsi1"
+PUBLIC_INDEX = "gsi3"
+MAX_PUBLIC_MONTHS = 13  # a public listing's window spans at most this many calendar months (one Query each)
 MAX_PAGE = 100
 MAX_CURSOR_LENGTH = 160  # a position is at most 32 + 1 + 64 characters: 130 in base64
 
@@ -91,6 +96,28 @@ class CaseRepository:
         except ConditionFailedError:
             raise ConflictError(f"case {case.case_id} or reference {case.reference} already exists") from None
         return stored
+
+    def register_document(self, document_id: str, case_id: str) -> None:
+        """Remember which case issued a document, so anyone holding it can verify it by its code."""
+        self._call(
+            "put_item",
+            TableName=self._table,
+            Item={
+                "pk": {"S": f"DOC#{document_id}"},
+                "sk": {"S": "DOC"},
+                "type": {"S": "document"},
+                "case_id": {"S": case_id},
+            },
+        )
+
+    def get_by_document(self, document_id: str) -> Case:
+        response = self._call(
+            "get_item", TableName=self._table, Key={"pk": {"S": f"DOC#{document_id}"}, "sk": {"S": "DOC"}}
+        )
+        item = response.get("Item")
+        if item is None:
+            raise NotFoundError(f"no document {document_id!r}")
+        return self.get(item["case_id"]["S"])
 
     def get_by_reference(self, reference: str) -> Case:
         """The case a human-readable reference names (BXL-2026-000123)."""
@@ -167,6 +194,41 @@ class CaseRepository:
         last_key = response.get("LastEvaluatedKey")
         return cases, _encode_cursor(last_key["gsi1sk"]["S"]) if last_key else None
 
+    def iter_public(self, procedure_id: str, start: datetime, end: datetime) -> Iterator[Case]:
+        """The public cases of a procedure created from ``start`` to ``end`` (both included), newest first.
+
+        One Query per calendar month (UTC) of the window, newest month first, page by page: the caller stops
+        reading when it has enough. The window spans at most ``MAX_PUBLIC_MONTHS`` months (a ValueError otherwise:
+        callers bound it).
+        """
+        if start > end:
+            return
+        first, last = start.astimezone(UTC), end.astimezone(UTC)
+        span = (last.year - first.year) * 12 + last.month - first.month + 1
+        if span > MAX_PUBLIC_MONTHS:
+            raise ValueError(f"a public listing spans at most {MAX_PUBLIC_MONTHS} months, not {span}")
+        months = _months_between(first, last)
+        low, high = _utc_position(start), f"{_utc_position(end)}#~"  # "~" sorts after every case id
+        for month in reversed(months):
+            query: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": PUBLIC_INDEX,
+                "KeyConditionExpression": "gsi3pk = :month AND gsi3sk BETWEEN :low AND :high",
+                "ExpressionAttributeValues": {
+                    ":month": {"S": f"PUBLIC#{procedure_id}#{month}"},
+                    ":low": {"S": low},
+                    ":high": {"S": high},
+                },
+                "ScanIndexForward": False,
+            }
+            while True:
+                response = self._call("query", **query)
+                yield from (_case_from_item(item) for item in response.get("Items", []))
+                last_key = response.get("LastEvaluatedKey")
+                if not last_key:
+                    break
+                query["ExclusiveStartKey"] = last_key
+
     # ------------------------------------------------------------------------------------------ plumbing
     def _item(self, case: Case) -> dict[str, Any]:
         document = case.model_dump(mode="json")
@@ -175,6 +237,9 @@ class CaseRepository:
         if case.applicant.nrn is not None:  # an anonymous report is in no citizen's list
             item["gsi1pk"] = {"S": f"CITIZEN#{case.applicant.nrn}"}
             item["gsi1sk"] = {"S": f"{case.created_at.isoformat()}#{case.case_id}"}
+        if case.public:  # listed by month of creation: a window of dates reads only its months' partitions
+            item["gsi3pk"] = {"S": public_partition(case.procedure_id, case.created_at)}
+            item["gsi3sk"] = {"S": f"{_utc_position(case.created_at)}#{case.case_id}"}
         return item
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
@@ -184,11 +249,32 @@ class CaseRepository:
         return call(self.client, operation, **kwargs)
 
 
-_KEY_ATTRIBUTES = ("pk", "sk", "type", "gsi1pk", "gsi1sk")
+_KEY_ATTRIBUTES = ("pk", "sk", "type", "gsi1pk", "gsi1sk", "gsi3pk", "gsi3sk")
 
 
 def _case_from_item(item: dict[str, Any]) -> Case:
     return Case.model_validate(from_attributes(item, _KEY_ATTRIBUTES))
+
+
+def public_partition(procedure_id: str, created_at: datetime) -> str:
+    """The public listing partition of a case: its procedure and the month (UTC) it was created in."""
+    return f"PUBLIC#{procedure_id}#{created_at.astimezone(UTC):%Y-%m}"
+
+
+def _utc_position(moment: datetime) -> str:
+    """A moment as the listing sorts it: ISO 8601 in UTC (``+00:00``), so strings compare as times do."""
+    return moment.astimezone(UTC).isoformat()
+
+
+def _months_between(start: datetime, end: datetime) -> list[str]:
+    """The calendar months (UTC, ``yyyy-mm``) from ``start``'s to ``end``'s, oldest first."""
+    first, last = start.astimezone(UTC), end.astimezone(UTC)
+    year, month = first.year, first.month
+    months = []
+    while (year, month) <= (last.year, last.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
 
 
 # A cursor is the position of the last case of a page, ``gsi1sk`` = ``<created_at iso>#<case_id>``, in unpadded

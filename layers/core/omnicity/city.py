@@ -46,6 +46,7 @@ class City(BaseModel):
     timezone: str
     sections: list[Section]
     bounds: Bounds
+    extra_holidays: list[Annotated[str, Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")]] = []
 
     def contains(self, postal_code: str, municipality_fr: str) -> bool:
         """Whether an address (postal code + section name as the register writes it) lies in the city."""

@@ -9,7 +9,7 @@ import os
 from functools import cache
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from omnicity.errors import ConfigurationError
 
@@ -25,6 +25,7 @@ class CoreSettings(BaseModel):
 class ApiSettings(CoreSettings):
     document_request_state_machine_arn: str = Field(alias="DOCUMENT_REQUEST_STATE_MACHINE_ARN", min_length=1)
     field_service_state_machine_arn: str = Field(alias="FIELD_SERVICE_STATE_MACHINE_ARN", min_length=1)
+    card_order_state_machine_arn: str = Field(alias="CARD_ORDER_STATE_MACHINE_ARN", min_length=1)
     portal_client_id: str = Field(alias="PORTAL_CLIENT_ID", min_length=1)
     kiosk_client_id: str = Field(alias="KIOSK_CLIENT_ID", min_length=1)
     counter_client_id: str = Field(alias="COUNTER_CLIENT_ID", min_length=1)
@@ -34,6 +35,7 @@ class ApiSettings(CoreSettings):
         arns = {
             "document_request": self.document_request_state_machine_arn,
             "field_service": self.field_service_state_machine_arn,
+            "card_order": self.card_order_state_machine_arn,
         }
         try:
             return arns[family]
@@ -43,6 +45,42 @@ class ApiSettings(CoreSettings):
 
 class NotifySettings(CoreSettings):
     sender_email: str = Field(alias="SENDER_EMAIL", min_length=3)
+
+
+class CardProducerSettings(CoreSettings):
+    """The simulated card producer: how long after an order it dispatches the letter (and confirms it)."""
+
+    card_producer_delay_seconds: int = Field(alias="CARD_PRODUCER_DELAY_SECONDS", ge=0, le=1_209_600)
+
+
+OPEN311_DEMO_API_KEY = "omnicity-open311-demo-key"  # the template's default, for local use; refused in prod
+
+
+class Open311Settings(CoreSettings):
+    """The Open311 GeoReport v2 function: files alerts (the field service family) and lists them."""
+
+    field_service_state_machine_arn: str = Field(alias="FIELD_SERVICE_STATE_MACHINE_ARN", min_length=1)
+    open311_api_keys: str = Field(alias="OPEN311_API_KEYS", min_length=16)
+    document_url_ttl_seconds: int = Field(alias="DOCUMENT_URL_TTL_SECONDS", default=300, ge=30, le=3600)
+
+    @field_validator("open311_api_keys")
+    @classmethod
+    def _real_keys(cls, value: str, info: ValidationInfo) -> str:
+        keys = [key.strip() for key in value.split(",")]
+        if any(len(key) < 16 for key in keys):
+            raise ValueError("comma-separated keys of at least 16 characters each")
+        if info.data.get("stage") == "prod" and OPEN311_DEMO_API_KEY in keys:
+            raise ValueError("the demo key is for local use only")
+        return value
+
+    @property
+    def api_keys(self) -> tuple[str, ...]:
+        return tuple(key.strip() for key in self.open311_api_keys.split(","))
+
+    def state_machine_arn(self, family: str) -> str:
+        if family != "field_service":
+            raise ConfigurationError(f"the Open311 function starts no state machine of the family {family!r}")
+        return self.field_service_state_machine_arn
 
 
 SettingsT = TypeVar("SettingsT", bound=CoreSettings)

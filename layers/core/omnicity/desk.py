@@ -8,11 +8,18 @@ from typing import Any
 
 from omnicity import aws
 from omnicity.catalogue import Catalogue
-from omnicity.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailedError, field_error
+from omnicity.errors import (
+    CaseCancelledError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    ValidationFailedError,
+    field_error,
+)
 from omnicity.identity import Principal
 from omnicity.models import AgentTask, Role, TaskStatus
 from omnicity.observability import logger
-from omnicity.tasks import TaskRepository
+from omnicity.tasks import TaskRepository, task_id_for
 from omnicity.views import CompleteTaskRequest, TaskList, TaskView
 
 # Step Functions' answers when the token no longer belongs to a waiting execution (decided, timed out, stopped).
@@ -36,6 +43,18 @@ class WorkflowResumer:
             if aws.error_code(exc) in _GONE:
                 raise ConflictError("the workflow no longer waits for this task") from exc
             raise
+
+    def fail(self, task_token: str, error: str, cause: str) -> None:
+        """End the wait with ``error`` (the state machine's Catch matches it by name); a wait already over is fine."""
+        from botocore.exceptions import ClientError
+
+        client = self._client or aws.stepfunctions()
+        try:
+            with aws.translate_errors("Step Functions send_task_failure"):
+                client.send_task_failure(taskToken=task_token, error=error, cause=cause)
+        except ClientError as exc:
+            if aws.error_code(exc) not in _GONE:
+                raise
 
 
 class AgentDesk:
@@ -77,6 +96,24 @@ class AgentDesk:
             raise
         logger.info("task completed", extra={"task_id": task_id, "outcome": request.outcome})
         return TaskView.of(completed)
+
+    def withdraw(self, case_id: str, kind: str, actor: str) -> None:
+        """The case was cancelled: its open task (if the workflow opened one) leaves the queue, and the workflow
+        waiting on it ends (``CaseCancelledError``, caught by the state machine). A task an agent is deciding at that
+        very moment stays theirs: the workflow takes the decision and finds the case cancelled."""
+        try:
+            task = self._tasks.get(task_id_for(case_id, kind))
+        except NotFoundError:
+            return  # not opened yet: the workflow finds the case cancelled and ends by itself
+        if task.status is not TaskStatus.OPEN:
+            return
+        update = {"status": TaskStatus.CANCELLED, "completed_at": datetime.now(UTC), "completed_by": actor}
+        try:
+            self._tasks.save(task.model_copy(update=update))
+        except ConflictError:
+            return
+        self._resumer.fail(task.task_token, CaseCancelledError.__name__, "the citizen cancelled the case")
+        logger.info("task withdrawn", extra={"task_id": task.task_id, "case_id": case_id})
 
     def _task_of_my_departments(self, principal: Principal, task_id: str) -> AgentTask:
         """The task if it is in one of the agent's departments; otherwise the same 404 as no task at all."""

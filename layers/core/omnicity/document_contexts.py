@@ -11,10 +11,11 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from omnicity.catalogue import get_catalogue
 from omnicity.city import get_city
 from omnicity.eligibility import criminal_record_entries, extract_model, requested_act
 from omnicity.errors import StepInputError
-from omnicity.models import Case, Procedure, today_in_brussels
+from omnicity.models import Case, Language, Procedure, today_in_brussels
 from omnicity.registries import Person, Registers
 from omnicity.registries.civil_status import may_obtain_extract
 
@@ -115,6 +116,57 @@ def _criminal_record_extract(case: Case, registers: Registers) -> dict[str, Any]
     }
 
 
+def choice_label(procedure: Procedure, field_name: str, value: str, language: Language) -> str:
+    """The label, in ``language``, of the choice ``value`` of ``procedure``'s field ``field_name``."""
+    field = next((field for field in procedure.fields if field.name == field_name), None)
+    choice = next((choice for choice in (field.choices or []) if choice.value == value), None) if field else None
+    if choice is None:
+        raise StepInputError(f"{value!r} is not a choice of the field {field_name!r} of {procedure.id}")
+    return choice.label.in_language(language)
+
+
+def _form_value(case: Case, name: str) -> Any:
+    if name not in case.form:
+        raise StepInputError(f"the form of case {case.case_id} has no {name!r}")
+    return case.form[name]
+
+
+def _street_artist_permit(case: Case, registers: Registers) -> dict[str, Any]:
+    """The holder (from the register) and the permit's terms, choices as labels in the case's language."""
+    procedure = get_catalogue().get(case.procedure_id)
+
+    def label(field_name: str, value: str) -> str:
+        return choice_label(procedure, field_name, value, case.language)
+
+    return {
+        "person": _person(case, registers).model_dump(),
+        "artist_name": str(_form_value(case, "artist_name")),
+        "discipline": label("discipline", _form_value(case, "discipline")),
+        "amplified": _form_value(case, "amplified") is True,
+        "start_date": date.fromisoformat(_form_value(case, "start_date")),
+        "end_date": date.fromisoformat(_form_value(case, "end_date")),
+        "zones": [label("zones", zone) for zone in _form_value(case, "zones")],
+    }
+
+
+def _greening_letter(case: Case, registers: Registers) -> dict[str, Any]:
+    """The applicant, the kind of greening (``kind``: its value, ``kind_label``: in the case's language), the address
+    with its section's names, and the remarks the agent gave with the approval after the visit (or None)."""
+    procedure = get_catalogue().get(case.procedure_id)
+    kind, address = _form_value(case, "kind"), dict(_form_value(case, "address"))
+    section = next((s for s in get_city().sections if address.get("postal_code") in s.postal_codes), None)
+    if section is None:
+        raise StepInputError(f"the address of case {case.case_id} is not in the city")
+    decision = next((entry for entry in reversed(case.timeline) if entry.event.startswith("decided:")), None)
+    return {
+        "person": _person(case, registers).model_dump(),
+        "kind": kind,
+        "kind_label": choice_label(procedure, "kind", kind, case.language),
+        "address": {"box": None, **address, "municipality_fr": section.fr, "municipality_nl": section.nl},
+        "remarks": decision.note.in_language(case.language) if decision and decision.note else None,
+    }
+
+
 BUILDERS: dict[str, Builder] = {
     "residence-certificate": _applicant,
     "household-composition-certificate": _household_composition,
@@ -123,6 +175,8 @@ BUILDERS: dict[str, Builder] = {
     "residence-history-certificate": _residence_history,
     "civil-status-extract": _civil_status_extract,
     "criminal-record-extract": _criminal_record_extract,
+    "street-artist-permit": _street_artist_permit,
+    "greening-letter": _greening_letter,
 }
 
 

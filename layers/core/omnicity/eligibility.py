@@ -79,11 +79,20 @@ def civil_status_act_access(case: Case, registers: Registers) -> str | None:
     return None
 
 
+def active_eid_card(case: Case, registers: Registers) -> str | None:
+    """The applicant holds an electronic identity card usable today (eID, Kids-ID or a foreigner's electronic card):
+    only such a card has PIN and PUK codes to send again. An expired, revoked or missing card needs a new card."""
+    if registers.cards.active_card(case.applicant_nrn) is None:
+        return "no_active_eid_card"
+    return None
+
+
 RULES: dict[str, Rule] = {
     "registered_in_city": registered_in_city,
     "alive_in_register": alive_in_register,
     "belgian_national": belgian_national,
     "civil_status_act_access": civil_status_act_access,
+    "active_eid_card": active_eid_card,
 }
 
 

@@ -54,6 +54,12 @@ class CaseConflictError(ConflictError):
     code = "case_conflict"
 
 
+class CaseCancelledError(ConflictError):
+    """The citizen cancelled the case: its waiting workflow ends (the state machine's Catch leads to its end)."""
+
+    code = "case_cancelled"
+
+
 class ValidationFailedError(OmnicityError):
     """Input that is well-formed but wrong. ``details`` names each field: ``{"field": ..., "reason": ...}``."""
 

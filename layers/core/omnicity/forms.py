@@ -454,6 +454,23 @@ def _location_or_address(form: Mapping[str, Any]) -> list[FieldError]:
     return [field_error("form.location", "give the location on the map, or an address")]
 
 
+QUIET_ZONES = ("ilot_sacre", "sablon")
+"""Street artist zones (values of the ``zones`` choices) where amplified sound is never allowed."""
+
+
+def _no_amplified_sound_in_quiet_zones(form: Mapping[str, Any]) -> list[FieldError]:
+    quiet = [zone for zone in form.get("zones", []) if zone in QUIET_ZONES]
+    if form.get("amplified") is True and quiet:
+        return [field_error("form.amplified", f"amplified sound is not allowed in: {', '.join(quiet)}")]
+    return []
+
+
+def _owner_consent_given(form: Mapping[str, Any]) -> list[FieldError]:
+    if form.get("owner_consent") is False:  # absent: already reported as required
+        return [field_error("form.owner_consent", "the owner's consent is required")]
+    return []
+
+
 FORM_RULES: dict[str, FormRule] = {
     rule.name: rule
     for rule in (
@@ -486,6 +503,26 @@ FORM_RULES: dict[str, FormRule] = {
                 en="The end date is not before the start date, and at most 12 months later.",
             ),
             check=_period_at_most_12_months,
+        ),
+        FormRule(
+            name="no_amplified_sound_in_quiet_zones",
+            fields=("amplified", "zones"),
+            description=LocalizedText(
+                fr="Pas de sonorisation aux abords de la Grand-Place (Îlot Sacré) ni au Sablon.",
+                nl="Geen geluidsversterking in de omgeving van de Grote Markt (Ilot Sacré) en op de Zavel.",
+                en="No amplified sound around the Grand-Place (Îlot Sacré) or at the Sablon.",
+            ),
+            check=_no_amplified_sound_in_quiet_zones,
+        ),
+        FormRule(
+            name="owner_consent_given",
+            fields=("owner_consent",),
+            description=LocalizedText(
+                fr="L'accord du propriétaire de l'immeuble est obligatoire.",
+                nl="De toestemming van de eigenaar van het gebouw is verplicht.",
+                en="The consent of the building's owner is required.",
+            ),
+            check=_owner_consent_given,
         ),
     )
 }

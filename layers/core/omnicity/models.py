@@ -198,6 +198,16 @@ class Routing(Frozen):
     departments: dict[str, str]
 
 
+class BookingSpec(Frozen):
+    """A day the citizen books (a collection): ``field`` names the form's date field; ``omnicity.slots`` keeps the
+    capacity of each day and its rules (weekdays, at least ``min_business_days_ahead``, at most ``horizon_days``)."""
+
+    field: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+    capacity_per_day: Annotated[int, Field(ge=1)]
+    min_business_days_ahead: Annotated[int, Field(ge=0)] = 2
+    horizon_days: Annotated[int, Field(ge=1, le=366)] = 30
+
+
 class Procedure(Frozen):
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,62}$")]
     family: str
@@ -211,6 +221,7 @@ class Procedure(Frozen):
     eligibility: list[str]
     review: ReviewSpec | None = None
     routing: Routing | None = None
+    booking: BookingSpec | None = None
     anonymous: bool = False
     document: DocumentSpec | None = None
     fields: list[FormField] = []
@@ -239,6 +250,7 @@ class CaseDocument(Frozen):
     language: Language
     key: str
     content_type: str = "application/pdf"
+    sha256: str | None = None
     created_at: datetime
 
 
@@ -266,6 +278,7 @@ class Case(Frozen):
     documents: list[CaseDocument] = []
     submitted_by: str
     uploads_owner: str | None = None
+    public: bool = False  # listed publicly (Open311 GET requests): a case of a procedure open to anonymous reports
     created_at: datetime
     updated_at: datetime
     version: int = 0
@@ -305,6 +318,7 @@ class Case(Frozen):
 class TaskStatus(StrEnum):
     OPEN = "open"
     COMPLETED = "completed"
+    CANCELLED = "cancelled"  # its case was cancelled: out of the queue, never decided
 
 
 class AgentTask(Frozen):

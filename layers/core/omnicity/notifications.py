@@ -5,6 +5,7 @@ Sent through SES; the local runtime captures what SES receives (``GET /local/out
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -29,8 +30,10 @@ def _environment() -> Any:
     return jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined)  # noqa: S701 - plain-text email
 
 
-def compose(message: str, case: Case, procedure: Procedure, to: str) -> Email:
-    """The email ``message`` (e.g. ``document_ready``, ``rejected``) about ``case``, in the case's language."""
+def compose(message: str, case: Case, procedure: Procedure, to: str, extra: Mapping[str, str] | None = None) -> Email:
+    """The email ``message`` (e.g. ``document_ready``, ``rejected``) about ``case``, in the case's language.
+
+    ``extra`` adds what the case does not hold (e.g. ``municipality``, the registered address's, for a letter)."""
     template = get_messages().emails[message]
     language = case.language
     decided = next((entry for entry in reversed(case.timeline) if entry.event.startswith("decided:")), None)
@@ -41,6 +44,7 @@ def compose(message: str, case: Case, procedure: Procedure, to: str) -> Email:
         "reason": case.reason.in_language(language) if case.reason else "",
         "outcome": outcome.in_language(language) if outcome else "",
         "comment": decided.note.in_language(language) if decided and decided.note else "",
+        **(extra or {}),
     }
     env = _environment()
     return Email(

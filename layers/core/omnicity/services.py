@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
 
 from omnicity import aws
 from omnicity.cases import CaseRepository
@@ -17,6 +18,7 @@ from omnicity.errors import (
     ConfigurationError,
     ForbiddenError,
     NotFoundError,
+    OmnicityError,
     TransientError,
     ValidationFailedError,
     field_error,
@@ -37,12 +39,14 @@ from omnicity.models import (
     today_in_brussels,
 )
 from omnicity.observability import logger
+from omnicity.slots import NotCancellableError, SlotBook, SlotList, booked_day
 from omnicity.views import (
     CaseCreated,
     CaseList,
     CaseSummary,
     CaseView,
     DocumentUrl,
+    DocumentVerification,
     ReportRequest,
     SubmitCaseRequest,
     TrackView,
@@ -50,6 +54,12 @@ from omnicity.views import (
 )
 
 StateMachineFor = Callable[[str], str]
+
+
+class TaskWithdrawal(Protocol):
+    """Takes a cancelled case's open task out of its queue and ends the workflow waiting on it (omnicity.desk)."""
+
+    def withdraw(self, case_id: str, kind: str, actor: str) -> None: ...
 
 
 class WorkflowStarter:
@@ -96,6 +106,8 @@ class CaseService:
         reference_prefix: str,
         url_ttl_seconds: int,
         uploads: Uploads | None = None,
+        slots: SlotBook | None = None,
+        withdrawals: TaskWithdrawal | None = None,
     ) -> None:
         self._cases = repository
         self._catalogue = catalogue
@@ -104,6 +116,8 @@ class CaseService:
         self._prefix = reference_prefix
         self._url_ttl = url_ttl_seconds
         self._uploads = uploads
+        self._slots = slots
+        self._withdrawals = withdrawals
 
     def submit(self, principal: Principal, request: SubmitCaseRequest) -> CaseCreated:
         if principal.role is not Role.CITIZEN or principal.nrn is None:
@@ -142,6 +156,28 @@ class CaseService:
             raise ConfigurationError("this service was built without an uploads store")
         return self._uploads
 
+    def _need_slots(self) -> SlotBook:
+        if self._slots is None:
+            raise ConfigurationError("this service was built without a slot book")
+        return self._slots
+
+    @contextmanager
+    def _holding(self, procedure: Procedure, day: date | None) -> Iterator[None]:
+        """Hold a place on ``day`` (None: the procedure books no day) while the case is stored and its workflow
+        started; if either fails, the place is given back, so no capacity is lost."""
+        if day is None:
+            yield
+            return
+        self._need_slots().book(procedure, day)
+        try:
+            yield
+        except Exception:
+            try:
+                self._need_slots().free(procedure, day)
+            except OmnicityError:  # the submission's own error is the one to report
+                logger.exception("a place could not be given back", extra={"day": day.isoformat()})
+            raise
+
     def report(self, request: ReportRequest) -> CaseCreated:
         """An anonymous report (an alert): no account, no photos; followed by its reference."""
         procedure = self._catalogue.get(request.procedure_id)
@@ -150,6 +186,28 @@ class CaseService:
         form = validate_form(procedure, request.form, uploads_owner=None, rules=procedure.form_rules)
         applicant = Applicant(nrn=None, email=request.email)
         return self._open(procedure, applicant, Channel.PORTAL, request.language, form, None)
+
+    def verify_document(self, document_id: str) -> DocumentVerification:
+        """A document's verification code (printed on it) confirms it was issued by the city, and its digest."""
+        try:
+            case = self._cases.get_by_document(document_id)
+        except NotFoundError:
+            raise NotFoundError(f"no document {document_id!r}") from None
+        document = case.document(document_id)
+        procedure = self._catalogue.get(case.procedure_id)
+        if document is None or procedure.document is None:
+            raise NotFoundError(f"no document {document_id!r}")
+        return DocumentVerification(
+            document_id=document_id,
+            valid=case.status is not CaseStatus.CANCELLED,
+            reference=case.reference,
+            procedure_id=case.procedure_id,
+            title=procedure.document.title,
+            kind=document.kind,
+            language=document.language,
+            issued_at=document.created_at,
+            sha256=document.sha256,
+        )
 
     def track(self, reference: str) -> TrackView:
         """Where an anonymous report stands, for whoever holds its reference (other cases are not public)."""
@@ -172,6 +230,7 @@ class CaseService:
     ) -> CaseCreated:
         """Store the case, then start its workflow; a workflow that cannot start leaves the case failed, not lost."""
         self._starter.check_configured(procedure.family)
+        day = self._need_slots().chosen_day(procedure, form) if procedure.booking else None  # 422 before any write
         now = datetime.now(UTC)
         actor = principal.actor if principal else "anonymous"
         case = Case(
@@ -186,15 +245,17 @@ class CaseService:
             timeline=[TimelineEntry(at=now, status=CaseStatus.SUBMITTED, event="submitted", actor=actor)],
             submitted_by=actor,
             uploads_owner=principal.uploads_owner if principal else None,
+            public=procedure.anonymous,
             created_at=now,
             updated_at=now,
         )
-        case = self._cases.create(case)
-        try:
-            self._starter.start(procedure.family, case)
-        except TransientError as error:
-            self._record_start_failure(case, error)
-            raise
+        with self._holding(procedure, day):  # booking: the day's place is taken first (409 when it is full)
+            case = self._cases.create(case)
+            try:
+                self._starter.start(procedure.family, case)
+            except TransientError as error:
+                self._record_start_failure(case, error)
+                raise
         logger.info("case submitted", extra={"case_id": case.case_id, "procedure_id": procedure.id})
         return CaseCreated(case_id=case.case_id, reference=case.reference, status=case.status)
 
@@ -215,6 +276,50 @@ class CaseService:
         if document is None:
             raise NotFoundError(f"no document {document_id!r} on this case")
         return DocumentUrl(url=self._store.presigned_url(document.key, self._url_ttl), expires_in=self._url_ttl)
+
+    def open_slots(self, procedure_id: str) -> SlotList:
+        """The days one can book now for a procedure that books one (404 for any other)."""
+        return self._need_slots().open_slots(self._catalogue.get(procedure_id))
+
+    def cancel(self, principal: Principal, case_id: str) -> CaseView:
+        """The citizen cancels their booking (up to two days before it): the case ends ``cancelled``, the day's place
+        is freed, and the workflow ends with it (an open field task leaves the queue). Only the case's citizen may;
+        to anyone else it is the same 404 as a case that does not exist. Cancelling again answers the cancelled case.
+        """
+        case = self._readable_case(principal, case_id)
+        if not principal.owns(case.applicant.nrn):
+            raise NotFoundError(f"no case {case_id!r}")
+        procedure = self._catalogue.get(case.procedure_id)
+        if procedure.booking is None:
+            raise NotCancellableError(f"a {procedure.id} case cannot be cancelled")
+        slots, withdrawals = self._need_slots(), self._withdrawals
+        if procedure.review is not None and withdrawals is None:
+            raise ConfigurationError("this service was built without a task desk")
+        day = booked_day(procedure, case.form)
+        if case.status is not CaseStatus.CANCELLED:
+            if case.status.is_terminal:
+                raise NotCancellableError(f"the case is already {case.status.value}")
+            slots.check_cancellable(procedure, day)
+        cancelled_now = False  # whether this call moved the case to cancelled (then, and only then, frees the place)
+
+        def change(current: Case) -> Case | None:
+            nonlocal cancelled_now
+            cancelled_now = False
+            if current.status is CaseStatus.CANCELLED:
+                return None
+            if current.status.is_terminal:
+                raise NotCancellableError(f"the case is already {current.status.value}")
+            cancelled_now = True
+            at = datetime.now(UTC)
+            return current.with_entry("cancelled", actor=principal.actor, at=at, status=CaseStatus.CANCELLED)
+
+        case = self._cases.update(case_id, change)
+        if cancelled_now:
+            slots.free(procedure, day)
+            logger.info("case cancelled", extra={"case_id": case_id, "procedure_id": procedure.id})
+        if procedure.review is not None and withdrawals is not None:  # a repeated call finishes a failed withdrawal
+            withdrawals.withdraw(case_id, procedure.review.kind, principal.actor)
+        return CaseView.of(case, for_agent=False)
 
     def _readable_case(self, principal: Principal, case_id: str) -> Case:
         """The case, if this principal may read it (its citizen, or an agent of the procedure's department);

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from omnicity.card_producer import CardProducer, Dispatch
 from omnicity.cases import CaseRepository
 from omnicity.catalogue import get_catalogue
 from omnicity.config import CoreSettings, NotifySettings, load_settings
@@ -53,6 +54,12 @@ class DecisionStep(CaseStep):
     decision: Decision
 
 
+class DispatchStep(CaseStep):
+    """The card producer's confirmation of a PIN letter (the output of the task that waited for it)."""
+
+    dispatch: Dispatch
+
+
 class StepError(BaseModel):
     """What a Catch puts under ``$.error``."""
 
@@ -77,7 +84,9 @@ def parse(model: type[StepT], event: Any) -> StepT:
         raise StepInputError(f"invalid step input: {fields}") from None
 
 
-def build_workflow(*, renderer: Renderer | None = None, sends_email: bool = False) -> Workflow:
+def build_workflow(
+    *, renderer: Renderer | None = None, sends_email: bool = False, producer: CardProducer | None = None
+) -> Workflow:
     """The workflow with what a step needs; settings are validated here, at cold start."""
     settings = load_settings(NotifySettings) if sends_email else load_settings(CoreSettings)
     sender = EmailSender(settings.sender_email) if isinstance(settings, NotifySettings) else None
@@ -89,4 +98,5 @@ def build_workflow(*, renderer: Renderer | None = None, sends_email: bool = Fals
         sender=sender,
         renderer=renderer,
         tasks=TaskRepository(settings.table_name),
+        producer=producer,
     )

@@ -161,6 +161,20 @@ class TrackView(View):
         return cls.model_validate({**data, "timeline": timeline})
 
 
+class DocumentVerification(View):
+    """What the city vouches for about a document, to anyone holding it (no personal data: compare the digest)."""
+
+    document_id: str
+    valid: bool
+    reference: str
+    procedure_id: str
+    title: LocalizedText
+    kind: str
+    language: Language
+    issued_at: datetime
+    sha256: Annotated[str | None, Field(description="SHA-256 of the PDF as issued: the copy at hand must match")]
+
+
 class DocumentUrl(View):
     url: str
     expires_in: int

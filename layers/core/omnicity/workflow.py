@@ -6,16 +6,25 @@ Steps are idempotent: Step Functions retries them, so a step that finds its work
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal, Protocol, TypeVar
 
+from omnicity.card_producer import CardProducer, PinLetterOrder, order_id_for
 from omnicity.catalogue import Catalogue
 from omnicity.city import get_messages
 from omnicity.document_contexts import build_context
 from omnicity.documents import document_id_for, document_key
 from omnicity.eligibility import check
-from omnicity.errors import DeliveryFailedError, StepInputError, ValidationFailedError
+from omnicity.errors import (
+    CaseCancelledError,
+    ConflictError,
+    DeliveryFailedError,
+    StepInputError,
+    ValidationFailedError,
+)
 from omnicity.forms import validate_form
 from omnicity.models import (
     AgentTask,
@@ -25,6 +34,7 @@ from omnicity.models import (
     Failure,
     LocalizedText,
     Procedure,
+    TaskStatus,
     brussels_date,
     today_in_brussels,
 )
@@ -41,6 +51,8 @@ _MAX_CAUSE = 500
 Renderer = Callable[[str, str, dict[str, object]], bytes]
 Outcome = Literal["eligible", "review", "rejected", "closed"]
 Decision = Literal["approved", "refused", "closed"]
+Dispatched = Literal["dispatched", "closed"]
+CARD_PRODUCER = "card-producer"
 
 
 class Cases(Protocol):
@@ -49,6 +61,8 @@ class Cases(Protocol):
     def get(self, case_id: str) -> Case: ...
 
     def update(self, case_id: str, change: Callable[[Case], Case | None], attempts: int = 3) -> Case: ...
+
+    def register_document(self, document_id: str, case_id: str) -> None: ...
 
 
 class PdfStore(Protocol):
@@ -61,6 +75,8 @@ class Tasks(Protocol):
     """Where agent tasks wait (omnicity.tasks.TaskRepository)."""
 
     def open(self, task: AgentTask) -> AgentTask: ...
+
+    def save(self, task: AgentTask) -> AgentTask: ...
 
 
 class Sender(Protocol):
@@ -107,6 +123,7 @@ class Workflow:
         sender: Sender | None = None,
         renderer: Renderer | None = None,
         tasks: Tasks | None = None,
+        producer: CardProducer | None = None,
     ) -> None:
         self._cases = repository
         self._catalogue = catalogue
@@ -115,6 +132,7 @@ class Workflow:
         self._sender = sender
         self._renderer = renderer
         self._tasks = tasks
+        self._producer = producer
 
     # ------------------------------------------------------------------------------------------ steps
     def validate_request(self, case_id: str) -> Case:
@@ -166,7 +184,8 @@ class Workflow:
         if procedure.review is None:
             raise StepInputError(f"procedure {procedure.id} has no human step")
         review = procedure.review
-        task = self._need(self._tasks, "a task queue").open(
+        tasks = self._need(self._tasks, "a task queue")
+        task = tasks.open(
             AgentTask(
                 task_id=task_id_for(case.case_id, review.kind),
                 case_id=case.case_id,
@@ -182,13 +201,23 @@ class Workflow:
                 task_token=task_token,
             )
         )
+        if task.status is TaskStatus.OPEN and task.task_token != task_token:
+            # A retried step waits on a new token: the agent's decision must reach this one, not the dead one.
+            task = tasks.save(task.model_copy(update={"task_token": task_token}))
 
         def change(current: Case) -> Case | None:
             if current.status is not CaseStatus.IN_PROGRESS:
                 return None
             return _with_entry(current, f"task_opened:{review.kind}", status=CaseStatus.WAITING)
 
-        self._cases.update(case_id, change)
+        if self._cases.update(case_id, change).status is CaseStatus.CANCELLED:
+            # Cancelled while the task was being opened (the cancellation may not have seen it): the task leaves the
+            # queue and the wait ends, as the cancellation would have done (the state machine catches the error).
+            if task.status is TaskStatus.OPEN:
+                update = {"status": TaskStatus.CANCELLED, "completed_at": _now(), "completed_by": SYSTEM}
+                with contextlib.suppress(ConflictError):
+                    self._need(self._tasks, "a task queue").save(task.model_copy(update=update))
+            raise CaseCancelledError(f"case {case_id} was cancelled")
         return task
 
     def record_decision(self, case_id: str, outcome: str, agent: str, comment: str | None) -> Decision:
@@ -214,6 +243,47 @@ class Workflow:
             return "approved"
         return "refused" if case.status is CaseStatus.REJECTED else "closed"
 
+    def order_pin_letter(self, case_id: str, task_token: str) -> str:
+        """Order a new PIN/PUK letter for the applicant's active card; the case waits for the producer's confirmation.
+
+        The order's id is the case's, so a retried step orders nothing more: the producer only takes the new token.
+        """
+        case = self._cases.get(case_id)
+        retried = case.status is CaseStatus.WAITING and case.has_event("pin_letter_ordered")
+        if case.status is not CaseStatus.IN_PROGRESS and not retried:
+            raise StepInputError(f"case {case_id} is {case.status}: no letter is ordered")
+        card = self._need(self._registers, "the registers").cards.active_card(case.applicant_nrn)
+        if card is None:
+            raise StepInputError(f"case {case_id}: the applicant has no active card any more")
+        order = PinLetterOrder(
+            order_id=order_id_for(case_id), case_id=case_id, card_number=card.number, callback_token=task_token
+        )
+        order_id = self._need(self._producer, "a card producer").order_pin_letter(order)
+
+        def change(current: Case) -> Case | None:
+            if current.status is not CaseStatus.IN_PROGRESS:
+                return None
+            return _with_entry(current, "pin_letter_ordered", status=CaseStatus.WAITING)
+
+        self._cases.update(case_id, change)
+        return order_id
+
+    def record_dispatch(self, case_id: str, order_id: str, dispatched_on: date) -> Dispatched:
+        """The producer dispatched the case's letter: the case goes on (``dispatched``), unless it ended meanwhile."""
+        if order_id != order_id_for(case_id):
+            raise StepInputError(f"order {order_id!r} is not the order of case {case_id}")
+        event = "pin_letter_dispatched"
+
+        def change(case: Case) -> Case | None:
+            if case.status is not CaseStatus.WAITING or case.has_event(event):
+                return None
+            on = dispatched_on.isoformat()
+            note = LocalizedText(fr=on, nl=on, en=on)
+            return case.with_entry(event, actor=CARD_PRODUCER, at=_now(), status=CaseStatus.IN_PROGRESS, note=note)
+
+        case = self._cases.update(case_id, change)
+        return "dispatched" if case.status is CaseStatus.IN_PROGRESS and case.has_event(event) else "closed"
+
     def render_document(self, case_id: str) -> Case:
         """Render the procedure's document in the case's language, store it, attach it to the case."""
         case = self._cases.get(case_id)
@@ -230,8 +300,14 @@ class Workflow:
         pdf = self._need(self._renderer, "a renderer")(procedure.document.template, case.language.value, context)
         key = document_key(case.case_id, document_id)
         self._need(self._store, "a document store").put_pdf(key, pdf, reference=case.reference)
+        self._cases.register_document(document_id, case.case_id)
         document = CaseDocument(
-            document_id=document_id, kind=procedure.document.kind, language=case.language, key=key, created_at=_now()
+            document_id=document_id,
+            kind=procedure.document.kind,
+            language=case.language,
+            key=key,
+            sha256=hashlib.sha256(pdf).hexdigest(),
+            created_at=_now(),
         )
 
         def change(current: Case) -> Case | None:
@@ -256,7 +332,7 @@ class Workflow:
             event = f"{event}:no_contact"  # nobody to tell: recorded, so agents see it
         else:
             procedure = self._catalogue.get(case.procedure_id)
-            email = compose(message, case, procedure, case.applicant.email)
+            email = compose(message, case, procedure, case.applicant.email, extra=self._email_details(case))
             try:
                 self._need(self._sender, "an email sender").send(email)
             except DeliveryFailedError as error:
@@ -295,6 +371,19 @@ class Workflow:
         return self._cases.update(case_id, change)
 
     # ------------------------------------------------------------------------------------------ helpers
+    def _email_details(self, case: Case) -> dict[str, str]:
+        """What an email may add to the case: the postal code and municipality of the applicant's registered address
+        (in the case's language; both names in English), never the street."""
+        person = None
+        if self._registers is not None and case.applicant.nrn is not None:
+            person = self._registers.national.find(case.applicant.nrn)
+        if person is None:
+            return {"municipality": ""}
+        address = person.address
+        names = {"fr": address.municipality_fr, "nl": address.municipality_nl}
+        bilingual = " / ".join(dict.fromkeys([address.municipality_fr, address.municipality_nl]))
+        return {"municipality": f"{address.postal_code} {names.get(case.language.value, bilingual)}"}
+
     @staticmethod
     def _reject(case: Case, reason_code: str) -> Case:
         reason = get_messages().reason(reason_code)

@@ -1,0 +1,122 @@
+"""Open311 GeoReport v2: routes only (the mapping lives in ``omnicity.open311``).
+
+API Gateway path parameters are whole segments, so the format travels inside them: ``/open311/v2/{document}`` is
+``services.json``, ``requests.xml``...; ``/open311/v2/services/{service_file}`` is ``litter.json``;
+``/open311/v2/requests/{request_file}`` is ``BXL-2026-000123.xml``. POST bodies are form-encoded, as the spec says.
+Every error, ours or the resolver's, is written in the spec's format: a list of ``{code, description}``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from omnicity.cases import CaseRepository
+from omnicity.catalogue import get_catalogue
+from omnicity.city import get_city
+from omnicity.config import Open311Settings, load_settings
+from omnicity.documents import DocumentStore
+from omnicity.errors import MalformedRequestError, NotFoundError, OmnicityError
+from omnicity.observability import logger, metrics, tracer
+from omnicity.open311 import PROCEDURE_ID, Open311, Params, Reply, format_of, merge_params, parse_form, split_document
+from omnicity.services import CaseService, WorkflowStarter
+
+settings = load_settings(Open311Settings)
+app = APIGatewayRestResolver()
+
+
+@cache
+def face() -> Open311:
+    repository = CaseRepository(settings.table_name)
+    store = DocumentStore(settings.documents_bucket)
+    ttl = settings.document_url_ttl_seconds
+    service = CaseService(
+        repository=repository,
+        catalogue=get_catalogue(),
+        starter=WorkflowStarter(settings.state_machine_arn),
+        store=store,
+        reference_prefix=get_city().reference_prefix,
+        url_ttl_seconds=ttl,
+    )
+    procedure = get_catalogue().get(PROCEDURE_ID)
+    return Open311(procedure, service, repository, settings.api_keys, lambda key: store.presigned_url(key, ttl))
+
+
+def query() -> Params:
+    return merge_params(app.current_event.multi_value_query_string_parameters or {})
+
+
+def accept_language() -> str | None:
+    return app.current_event.headers.get("accept-language")
+
+
+def respond(reply: Reply) -> Response[str]:
+    return Response(status_code=reply.status, content_type=reply.content_type, body=reply.body)
+
+
+@app.get("/open311/v2/<document>")
+def get_document(document: str) -> Response[str]:
+    name, fmt = split_document(document)
+    if name == "services":
+        return respond(face().services(fmt, query(), accept_language()))
+    if name == "requests":
+        return respond(face().list_requests(fmt, query(), accept_language()))
+    raise NotFoundError(f"no resource {document!r}: services or requests")
+
+
+@app.post("/open311/v2/<document>")
+def post_document(document: str) -> Response[str]:
+    name, fmt = split_document(document)
+    if name != "requests":
+        raise NotFoundError(f"no resource {document!r} to POST to: requests")
+    form = parse_form(app.current_event.decoded_body, app.current_event.headers.get("content-type"))
+    reply = face().create_request(fmt, merge_params(query(), form), accept_language())
+    metrics.add_metric(name="Open311RequestsCreated", unit="Count", value=1)
+    return respond(reply)
+
+
+@app.get("/open311/v2/services/<service_file>")
+def get_service_definition(service_file: str) -> Response[str]:
+    code, fmt = split_document(service_file)
+    return respond(face().service_definition(fmt, code, query(), accept_language()))
+
+
+@app.get("/open311/v2/requests/<request_file>")
+def get_request(request_file: str) -> Response[str]:
+    reference, fmt = split_document(request_file)
+    return respond(face().get_request(fmt, reference, query(), accept_language()))
+
+
+# ---------------------------------------------------------------------------------------------- errors
+def error_response(error: OmnicityError) -> Response[str]:
+    """The error in the spec's format, in the format the path asks for (JSON when it names none)."""
+    if error.http_status >= 500:
+        logger.exception("request failed", extra={"code": error.code})
+    return respond(face().error(format_of(app.current_event.path), error))
+
+
+@app.exception_handler(OmnicityError)  # type: ignore[untyped-decorator]
+def handle_error(error: OmnicityError) -> Response[str]:
+    return error_response(error)
+
+
+@app.exception_handler(UnicodeDecodeError)  # type: ignore[untyped-decorator]
+def handle_undecodable_body(_: UnicodeDecodeError) -> Response[str]:
+    """A body that is not UTF-8 text (the spec's only encoding); its bytes are never logged."""
+    return error_response(MalformedRequestError("the body is not UTF-8 text"))
+
+
+@app.not_found
+def handle_not_found(_: Exception) -> Response[str]:
+    return error_response(NotFoundError("no such resource: see /open311/v2/services.json"))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
