@@ -10,7 +10,7 @@ import json
 from functools import cache
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -77,7 +77,11 @@ def _malformed_body(reason: str) -> MalformedRequestError:
     return MalformedRequestError("the body is not valid JSON", [field_error("body", reason)])
 
 
-app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json_body)
+app = APIGatewayRestResolver(
+    enable_validation=True,
+    json_body_deserializer=parse_json_body,
+    cors=CORSConfig(allow_origin=settings.allowed_origin, allow_headers=["Idempotency-Key"], max_age=600),
+)
 # One description of the API for Swagger UI (/swagger) and the committed openapi.json (make openapi).
 OPENAPI: dict[str, Any] = {
     "title": "omnicity API",

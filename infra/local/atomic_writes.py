@@ -13,7 +13,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
+# Reads too: a Query iterating a table while a write changes it fails in moto ("changed size during iteration").
+_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "get_item", "query")
 _lock = threading.RLock()
 _originals: dict[str, Callable[..., Any]] = {}
 

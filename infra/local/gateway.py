@@ -138,6 +138,8 @@ class LocalGateway:
         if local_route is not None:
             return local_route(body)
         header_pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
+        if method == "OPTIONS" and self._api.cors is not None:
+            return self._preflight(path)
         found = self._find_route(method, path)
         if not isinstance(found, _RouteMatch):
             return found
@@ -156,6 +158,20 @@ class LocalGateway:
             logger.exception("%s raised while handling %s %s", route.function_id, method, path)
             return self._gateway_response("DEFAULT_5XX")
         return self._proxy_response(route, result)
+
+    def _preflight(self, path: str) -> Response:
+        """A CORS preflight, answered as SAM's ``Cors`` makes API Gateway answer it (a mock integration, no auth)."""
+        if not any(compiled.match(_split_path(path)) is not None for compiled in self._routes):
+            return _json_error(404, "not_found", f"no route for OPTIONS {path}")
+        cors = self._api.cors or {}
+        headers = {
+            "Access-Control-Allow-Origin": cors.get("AllowOrigin", "*"),
+            "Access-Control-Allow-Methods": cors.get("AllowMethods", "*"),
+            "Access-Control-Allow-Headers": cors.get("AllowHeaders", "*"),
+        }
+        if "MaxAge" in cors:
+            headers["Access-Control-Max-Age"] = cors["MaxAge"]
+        return 200, headers, b""
 
     # -- routing
     def _find_route(self, method: str, path: str) -> _RouteMatch | Response:

@@ -443,6 +443,8 @@ class ApiSpec:
     default_authorizer: str | None
     gateway_responses: Mapping[str, GatewayResponse]
     routes: tuple[ApiRoute, ...]
+    cors: Mapping[str, str] | None = None
+    """The Api's ``Cors`` (AllowOrigin, AllowHeaders, AllowMethods, MaxAge): header values, quotes removed."""
 
 
 @dataclass(frozen=True)
@@ -785,7 +787,16 @@ def _api_spec(
         default_authorizer=None if default_authorizer in (None, _NO_AUTHORIZER) else str(default_authorizer),
         gateway_responses=gateway_responses,
         routes=tuple(routes),
+        cors=_cors(resolver.resolve(api_properties.get("Cors"))),
     )
+
+
+def _cors(value: Any) -> dict[str, str] | None:
+    """SAM's ``Cors``: a bare origin string, or a mapping of header values written in single quotes."""
+    if value is None:
+        return None
+    settings = {"AllowOrigin": value} if isinstance(value, str) else dict(value)
+    return {key: str(item).strip("'") for key, item in settings.items()}
 
 
 def _gateway_response(response_type: str, definition: Mapping[str, Any]) -> GatewayResponse:

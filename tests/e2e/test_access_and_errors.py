@@ -221,3 +221,22 @@ def test_an_agent_cannot_submit_as_if_a_citizen(api: Api) -> None:
 def test_a_case_id_that_is_not_an_id_is_a_plain_404(api: Api, elise: str) -> None:
     reply = api.request("GET", "/v1/cases/..%2F..%2Fetc", token=elise)
     assert reply.status == 404
+
+
+def test_browsers_may_call_the_api_from_the_portal(api: Api, elise: str) -> None:
+    # Given the portal's page in a browser: a preflight, then the call itself
+    preflight = api.request(
+        "OPTIONS",
+        "/v1/cases",
+        headers={"Origin": "https://portal.example", "Access-Control-Request-Method": "POST"},
+    )
+    call = api.request("GET", "/v1/cases", token=elise, headers={"Origin": "https://portal.example"})
+    unauthorised = api.request("GET", "/v1/cases", headers={"Origin": "https://portal.example"})
+    # Then the preflight allows the Authorization header, and the answers (errors too) carry the allowed origin
+    assert preflight.status == 200
+    assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert call.headers["Access-Control-Allow-Origin"] == "*"
+    assert unauthorised.status == 401
+    assert unauthorised.headers["Access-Control-Allow-Origin"] == "*"
+    assert api.request("OPTIONS", "/v1/nowhere").status == 404

@@ -8,7 +8,6 @@ from datetime import date, timedelta
 
 import pytest
 
-from omnicity import slots
 from omnicity.catalogue import get_catalogue
 from omnicity.errors import NotFoundError, ValidationFailedError
 from omnicity.models import BookingSpec, FieldType
@@ -104,14 +103,15 @@ def test_the_bookable_days_are_the_weekdays_of_the_window_in_order() -> None:
     assert len(days) == 19
 
 
-def test_a_public_holiday_closes_the_day_like_a_weekend(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given the hook declaring a Wednesday a public holiday (the holidays themselves come with a later issue)
-    holiday = MONDAY + timedelta(days=2)
-    monkeypatch.setattr(slots, "is_public_holiday", lambda day: day == holiday)
-    # Then it is no collection day, and not a business day when counting ahead
-    assert holiday not in list(collection_days(SPEC, MONDAY - timedelta(days=7)))
-    assert date_problem(SPEC, holiday, MONDAY - timedelta(days=7)) == "not a collection day: a public holiday"
-    assert first_day(SPEC, MONDAY) == MONDAY + timedelta(days=3)
+def test_belgian_holidays_and_the_citys_8_may_close_the_day_like_a_weekend() -> None:
+    # Given Easter Monday 2026 (6 April) and 8 May 2026 (a Friday: the Brussels-Capital Region's holiday)
+    easter_monday, iris_day = date(2026, 4, 6), date(2026, 5, 8)
+    # Then neither is a collection day, nor counted when booking ahead
+    assert date_problem(SPEC, easter_monday, date(2026, 3, 27)) == "not a collection day: a public holiday"
+    assert date_problem(SPEC, iris_day, date(2026, 4, 27)) == "not a collection day: a public holiday"
+    assert easter_monday not in list(collection_days(SPEC, date(2026, 3, 27)))
+    # Thursday 2 April + 2 business days: Friday 3, then (weekend, Easter Monday) Tuesday 7
+    assert first_day(SPEC, date(2026, 4, 2)) == date(2026, 4, 7)
 
 
 def test_cancellation_closes_the_day_before_the_collection() -> None:

@@ -56,14 +56,11 @@ class BusinessCalendar:
         return day.weekday() < 5 and day not in self.holidays(day.year)
 
     def add_business_days(self, start: date, days: int) -> date:
-        """The business day ``days`` business days after ``start`` (``days`` = 0: start, or the next business day)."""
-        current = start
-        while not self.is_business_day(current):
+        """The ``days``-th business day after ``start`` (for 0: ``start`` itself if it is one, else the next one)."""
+        current, remaining = start, days
+        while remaining or not self.is_business_day(current):
             current += timedelta(days=1)
-        remaining = days
-        while remaining > 0:
-            current += timedelta(days=1)
-            if self.is_business_day(current):
+            if remaining and self.is_business_day(current):
                 remaining -= 1
         return current
 
@@ -77,6 +74,7 @@ class BusinessCalendar:
         return count
 
 
+@cache
 def city_calendar() -> BusinessCalendar:
     from omnicity.city import get_city
 

@@ -30,6 +30,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from omnicity import aws
+from omnicity.business_days import city_calendar
 from omnicity.dynamo import ConditionFailedError, call, from_attributes, to_attributes
 from omnicity.errors import ConfigurationError, ConflictError, NotFoundError, ValidationFailedError, field_error
 from omnicity.models import BookingSpec, Procedure, today_in_brussels
@@ -52,23 +53,17 @@ class NotCancellableError(ConflictError):
 
 # ---------------------------------------------------------------------------------------------------- the calendar
 def is_public_holiday(day: date) -> bool:
-    """Hook for the Belgian public holidays (they come with a later issue): a holiday will close the day for
-    collections and not count as a business day, exactly like a weekend. Until then, no day is a holiday."""
-    return False
+    """A Belgian public holiday or one of the city's own days off: no collections, not a business day."""
+    return day.weekday() < SATURDAY and not city_calendar().is_business_day(day)
 
 
 def is_business_day(day: date) -> bool:
-    return day.weekday() < SATURDAY and not is_public_holiday(day)
+    return city_calendar().is_business_day(day)
 
 
 def add_business_days(day: date, count: int) -> date:
     """The ``count``-th business day after ``day`` (for 0: ``day`` itself if it is one, else the next one)."""
-    current, remaining = day, count
-    while remaining or not is_business_day(current):
-        current += timedelta(days=1)
-        if remaining and is_business_day(current):
-            remaining -= 1
-    return current
+    return city_calendar().add_business_days(day, count)
 
 
 def first_day(spec: BookingSpec, today: date) -> date:
