@@ -128,6 +128,8 @@ class LocalRuntime:
             os.environ["AWS_ENDPOINT_URL"] = self.moto_url
             # moto's Step Functions interpreter calls Lambda at http://localhost:$MOTO_PORT
             os.environ["MOTO_PORT"] = str(self.moto_port)
+            # moto's backends live in this process: start from an empty world even if a runtime ran here before
+            _reset_moto(self.moto_url)
         else:
             os.environ.pop("AWS_ENDPOINT_URL", None)
             self._mock = mock_aws(config=MOTO_CONFIG)
@@ -273,6 +275,14 @@ def _schedule_interval(given: float | None) -> float:
     if given < 0:
         raise ValueError(f"the schedule interval cannot be negative, got {given}")
     return given
+
+
+def _reset_moto(moto_url: str) -> None:
+    import urllib.request
+
+    request = urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")  # noqa: S310 - local moto
+    with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310 - the local moto server
+        reply.read()
 
 
 def wait_for_execution(

@@ -168,3 +168,36 @@ def test_two_agents_deciding_the_same_task_at_once_one_wins(api: Api, hugo: str)
     assert api.wait(created["case_id"])["status"] == "SUCCEEDED"
     case = api.case(created["case_id"], hugo)
     assert [entry["event"] for entry in case["timeline"]].count("decided:approve") == 1
+
+
+def test_an_extract_for_someone_not_registered_in_the_city_is_refused_by_the_rule(api: Api) -> None:
+    # Given someone the population register of the city does not hold
+    from datetime import date
+
+    from omnicity.nrn import make_nrn
+
+    stranger = api.token(make_nrn(date(1991, 6, 6), 211))
+    # When they ask for an extract / Then it is rejected by the eligibility rule, before any agent
+    created = submit_extract(api, stranger)
+    assert api.wait(created["case_id"])["status"] == "SUCCEEDED"
+    case = api.case(created["case_id"], stranger)
+    assert case["status"] == "rejected"
+    assert case["reason"]["nl"]
+    assert not any(entry["event"].startswith("task_opened") for entry in case["timeline"])
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [({"model": "596.2"}, "form.purpose"), ({"model": "597"}, "form.model"), ({}, "form.model")],
+)
+def test_a_bad_extract_request_is_422_naming_the_field(api: Api, hugo: str, form: dict[str, Any], field: str) -> None:
+    before = len(api.request("GET", "/v1/cases", token=hugo, query="limit=100").json["items"])
+    reply = api.request(
+        "POST",
+        "/v1/cases",
+        token=hugo,
+        body={"procedure_id": "criminal-record-extract", "language": "fr", "form": form},
+    )
+    assert reply.status == 422
+    assert [d["field"] for d in reply.json["error"]["details"]] == [field]
+    assert len(api.request("GET", "/v1/cases", token=hugo, query="limit=100").json["items"]) == before
