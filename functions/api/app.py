@@ -17,6 +17,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from omnicity.audit import AuditTrail
+from omnicity.back_office import CaseFile
 from omnicity.cases import CaseRepository
 from omnicity.catalogue import get_catalogue
 from omnicity.city import get_city
@@ -29,8 +31,11 @@ from omnicity.models import Channel, TaskStatus
 from omnicity.observability import logger, metrics, tracer
 from omnicity.services import CaseService, WorkflowStarter
 from omnicity.slots import SlotBook, SlotList
+from omnicity.stats import Figures, StatsRepository, StatsService
 from omnicity.tasks import TaskRepository
 from omnicity.views import (
+    AccessLog,
+    AgentCaseView,
     CaseCreated,
     CaseList,
     CaseView,
@@ -41,6 +46,7 @@ from omnicity.views import (
     ProcedureDetail,
     ProcedureList,
     ProcedureSummary,
+    ReassignTaskRequest,
     ReportRequest,
     SubmitCaseRequest,
     TaskList,
@@ -96,6 +102,9 @@ CaseId = Annotated[str, Path(min_length=1, max_length=64)]
 DocumentId = Annotated[str, Path(min_length=1, max_length=64)]
 ProcedureId = Annotated[str, Path(min_length=1, max_length=63)]
 TaskId = Annotated[str, Path(min_length=1, max_length=64)]
+# Why an agent reads a case: logged in its audit trail, shown to its citizen ("case view" when not given).
+ReadReason = Annotated[str | None, Query(min_length=1, max_length=200, examples=["phone call from the citizen"])]
+HandoffCode = Annotated[str, Path(min_length=8, max_length=12, examples=["K7QM-3XPD"])]
 DocumentCode = Annotated[str, Path(pattern=r"^doc-[0-9a-f]{20}$", examples=["doc-3574ac4bbd065f42976b"])]
 Reference = Annotated[str, Path(pattern=r"^[A-Z]{2,5}-\d{4}-\d{6}$", examples=["BXL-2026-000123"])]
 
@@ -122,6 +131,8 @@ def service() -> CaseService:
         uploads=Uploads(settings.documents_bucket),
         slots=SlotBook(settings.table_name),
         withdrawals=desk(),
+        reads=case_file(),
+        portal_url=settings.portal_url,
     )
 
 
@@ -202,8 +213,8 @@ def list_cases(
     security=SECURED,
     responses=_responses(CaseView, 401, 403, 404),
 )
-def get_case(case_id: CaseId) -> CaseView:
-    return service().get(principal(), case_id)
+def get_case(case_id: CaseId, reason: ReadReason = None) -> CaseView:
+    return service().get(principal(), case_id, reason)
 
 
 @app.get(
@@ -213,8 +224,19 @@ def get_case(case_id: CaseId) -> CaseView:
     security=SECURED,
     responses=_responses(DocumentUrl, 401, 403, 404),
 )
-def get_document(case_id: CaseId, document_id: DocumentId) -> DocumentUrl:
-    return service().document_url(principal(), case_id, document_id)
+def get_document(case_id: CaseId, document_id: DocumentId, reason: ReadReason = None) -> DocumentUrl:
+    return service().document_url(principal(), case_id, document_id, reason)
+
+
+@app.get(
+    "/v1/cases/<case_id>/access-log",
+    tags=["cases"],
+    summary="My file: which agent read my case, for which department, when and why (the case's citizen)",
+    security=SECURED,
+    responses=_responses(AccessLog, 401, 403, 404),
+)
+def get_access_log(case_id: CaseId) -> AccessLog:
+    return case_file().access_log(principal(), case_id)
 
 
 @app.post(
@@ -238,6 +260,17 @@ def cancel_case(case_id: CaseId) -> CaseView:
 )
 def create_upload(request: UploadRequest) -> UploadSlot:
     return service().upload_slot(principal(), request)
+
+
+@app.post(
+    "/v1/handoff/<code>",
+    tags=["cases"],
+    summary="Continue a case by its hand-off code (from a kiosk or the counter); attaches an anonymous report",
+    security=SECURED,
+    responses=_responses(CaseView, 401, 403, 404),
+)
+def continue_case(code: HandoffCode) -> CaseView:
+    return service().continue_case(principal(), code)
 
 
 @app.get(
@@ -278,30 +311,106 @@ def desk() -> AgentDesk:
     return AgentDesk(TaskRepository(settings.table_name), get_catalogue(), WorkflowResumer())
 
 
+@cache
+def case_file() -> CaseFile:
+    return CaseFile(
+        CaseRepository(settings.table_name),
+        TaskRepository(settings.table_name),
+        AuditTrail(settings.table_name),
+        get_catalogue(),
+    )
+
+
 @app.get(
     "/v1/agent/tasks",
     tags=["agents"],
-    summary="A department's task queue (agents of that department)",
+    summary="A department's task queue (agents of that department): overdue first, then by due date, then oldest",
     security=SECURED,
     responses=_responses(TaskList, 401, 403),
 )
 def list_agent_tasks(
     department: Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_-]*$")],
     status: Annotated[TaskStatus, Query()] = TaskStatus.OPEN,
+    procedure: Annotated[str | None, Query(min_length=1, max_length=63, pattern=r"^[a-z][a-z0-9-]*$")] = None,
+    overdue: Annotated[bool | None, Query(description="true: only the overdue tasks; false: only the others")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> TaskList:
-    return desk().queue(principal(), department, status, limit)
+    return desk().queue(principal(), department, status, limit, procedure_id=procedure, overdue=overdue)
+
+
+@app.post(
+    "/v1/agent/tasks/<task_id>/claim",
+    tags=["agents"],
+    summary="Claim an open task (of two agents claiming it at once, one wins, the other gets 409)",
+    security=SECURED,
+    responses=_responses(TaskView, 401, 403, 404, 409),
+)
+def claim_agent_task(task_id: TaskId) -> TaskView:
+    return desk().claim(principal(), task_id)
+
+
+@app.post(
+    "/v1/agent/tasks/<task_id>/release",
+    tags=["agents"],
+    summary="Give a task one claimed back to the open queue (only the agent who claimed it)",
+    security=SECURED,
+    responses=_responses(TaskView, 401, 403, 404, 409),
+)
+def release_agent_task(task_id: TaskId) -> TaskView:
+    return desk().release(principal(), task_id)
+
+
+@app.post(
+    "/v1/agent/tasks/<task_id>/reassign",
+    tags=["agents"],
+    summary="Hand a task one claimed (or nobody's) to another agent, in whose name it is then claimed",
+    security=SECURED,
+    responses=_responses(TaskView, 400, 401, 403, 404, 409),
+)
+def reassign_agent_task(task_id: TaskId, request: ReassignTaskRequest) -> TaskView:
+    return desk().reassign(principal(), task_id, request)
+
+
+@app.get(
+    "/v1/agent/cases/<case_id>",
+    tags=["agents"],
+    summary="A case's whole file (agents who handle it): applicant, SLA, tasks, access log; the read is logged",
+    security=SECURED,
+    responses=_responses(AgentCaseView, 401, 403, 404),
+)
+def get_agent_case(case_id: CaseId, reason: ReadReason = None) -> AgentCaseView:
+    return case_file().for_agent(principal(), case_id, reason)
 
 
 @app.post(
     "/v1/agent/tasks/<task_id>/complete",
     tags=["agents"],
-    summary="Decide a task: the waiting workflow goes on with the outcome",
+    summary="Decide a task (nobody's, or claimed by the caller): the waiting workflow goes on with the outcome",
     security=SECURED,
     responses=_responses(TaskView, 400, 401, 403, 404, 409),
 )
 def complete_agent_task(task_id: TaskId, request: CompleteTaskRequest) -> TaskView:
     return desk().complete(principal(), task_id, request)
+
+
+# ---------------------------------------------------------------------------------------------- the city's figures
+@cache
+def stats() -> StatsService:
+    return StatsService(StatsRepository(settings.table_name), get_catalogue())
+
+
+@app.get(
+    "/v1/stats",
+    tags=["figures"],
+    summary="Products delivered in a period, by channel and procedure, with the channel shares (reporting agents)",
+    security=SECURED,
+    responses=_responses(Figures, 401, 403),
+)
+def get_stats(
+    start: Annotated[str, Query(alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2025-01-01"])],
+    end: Annotated[str, Query(alias="to", pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2025-12-31"])],
+) -> Figures:
+    return stats().figures(principal(), start, end)
 
 
 # ---------------------------------------------------------------------------------------------- errors

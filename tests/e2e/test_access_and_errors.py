@@ -211,11 +211,11 @@ def test_a_kiosk_device_has_no_cases_and_reads_none(api: Api, elise_case: dict[s
     assert api.submit(kiosk).status == 403
 
 
-def test_an_agent_cannot_submit_as_if_a_citizen(api: Api) -> None:
+def test_an_agent_at_the_counter_must_name_the_citizen(api: Api) -> None:
     agent = api.token("agent-042", role="agent", client="counter", departments=["population"])
     reply = api.submit(agent)
-    assert reply.status == 403
-    assert error_of(reply)["code"] == "forbidden"
+    assert reply.status == 422
+    assert [detail["field"] for detail in error_of(reply)["details"]] == ["citizen_nrn"]
 
 
 def test_a_case_id_that_is_not_an_id_is_a_plain_404(api: Api, elise: str) -> None:

@@ -81,3 +81,19 @@ def test_the_bulky_items_walkthrough_works_verbatim(served: LocalRuntime, tmp_pa
     assert match, first
     assert re.fullmatch(r"BXL-\d{4}-\d{6}: waiting", booked), booked
     assert (int(left), status, int(freed)) == (int(match[1]) - 1, "cancelled", int(match[1]))
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the walk-through uses curl")
+def test_the_agents_day_walkthrough_works_verbatim(served: LocalRuntime, tmp_path: Path) -> None:
+    # When the agent's day block (token -> queue with filters -> claim -> the case's file -> complete) runs in a shell
+    [block] = [script for script in walkthrough_scripts() if "/claim" in script]
+    result = run(block, served, tmp_path)
+    # Then the queue listed the task with its due date, the agent claimed it, read the file (the applicant's NRN),
+    # approved it, the extract was issued, and Hugo sees her read with its reason
+    assert result.returncode == 0, result.stdout + result.stderr
+    *queue, claimed, nrn, decided, case, access = result.stdout.splitlines()
+    listed = re.compile(r"BXL-\d{4}-\d{6} due \d{4}-\d{2}-\d{2} (on time|overdue)")
+    assert queue
+    assert all(listed.fullmatch(line) for line in queue), queue
+    assert (claimed, nrn, decided, case) == ("agent:agent-007", "72030324138", "completed", "case: completed")
+    assert access == "agent-007 population record review"

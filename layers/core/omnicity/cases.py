@@ -8,28 +8,42 @@ pattern                            key                                         o
 a case by id                       pk=CASE#<case_id>, sk=CASE                  GetItem (consistent)
 the cases of a citizen, newest 1st gsi1pk=CITIZEN#<nrn>, gsi1sk=<created>#<id>  Query gsi1, descending
 next reference number of a year    pk=COUNTER#reference, sk=YEAR#<yyyy>        UpdateItem ADD (atomic)
+products delivered on a day        pk=STATS#<yyyy>, sk=<yyyy-mm-dd>            ADD, in the transaction that
+                                   (omnicity.stats)                            completes a case
 a case by its reference            pk=REF#<reference>, sk=REF -> case_id       GetItem, then the case
+a case by its hand-off code        pk=HANDOFF#<code>, sk=HANDOFF -> case_id    GetItem, then the case
 a case by a document it issued     pk=DOC#<document_id>, sk=DOC -> case_id     GetItem, then the case
 public cases of a procedure        gsi3pk=PUBLIC#<procedure>#<yyyy-mm>,        Query gsi3 per month (UTC)
 (Open311), newest first            gsi3sk=<created>#<id>                       of a bounded window
+a case's audit trail               pk=CASE#<case_id>, sk=AUDIT#<at>#<id>       see omnicity.audit
 =================================  ==========================================  ===========================
 
 Every write of a case is conditional on the version it was read at; the loser of a race gets
-:class:`~omnicity.errors.CaseConflictError` and retries from a fresh read.
+:class:`~omnicity.errors.CaseConflictError` and retries from a fresh read. A write that changes the case's status
+appends its audit entry in the same transaction, and a closed case's items carry their TTL (``omnicity.audit``).
 """
 
 from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from omnicity import aws
+from omnicity import audit, aws
 from omnicity.dynamo import ConditionFailedError, call, from_attributes, to_attributes
-from omnicity.errors import CaseConflictError, ConflictError, MalformedRequestError, NotFoundError, field_error
+from omnicity.errors import (
+    CaseConflictError,
+    ConflictError,
+    MalformedRequestError,
+    NotFoundError,
+    TransientError,
+    field_error,
+)
 from omnicity.models import Case
+from omnicity.observability import logger
+from omnicity.stats import delivery_counters
 
 CASE_SK = "CASE"
 CITIZEN_INDEX = "gsi1"
@@ -44,9 +58,12 @@ def case_key(case_id: str) -> dict[str, Any]:
 
 
 class CaseRepository:
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
+    def __init__(
+        self, table_name: str, client: Any | None = None, retention_days: Callable[[str], int] | None = None
+    ) -> None:
         self._table = table_name
         self._client = client
+        self._retention_days = retention_days or audit.retention_days_of  # procedure id -> days kept after closure
 
     @property
     def client(self) -> Any:
@@ -70,9 +87,9 @@ class CaseRepository:
         return f"{prefix}-{year}-{sequence:06d}"
 
     def create(self, case: Case) -> Case:
-        """Store a new case and its reference, together (one transaction); never overwrites either."""
+        """Store a new case with its reference and hand-off code, together (one transaction); never overwrites."""
         stored = case.model_copy(update={"version": 1})
-        reference = {"pk": {"S": f"REF#{case.reference}"}, "sk": {"S": "REF"}, "case_id": {"S": case.case_id}}
+        pointers = [("REF", case.reference)] + ([("HANDOFF", case.handoff_code)] if case.handoff_code else [])
         try:
             self._call(
                 "transact_write_items",
@@ -84,71 +101,83 @@ class CaseRepository:
                             "ConditionExpression": "attribute_not_exists(pk)",
                         }
                     },
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": {**reference, "type": {"S": "reference"}},
-                            "ConditionExpression": "attribute_not_exists(pk)",
+                    *self._audit(None, stored),
+                    *(
+                        {
+                            "Put": {
+                                "TableName": self._table,
+                                "Item": _pointer(kind, value, case.case_id),
+                                "ConditionExpression": "attribute_not_exists(pk)",
+                            }
                         }
-                    },
+                        for kind, value in pointers
+                    ),
                 ],
             )
         except ConditionFailedError:
-            raise ConflictError(f"case {case.case_id} or reference {case.reference} already exists") from None
+            raise ConflictError(f"case {case.case_id}, its reference or its hand-off code already exists") from None
+        self._retain(stored)
         return stored
 
     def register_document(self, document_id: str, case_id: str) -> None:
         """Remember which case issued a document, so anyone holding it can verify it by its code."""
-        self._call(
-            "put_item",
-            TableName=self._table,
-            Item={
-                "pk": {"S": f"DOC#{document_id}"},
-                "sk": {"S": "DOC"},
-                "type": {"S": "document"},
-                "case_id": {"S": case_id},
-            },
-        )
+        self._call("put_item", TableName=self._table, Item=_pointer("DOC", document_id, case_id))
 
     def get_by_document(self, document_id: str) -> Case:
-        response = self._call(
-            "get_item", TableName=self._table, Key={"pk": {"S": f"DOC#{document_id}"}, "sk": {"S": "DOC"}}
-        )
-        item = response.get("Item")
-        if item is None:
-            raise NotFoundError(f"no document {document_id!r}")
-        return self.get(item["case_id"]["S"])
+        return self._follow("DOC", document_id)
 
     def get_by_reference(self, reference: str) -> Case:
         """The case a human-readable reference names (BXL-2026-000123)."""
-        response = self._call(
-            "get_item", TableName=self._table, Key={"pk": {"S": f"REF#{reference}"}, "sk": {"S": "REF"}}
-        )
+        return self._follow("REF", reference)
+
+    def get_by_handoff(self, code: str) -> Case:
+        """The case a hand-off code names (shown on the case, at the kiosk or on paper, to continue elsewhere)."""
+        return self._follow("HANDOFF", code)
+
+    def _follow(self, kind: str, value: str) -> Case:
+        response = self._call("get_item", TableName=self._table, Key=_pointer_key(kind, value))
         item = response.get("Item")
         if item is None:
-            raise NotFoundError(f"no case with reference {reference!r}")
+            raise NotFoundError(f"no case for {kind.lower()} {value!r}")
         return self.get(item["case_id"]["S"])
 
-    def save(self, case: Case) -> Case:
-        """Replace the case if nobody changed it since it was read (``case.version``); returns the new version."""
+    def save(self, case: Case, along: Sequence[dict[str, Any]] = (), previous: Case | None = None) -> Case:
+        """Replace the case if nobody changed it since it was read (``case.version``); returns the new version.
+
+        ``along``: TransactWriteItems entries written in the same transaction, all or nothing (the day counters of a
+        case that completes, see :func:`omnicity.stats.delivery_counters`). ``previous``: the case as read (default:
+        read again); a change of status appends its audit entry in the same transaction, and a case that closes
+        gets its TTL on every item of it (``omnicity.audit``).
+        """
+        if previous is None:
+            previous = self.get(case.case_id)
+            if previous.version != case.version:
+                raise CaseConflictError(f"case {case.case_id} changed since version {case.version}")
         stored = case.model_copy(update={"version": case.version + 1})
+        along = [*along, *self._audit(previous, stored)]
+        put = {
+            "TableName": self._table,
+            "Item": self._item(stored),
+            "ConditionExpression": "#version = :read_version",
+            "ExpressionAttributeNames": {"#version": "version"},
+            "ExpressionAttributeValues": {":read_version": {"N": str(case.version)}},
+        }
         try:
-            self._call(
-                "put_item",
-                TableName=self._table,
-                Item=self._item(stored),
-                ConditionExpression="#version = :read_version",
-                ExpressionAttributeNames={"#version": "version"},
-                ExpressionAttributeValues={":read_version": {"N": str(case.version)}},
-            )
+            if along:
+                self._call("transact_write_items", TransactItems=[{"Put": put}, *along])
+            else:
+                self._call("put_item", **put)
         except ConditionFailedError:
             raise CaseConflictError(f"case {case.case_id} changed since version {case.version}") from None
+        if not previous.status.is_terminal:
+            self._retain(stored)
         return stored
 
     def update(self, case_id: str, change: Callable[[Case], Case | None], attempts: int = 3) -> Case:
         """Read-modify-write with optimistic locking. ``change`` returns the new case, or None to leave it as is.
 
-        ``change`` must be a pure function of the case it is given: it runs again after a conflict.
+        ``change`` must be a pure function of the case it is given: it runs again after a conflict. A change that
+        completes the case adds it to its day's counters in the same transaction (counted once, however retried).
         """
         for attempt in range(attempts):
             current = self.get(case_id)
@@ -156,7 +185,7 @@ class CaseRepository:
             if changed is None:
                 return current
             try:
-                return self.save(changed)
+                return self.save(changed, along=delivery_counters(self._table, current, changed), previous=current)
             except CaseConflictError:
                 if attempt == attempts - 1:
                     raise
@@ -240,7 +269,32 @@ class CaseRepository:
         if case.public:  # listed by month of creation: a window of dates reads only its months' partitions
             item["gsi3pk"] = {"S": public_partition(case.procedure_id, case.created_at)}
             item["gsi3sk"] = {"S": f"{_utc_position(case.created_at)}#{case.case_id}"}
+        expires_at = self._expires_at(case)
+        if expires_at is not None:  # closed: DynamoDB's TTL deletes it after the procedure's retention
+            item[audit.EXPIRES_AT] = {"N": str(expires_at)}
         return item
+
+    def _expires_at(self, case: Case) -> int | None:
+        return audit.expires_at(case, self._retention_days(case.procedure_id)) if case.status.is_terminal else None
+
+    def _audit(self, previous: Case | None, case: Case) -> list[dict[str, Any]]:
+        """The transaction entry appending the audit entry of a change of status (none when it stays the same)."""
+        entry = audit.status_change(previous, case)
+        return [] if entry is None else [audit.append(self._table, entry, self._expires_at(case))]
+
+    def _retain(self, case: Case) -> None:
+        """A case just closed: its earlier audit entries and its pointers get the TTL the case item has."""
+        expires_at = self._expires_at(case)
+        if expires_at is None:
+            return
+        pointers = [("REF", case.reference)] + ([("HANDOFF", case.handoff_code)] if case.handoff_code else [])
+        pointers += [("DOC", document.document_id) for document in case.documents]
+        try:
+            audit.AuditTrail(self._table, self.client).retain(
+                case.case_id, expires_at, [_pointer_key(kind, value) for kind, value in pointers]
+            )
+        except TransientError:  # the case is stored (closed, with its TTL): say what kept its other items' TTL back
+            logger.exception("retention not applied to every item of a closed case", extra={"case_id": case.case_id})
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
         """One DynamoDB call (see omnicity.dynamo). A ValidationException stays a 500, a bug of ours: no value a
@@ -249,7 +303,15 @@ class CaseRepository:
         return call(self.client, operation, **kwargs)
 
 
-_KEY_ATTRIBUTES = ("pk", "sk", "type", "gsi1pk", "gsi1sk", "gsi3pk", "gsi3sk")
+def _pointer_key(kind: str, value: str) -> dict[str, Any]:
+    return {"pk": {"S": f"{kind}#{value}"}, "sk": {"S": kind}}
+
+
+def _pointer(kind: str, value: str, case_id: str) -> dict[str, Any]:
+    return {**_pointer_key(kind, value), "type": {"S": kind.lower()}, "case_id": {"S": case_id}}
+
+
+_KEY_ATTRIBUTES = ("pk", "sk", "type", "gsi1pk", "gsi1sk", "gsi3pk", "gsi3sk", audit.EXPIRES_AT)
 
 
 def _case_from_item(item: dict[str, Any]) -> Case:

@@ -31,6 +31,7 @@ class ApiSettings(CoreSettings):
     counter_client_id: str = Field(alias="COUNTER_CLIENT_ID", min_length=1)
     document_url_ttl_seconds: int = Field(alias="DOCUMENT_URL_TTL_SECONDS", default=300, ge=30, le=3600)
     allowed_origin: str = Field(alias="ALLOWED_ORIGIN", min_length=1)
+    portal_url: str = Field(alias="PORTAL_URL", pattern=r"^https?://")
 
     def state_machine_arn(self, family: str) -> str:
         arns = {

@@ -1,9 +1,17 @@
-"""The agents' desk: their departments' task queues, and completing a task, which resumes the waiting workflow."""
+"""The agents' desk: their departments' task queues (in due order, overdue first), claiming, releasing and handing
+over a task, and completing it, which resumes the waiting workflow.
+
+Claiming is optional: an agent may complete a task that nobody claimed, or one they claimed; a task another agent
+claimed is theirs (409) until they release it or hand it over. Only the agent who claimed a task releases it; an
+agent hands over (reassigns) a task they claimed, or one nobody claimed, to another agent id (the platform keeps no
+directory of agents: the id is the one the city's identity provider gives them). Every change is a conditional write
+on the task's version: of two agents claiming (or completing) a task at once, exactly one wins, the other gets 409.
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from omnicity import aws
@@ -17,10 +25,10 @@ from omnicity.errors import (
     field_error,
 )
 from omnicity.identity import Principal
-from omnicity.models import AgentTask, Role, TaskStatus
+from omnicity.models import AgentTask, Role, TaskStatus, today_in_brussels
 from omnicity.observability import logger
 from omnicity.tasks import TaskRepository, task_id_for
-from omnicity.views import CompleteTaskRequest, TaskList, TaskView
+from omnicity.views import CompleteTaskRequest, ReassignTaskRequest, TaskList, TaskView
 
 # Step Functions' answers when the token no longer belongs to a waiting execution (decided, timed out, stopped).
 _GONE = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
@@ -63,18 +71,69 @@ class AgentDesk:
         self._catalogue = catalogue
         self._resumer = resumer
 
-    def queue(self, principal: Principal, department: str, status: TaskStatus, limit: int = 50) -> TaskList:
+    def queue(
+        self,
+        principal: Principal,
+        department: str,
+        status: TaskStatus,
+        limit: int = 50,
+        *,
+        procedure_id: str | None = None,
+        overdue: bool | None = None,
+        today: date | None = None,
+    ) -> TaskList:
+        """A department's tasks in ``status``: overdue first, then by due date, then oldest (one Query)."""
         self._require_agent(principal)
         if department not in principal.departments:
             raise ForbiddenError(f"you are not an agent of the {department!r} department")
-        return TaskList(items=[TaskView.of(task) for task in self._tasks.queue(department, status, limit)])
+        today = today or today_in_brussels()
+        tasks = self._tasks.queue(department, status, limit, procedure_id=procedure_id, overdue=overdue, today=today)
+        return TaskList(items=[TaskView.of(task, today) for task in tasks])
 
-    def complete(self, principal: Principal, task_id: str, request: CompleteTaskRequest) -> TaskView:
-        """Record the decision (exactly one agent wins a race), then resume the workflow with it."""
+    def claim(self, principal: Principal, task_id: str) -> TaskView:
+        """Take an open task: it leaves the open queue for the claimed one, in this agent's name. Claiming a task
+        one already holds changes nothing."""
         self._require_agent(principal)
         task = self._task_of_my_departments(principal, task_id)
+        if task.status is TaskStatus.CLAIMED and task.claimed_by == principal.actor:
+            return TaskView.of(task)
         if task.status is not TaskStatus.OPEN:
+            raise ConflictError(f"task {task_id} is already {_state(task)}")
+        claimed = self._tasks.save(_claimed(task, principal.actor))
+        logger.info("task claimed", extra={"task_id": task_id, "agent": principal.actor})
+        return TaskView.of(claimed)
+
+    def release(self, principal: Principal, task_id: str) -> TaskView:
+        """Give a task one claimed back to the open queue (only the agent who claimed it)."""
+        self._require_agent(principal)
+        task = self._task_of_my_departments(principal, task_id)
+        if task.status is not TaskStatus.CLAIMED or task.claimed_by != principal.actor:
+            raise ConflictError(f"task {task_id} is {_state(task)}: only the agent who claimed it releases it")
+        released = self._tasks.save(
+            task.model_copy(update={"status": TaskStatus.OPEN, "claimed_by": None, "claimed_at": None})
+        )
+        logger.info("task released", extra={"task_id": task_id, "agent": principal.actor})
+        return TaskView.of(released)
+
+    def reassign(self, principal: Principal, task_id: str, request: ReassignTaskRequest) -> TaskView:
+        """Hand a task one claimed (or nobody's) to another agent: it is theirs, claimed in their name."""
+        self._require_agent(principal)
+        task = self._task_of_my_departments(principal, task_id)
+        if not task.status.is_pending or (task.status is TaskStatus.CLAIMED and task.claimed_by != principal.actor):
+            raise ConflictError(f"task {task_id} is {_state(task)}: it is not yours to hand over")
+        reassigned = self._tasks.save(_claimed(task, f"{Role.AGENT.value}:{request.agent}"))
+        logger.info("task reassigned", extra={"task_id": task_id, "agent": principal.actor, "to": request.agent})
+        return TaskView.of(reassigned)
+
+    def complete(self, principal: Principal, task_id: str, request: CompleteTaskRequest) -> TaskView:
+        """Record the decision (exactly one agent wins a race), then resume the workflow with it. The task is
+        nobody's or this agent's: one another agent claimed is 409."""
+        self._require_agent(principal)
+        task = self._task_of_my_departments(principal, task_id)
+        if not task.status.is_pending:
             raise ConflictError(f"task {task_id} is already {task.status.value}")
+        if task.status is TaskStatus.CLAIMED and task.claimed_by != principal.actor:
+            raise ConflictError(f"task {task_id} is {_state(task)}")
         self._check_decision(task, request)
         completed = self._tasks.save(
             task.model_copy(
@@ -91,8 +150,9 @@ class AgentDesk:
         try:
             self._resumer.resume(task.task_token, decision)
         except Exception:
-            # The workflow did not take the decision: reopen the task so it can be decided again, then re-raise.
-            self._tasks.save(completed.model_copy(update=_REOPENED))
+            # The workflow did not take the decision: the task is again as it was (open, or claimed by the same agent)
+            # so it can be decided again, then re-raise.
+            self._tasks.save(task.model_copy(update={"version": completed.version}))
             raise
         logger.info("task completed", extra={"task_id": task_id, "outcome": request.outcome})
         return TaskView.of(completed)
@@ -105,7 +165,7 @@ class AgentDesk:
             task = self._tasks.get(task_id_for(case_id, kind))
         except NotFoundError:
             return  # not opened yet: the workflow finds the case cancelled and ends by itself
-        if task.status is not TaskStatus.OPEN:
+        if not task.status.is_pending:
             return
         update = {"status": TaskStatus.CANCELLED, "completed_at": datetime.now(UTC), "completed_by": actor}
         try:
@@ -142,10 +202,10 @@ class AgentDesk:
             raise ForbiddenError("only agents work on tasks")
 
 
-_REOPENED: dict[str, Any] = {
-    "status": TaskStatus.OPEN,
-    "completed_at": None,
-    "completed_by": None,
-    "outcome": None,
-    "comment": None,
-}
+def _claimed(task: AgentTask, agent: str) -> AgentTask:
+    return task.model_copy(update={"status": TaskStatus.CLAIMED, "claimed_by": agent, "claimed_at": datetime.now(UTC)})
+
+
+def _state(task: AgentTask) -> str:
+    """How a task stands, for a 409's message: ``claimed by agent:...``, ``open``, ``completed``..."""
+    return f"claimed by {task.claimed_by}" if task.status is TaskStatus.CLAIMED else task.status.value

@@ -226,6 +226,7 @@ class Procedure(Frozen):
     document: DocumentSpec | None = None
     fields: list[FormField] = []
     form_rules: list[str] = []
+    retention_days: Annotated[int, Field(ge=1, le=36500)] = 3650  # how long a closed case is kept (DynamoDB TTL)
 
 
 # ---------------------------------------------------------------------------------------------------- cases
@@ -277,8 +278,11 @@ class Case(Frozen):
     timeline: list[TimelineEntry]
     documents: list[CaseDocument] = []
     submitted_by: str
+    handoff_code: str | None = None
     uploads_owner: str | None = None
     public: bool = False  # listed publicly (Open311 GET requests): a case of a procedure open to anonymous reports
+    due_on: date | None = None  # the SLA due date once pinned (omnicity.sla; None: computed from the submission)
+    sla_suspended_at: datetime | None = None  # the SLA clock stopped while the case waits for the citizen
     created_at: datetime
     updated_at: datetime
     version: int = 0
@@ -316,9 +320,15 @@ class Case(Frozen):
 
 # ---------------------------------------------------------------------------------------------------- agent tasks
 class TaskStatus(StrEnum):
-    OPEN = "open"
+    OPEN = "open"  # in the queue, nobody's yet
+    CLAIMED = "claimed"  # an agent took it (``claimed_by``)
     COMPLETED = "completed"
     CANCELLED = "cancelled"  # its case was cancelled: out of the queue, never decided
+
+    @property
+    def is_pending(self) -> bool:
+        """The task still waits for a decision (open, or claimed by an agent)."""
+        return self in (TaskStatus.OPEN, TaskStatus.CLAIMED)
 
 
 class AgentTask(Frozen):
@@ -340,6 +350,9 @@ class AgentTask(Frozen):
     completed_by: str | None = None
     outcome: str | None = None
     comment: str | None = None
+    due_on: date | None = None  # the case's SLA due date (omnicity.sla): the queue's order
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
     task_token: str
     version: int = 0
 

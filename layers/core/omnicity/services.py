@@ -24,6 +24,9 @@ from omnicity.errors import (
     field_error,
 )
 from omnicity.forms import validate_form
+from omnicity.handoff import new_code as new_handoff_code
+from omnicity.handoff import normalize as normalize_handoff
+from omnicity.handoff import qr_payload as handoff_qr
 from omnicity.identity import Principal
 from omnicity.models import (
     Applicant,
@@ -60,6 +63,12 @@ class TaskWithdrawal(Protocol):
     """Takes a cancelled case's open task out of its queue and ends the workflow waiting on it (omnicity.desk)."""
 
     def withdraw(self, case_id: str, kind: str, actor: str) -> None: ...
+
+
+class ReadLog(Protocol):
+    """Logs an agent's read of a case in its audit trail; nothing for anyone else (omnicity.back_office)."""
+
+    def record_read(self, principal: Principal, case: Case, reason: str) -> None: ...
 
 
 class WorkflowStarter:
@@ -108,6 +117,8 @@ class CaseService:
         uploads: Uploads | None = None,
         slots: SlotBook | None = None,
         withdrawals: TaskWithdrawal | None = None,
+        portal_url: str = "https://my.brussels.example",
+        reads: ReadLog | None = None,
     ) -> None:
         self._cases = repository
         self._catalogue = catalogue
@@ -118,17 +129,67 @@ class CaseService:
         self._uploads = uploads
         self._slots = slots
         self._withdrawals = withdrawals
+        self._portal_url = portal_url
+        self._reads = reads
 
     def submit(self, principal: Principal, request: SubmitCaseRequest) -> CaseCreated:
-        if principal.role is not Role.CITIZEN or principal.nrn is None:
-            raise ForbiddenError("only a signed-in citizen can submit a case for themselves")
+        """A citizen's own case (portal, kiosk), or one an agent opens at the counter for the citizen it names."""
         procedure = self._catalogue.get(request.procedure_id)
+        applicant = self._applicant_of(principal, procedure, request.citizen_nrn)
         if principal.channel not in procedure.channels:
             raise ForbiddenError(f"{procedure.id} cannot be requested on the {principal.channel.value} channel")
         form = validate_form(procedure, request.form, uploads_owner=principal.uploads_owner, rules=procedure.form_rules)
         self._check_photos_uploaded(procedure, form)
-        applicant = Applicant(nrn=principal.nrn, email=principal.email)
         return self._open(procedure, applicant, principal.channel, request.language, form, principal)
+
+    @staticmethod
+    def _applicant_of(principal: Principal, procedure: Procedure, citizen_nrn: str | None) -> Applicant:
+        if principal.role is Role.CITIZEN and principal.nrn is not None:
+            if citizen_nrn is not None and citizen_nrn != principal.nrn:
+                raise ForbiddenError("a citizen submits for themselves; an agent at the counter for others")
+            return Applicant(nrn=principal.nrn, email=principal.email)
+        if principal.role is Role.AGENT:
+            if citizen_nrn is None:
+                raise ValidationFailedError(
+                    "at the counter, name the citizen", [field_error("citizen_nrn", "required at the counter")]
+                )
+            if not {procedure.department, "counter"} & principal.departments:
+                raise ForbiddenError(f"{procedure.id} is not handled by your departments")
+            return Applicant(nrn=citizen_nrn, email=None)  # the citizen is at the desk: no email address claimed
+        raise ForbiddenError("a kiosk device submits nothing itself: the citizen signs in at the kiosk")
+
+    def continue_case(self, principal: Principal, code: str) -> CaseView:
+        """Continue or follow a case by its hand-off code: one's own case on another channel, or an anonymous
+        report, which is then attached to one's account. Anybody else's case is the same 404 as no case."""
+        if principal.role is not Role.CITIZEN or principal.nrn is None:
+            raise ForbiddenError("only a signed-in citizen continues a case")
+        canonical = normalize_handoff(code)
+        not_found = NotFoundError("no case for this hand-off code")
+        if canonical is None:
+            raise not_found
+        try:
+            case = self._cases.get_by_handoff(canonical)
+        except NotFoundError:
+            raise not_found from None
+        if case.applicant.nrn is None:
+            owner = Applicant(nrn=principal.nrn, email=case.applicant.email or principal.email)
+
+            def attach(current: Case) -> Case | None:
+                if current.applicant.nrn is not None:
+                    return None
+                at = datetime.now(UTC)
+                return current.with_entry("attached", actor=principal.actor, at=at, applicant=owner)
+
+            case = self._cases.update(case.case_id, attach)
+        if not principal.owns(case.applicant.nrn):
+            raise not_found
+        return self._view(case, for_agent=False)
+
+    def _view(self, case: Case, *, for_agent: bool) -> CaseView:
+        view = CaseView.of(case, for_agent=for_agent)
+        if case.handoff_code is None:
+            return view
+        return view.model_copy(update={"handoff_qr": handoff_qr(case.handoff_code, self._portal_url)})
 
     def upload_slot(self, principal: Principal, request: UploadRequest) -> UploadSlot:
         if principal.role is not Role.CITIZEN:
@@ -244,6 +305,7 @@ class CaseService:
             status=CaseStatus.SUBMITTED,
             timeline=[TimelineEntry(at=now, status=CaseStatus.SUBMITTED, event="submitted", actor=actor)],
             submitted_by=actor,
+            handoff_code=new_handoff_code(),
             uploads_owner=principal.uploads_owner if principal else None,
             public=procedure.anonymous,
             created_at=now,
@@ -257,7 +319,9 @@ class CaseService:
                 self._record_start_failure(case, error)
                 raise
         logger.info("case submitted", extra={"case_id": case.case_id, "procedure_id": procedure.id})
-        return CaseCreated(case_id=case.case_id, reference=case.reference, status=case.status)
+        return CaseCreated(
+            case_id=case.case_id, reference=case.reference, status=case.status, handoff_code=case.handoff_code
+        )
 
     def list_own(self, principal: Principal, limit: int, cursor: str | None) -> CaseList:
         if principal.role is not Role.CITIZEN or principal.nrn is None:
@@ -266,15 +330,20 @@ class CaseService:
         items = [CaseSummary.model_validate(case.model_dump(include=set(CaseSummary.model_fields))) for case in cases]
         return CaseList(items=items, next_cursor=next_cursor)
 
-    def get(self, principal: Principal, case_id: str) -> CaseView:
+    def get(self, principal: Principal, case_id: str, reason: str | None = None) -> CaseView:
+        """The case, for its citizen or an agent of its department (an agent's read is logged first)."""
         case = self._readable_case(principal, case_id)
-        return CaseView.of(case, for_agent=principal.role is Role.AGENT)
+        self._log_read(principal, case, reason or "case view")
+        return self._view(case, for_agent=principal.role is Role.AGENT)
 
-    def document_url(self, principal: Principal, case_id: str, document_id: str) -> DocumentUrl:
+    def document_url(
+        self, principal: Principal, case_id: str, document_id: str, reason: str | None = None
+    ) -> DocumentUrl:
         case = self._readable_case(principal, case_id)
         document = case.document(document_id)
         if document is None:
             raise NotFoundError(f"no document {document_id!r} on this case")
+        self._log_read(principal, case, reason or "document download")
         return DocumentUrl(url=self._store.presigned_url(document.key, self._url_ttl), expires_in=self._url_ttl)
 
     def open_slots(self, procedure_id: str) -> SlotList:
@@ -320,6 +389,12 @@ class CaseService:
         if procedure.review is not None and withdrawals is not None:  # a repeated call finishes a failed withdrawal
             withdrawals.withdraw(case_id, procedure.review.kind, principal.actor)
         return CaseView.of(case, for_agent=False)
+
+    def _log_read(self, principal: Principal, case: Case, reason: str) -> None:
+        if principal.role is Role.AGENT:
+            if self._reads is None:
+                raise ConfigurationError("this service was built without an audit trail: agents cannot read cases")
+            self._reads.record_read(principal, case, reason)
 
     def _readable_case(self, principal: Principal, case_id: str) -> Case:
         """The case, if this principal may read it (its citizen, or an agent of the procedure's department);

@@ -4,28 +4,47 @@
 pattern                            key                                                operation
 =================================  =================================================  ==========================
 a task by id                       pk=TASK#<task_id>, sk=TASK                         GetItem (consistent)
-a department's tasks by status,    gsi2pk=QUEUE#<department>#<status>,                Query gsi2, ascending
-oldest first                       gsi2sk=<created_at>#<task_id>
+a department's tasks by status     gsi2pk=QUEUE#<department>#<status>,                Query gsi2, ascending
+(open, claimed, completed...),     gsi2sk=<due_on>#<created_at>#<task_id>
+overdue first, then by due date,
+then oldest
+... only the overdue ones          the same, and gsi2sk < <today>                     key condition on gsi2sk
+... only those not overdue         the same, and gsi2sk >= <today>                    key condition on gsi2sk
+... of one procedure               the same, FilterExpression procedure_id = :p       Query page after page until
+                                                                                  ``limit`` tasks (no Scan)
 =================================  =================================================  ==========================
 
-A task's id is derived from its case and step, so a retried step finds the task it already opened. Completing a
-task is a conditional write on its version: of two agents completing the same task at once, exactly one wins.
+The sort key starts with the task's due date (``due_on``, the case's SLA due date, ``omnicity.sla``): one Query
+returns a queue in due order, and the overdue tasks (due before today in Brussels) come first because they are due
+earliest. A task without a due date sorts last (``9999-12-31``).
+
+A task's id is derived from its case and step, so a retried step finds the task it already opened. Every change of
+a task (claim, release, reassign, complete) is a conditional write on its version: of two agents claiming or
+completing the same task at once, exactly one wins, the other gets ConflictError (409). Claiming moves the task from
+the ``open`` queue to the ``claimed`` one (its ``gsi2pk`` changes with its status).
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from omnicity import aws
 from omnicity.dynamo import ConditionFailedError, call, from_attributes, to_attributes
 from omnicity.errors import ConflictError, NotFoundError
-from omnicity.models import AgentTask, TaskStatus
+from omnicity.models import AgentTask, TaskStatus, today_in_brussels
 
 TASK_SK = "TASK"
 QUEUE_INDEX = "gsi2"
 _KEY_ATTRIBUTES = ("pk", "sk", "type", "gsi2pk", "gsi2sk")
+NO_DUE_DATE = date(9999, 12, 31)
 _NAMESPACE = uuid.UUID("9d3f0c52-1b7e-4a8e-8f4a-2c6d5e0b7a13")
+
+
+def queue_position(task: AgentTask) -> str:
+    """Where a task sorts in its queue: by due date, then creation, then id."""
+    return f"{(task.due_on or NO_DUE_DATE).isoformat()}#{task.created_at.isoformat()}#{task.task_id}"
 
 
 def task_id_for(case_id: str, step: str) -> str:
@@ -88,18 +107,43 @@ class TaskRepository:
             raise ConflictError(f"task {task.task_id} was changed by someone else") from None
         return stored
 
-    def queue(self, department: str, status: TaskStatus, limit: int = 50) -> list[AgentTask]:
-        response = call(
-            self.client,
-            "query",
-            TableName=self._table,
-            IndexName=QUEUE_INDEX,
-            KeyConditionExpression="gsi2pk = :queue",
-            ExpressionAttributeValues={":queue": {"S": f"QUEUE#{department}#{status.value}"}},
-            ScanIndexForward=True,
-            Limit=max(1, min(limit, 100)),
-        )
-        return [AgentTask.model_validate(from_attributes(item, _KEY_ATTRIBUTES)) for item in response.get("Items", [])]
+    def queue(
+        self,
+        department: str,
+        status: TaskStatus,
+        limit: int = 50,
+        *,
+        procedure_id: str | None = None,
+        overdue: bool | None = None,
+        today: date | None = None,
+    ) -> list[AgentTask]:
+        """A department's tasks in ``status``, in due order (overdue first), at most ``limit``. ``overdue``: only the
+        tasks due before ``today`` (True) or only the others (False); ``procedure_id``: only that procedure's."""
+        limit = max(1, min(limit, 100))
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": QUEUE_INDEX,
+            "KeyConditionExpression": "gsi2pk = :queue",
+            "ExpressionAttributeValues": {":queue": {"S": f"QUEUE#{department}#{status.value}"}},
+            "ScanIndexForward": True,
+            "Limit": limit,
+        }
+        if overdue is not None:
+            # "<due_on>#..." < "<today>" exactly when due_on < today (same-length ISO dates compare as dates)
+            query["KeyConditionExpression"] += " AND gsi2sk < :today" if overdue else " AND gsi2sk >= :today"
+            query["ExpressionAttributeValues"][":today"] = {"S": (today or today_in_brussels()).isoformat()}
+        if procedure_id is not None:
+            query["FilterExpression"] = "procedure_id = :procedure"
+            query["ExpressionAttributeValues"][":procedure"] = {"S": procedure_id}
+        tasks: list[AgentTask] = []
+        while len(tasks) < limit:  # a filtered page may hold fewer tasks than asked: read on
+            response = call(self.client, "query", **query)
+            tasks += [AgentTask.model_validate(from_attributes(item, _KEY_ATTRIBUTES)) for item in response["Items"]]
+            last_key = response.get("LastEvaluatedKey")
+            if not last_key:
+                break
+            query["ExclusiveStartKey"] = last_key
+        return tasks[:limit]
 
     def _item(self, task: AgentTask) -> dict[str, Any]:
         item = to_attributes(task.model_dump(mode="json"))
@@ -109,7 +153,7 @@ class TaskRepository:
                 "sk": {"S": TASK_SK},
                 "type": {"S": "task"},
                 "gsi2pk": {"S": f"QUEUE#{task.department}#{task.status.value}"},
-                "gsi2sk": {"S": f"{task.created_at.isoformat()}#{task.task_id}"},
+                "gsi2sk": {"S": queue_position(task)},
             }
         )
         return item

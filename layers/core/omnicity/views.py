@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,7 +20,9 @@ from omnicity.models import (
     LocalizedText,
     Procedure,
     TaskStatus,
+    today_in_brussels,
 )
+from omnicity.nrn import Nrn
 
 
 class View(BaseModel):
@@ -47,6 +49,7 @@ class ProcedureDetail(ProcedureSummary):
     help: LocalizedText
     department: str
     sla_business_days: int
+    retention_days: Annotated[int, Field(description="How many days a closed case is kept, then deleted")]
     document: DocumentSpec | None
     fields: list[FormField]
     form_schema: Annotated[
@@ -60,10 +63,14 @@ class ProcedureDetail(ProcedureSummary):
 
 
 class SubmitCaseRequest(BaseModel):
-    """A new case. The channel is never taken from here: it comes from the caller's token."""
+    """A new case. The channel is never taken from here: it comes from the caller's token. An agent at the counter
+    names the citizen the case is for (``citizen_nrn``)."""
 
     model_config = ConfigDict(extra="ignore")
 
+    citizen_nrn: Annotated[Nrn | None, Field(description="At the counter: the citizen's national register number")] = (
+        None
+    )
     procedure_id: Annotated[str, Field(min_length=1, max_length=63, examples=["residence-certificate"])]
     language: Annotated[Language, Field(description="Language of the case, its documents and emails")]
     form: Annotated[dict[str, Any], Field(default_factory=dict, description="The procedure's form fields")]
@@ -90,6 +97,9 @@ class CaseCreated(View):
     case_id: str
     reference: Annotated[str, Field(examples=["BXL-2026-000123"])]
     status: CaseStatus
+    handoff_code: Annotated[
+        str | None, Field(description="To continue or follow the case on another channel", examples=["K7QM-3XPD"])
+    ] = None
 
 
 class CaseSummary(View):
@@ -125,6 +135,8 @@ class DocumentView(View):
 
 class CaseView(CaseSummary):
     form: dict[str, Any]
+    handoff_code: str | None = None
+    handoff_qr: Annotated[str | None, Field(description="The QR payload: the portal's page to continue")] = None
     reason: LocalizedText | None = None
     outcome: Annotated[str | None, Field(description="What the agent did, for field work (e.g. fixed)")] = None
     timeline: list[TimelineView]
@@ -207,14 +219,20 @@ class TaskView(View):
     instructions: LocalizedText
     status: TaskStatus
     created_at: datetime
+    due_on: Annotated[date | None, Field(description="The case's SLA due date (business days, Brussels)")] = None
+    overdue: Annotated[bool, Field(description="Still to decide, and due before today")] = False
+    claimed_by: Annotated[str | None, Field(examples=["agent:agent-007"])] = None
+    claimed_at: datetime | None = None
     completed_at: datetime | None = None
     completed_by: str | None = None
     outcome: str | None = None
     comment: str | None = None
 
     @classmethod
-    def of(cls, task: AgentTask) -> TaskView:
-        return cls.model_validate(task.model_dump(include=set(cls.model_fields)))
+    def of(cls, task: AgentTask, today: date | None = None) -> TaskView:
+        data = task.model_dump(include=set(cls.model_fields))
+        overdue = task.status.is_pending and task.due_on is not None and task.due_on < (today or today_in_brussels())
+        return cls.model_validate({**data, "overdue": overdue})
 
 
 class TaskList(View):
@@ -228,3 +246,43 @@ class CompleteTaskRequest(BaseModel):
 
     outcome: Annotated[str, Field(min_length=1, max_length=32, examples=["approve"])]
     comment: Annotated[str | None, Field(max_length=2000, examples=["Dossier complet."])] = None
+
+
+class ReassignTaskRequest(BaseModel):
+    """Hand a task to another agent of its department (by their id, as their token names them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agent: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")]
+
+
+class AccessEntry(View):
+    """One read of a case by an agent: who, for which department, when, why."""
+
+    at: datetime
+    agent: Annotated[str, Field(description="The agent's id", examples=["agent-007"])]
+    department: str | None = None
+    reason: Annotated[str, Field(examples=["case view"])]
+
+
+class AccessLog(View):
+    """Who read the case (agents only: the citizen's own reads are not logged), newest first."""
+
+    items: list[AccessEntry]
+
+
+class ApplicantView(View):
+    nrn: Annotated[str | None, Field(description="National register number (None: an anonymous report)")]
+    email: str | None = None
+
+
+class AgentCaseView(CaseView):
+    """A case's whole file for the agents who handle it: the applicant, the SLA, the tasks, who read it."""
+
+    applicant: ApplicantView
+    department: Annotated[str, Field(description="The department that handles the case")]
+    due_on: Annotated[date, Field(description="SLA due date (business days from submission, Brussels)")]
+    overdue: bool
+    sla_suspended: Annotated[bool, Field(description="The clock is stopped: the case waits for the citizen")] = False
+    tasks: list[TaskView]
+    access_log: list[AccessEntry]

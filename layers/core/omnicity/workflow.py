@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any, Literal, Protocol, TypeVar
 
+from omnicity import sla
 from omnicity.card_producer import CardProducer, PinLetterOrder, order_id_for
 from omnicity.catalogue import Catalogue
 from omnicity.city import get_messages
@@ -198,10 +199,11 @@ class Workflow:
                 comment_required=review.comment_required,
                 instructions=review.instructions,
                 created_at=_now(),
+                due_on=sla.due_on(case, procedure),
                 task_token=task_token,
             )
         )
-        if task.status is TaskStatus.OPEN and task.task_token != task_token:
+        if task.status.is_pending and task.task_token != task_token:
             # A retried step waits on a new token: the agent's decision must reach this one, not the dead one.
             task = tasks.save(task.model_copy(update={"task_token": task_token}))
 
@@ -213,7 +215,7 @@ class Workflow:
         if self._cases.update(case_id, change).status is CaseStatus.CANCELLED:
             # Cancelled while the task was being opened (the cancellation may not have seen it): the task leaves the
             # queue and the wait ends, as the cancellation would have done (the state machine catches the error).
-            if task.status is TaskStatus.OPEN:
+            if task.status.is_pending:
                 update = {"status": TaskStatus.CANCELLED, "completed_at": _now(), "completed_by": SYSTEM}
                 with contextlib.suppress(ConflictError):
                     self._need(self._tasks, "a task queue").save(task.model_copy(update=update))
@@ -340,15 +342,25 @@ class Workflow:
                 event = f"{event}:undeliverable"
         return self._cases.update(case_id, lambda c: None if c.has_event(event) else _with_entry(c, event), attempts=10)
 
-    def complete(self, case_id: str) -> Case:
+    def complete(self, case_id: str, on_delivered: Callable[[Case], None] | None = None) -> Case:
+        """in_progress -> completed: the product is delivered (the repository adds it to its day's counters in the
+        same write). ``on_delivered`` is called by the call that completed the case, never by a retry after it."""
+        delivered = False
+
         def change(case: Case) -> Case | None:
+            nonlocal delivered
+            delivered = False
             if case.status is CaseStatus.COMPLETED:
                 return None
             if case.status is not CaseStatus.IN_PROGRESS:
                 raise StepInputError(f"case {case_id} is {case.status}: it cannot be completed")
+            delivered = True
             return _with_entry(case, "completed", status=CaseStatus.COMPLETED)
 
-        return self._cases.update(case_id, change)
+        case = self._cases.update(case_id, change)
+        if delivered and on_delivered is not None:
+            on_delivered(case)
+        return case
 
     def mark_failed(self, case_id: str, error: str, cause: str, step: str | None = None) -> Case:
         """The workflow stopped on an error: the case is failed, with the reason, visible to agents.
