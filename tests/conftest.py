@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +81,16 @@ class Api:
                 continue
             return wait_for_execution(execution, timeout=30)
         raise AssertionError(f"no execution for case {case_id}")
+
+    def wait_for_status(self, case_id: str, token: str, status: str, timeout: float = 20) -> dict[str, Any]:
+        """Read the case until it reaches ``status`` (e.g. ``waiting`` for an agent); fails after ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        case = self.case(case_id, token)
+        while case["status"] != status and time.monotonic() < deadline:
+            time.sleep(0.02)
+            case = self.case(case_id, token)
+        assert case["status"] == status, case
+        return case
 
     def case(self, case_id: str, token: str) -> dict[str, Any]:
         reply = self.request("GET", f"/v1/cases/{case_id}", token=token)

@@ -4,7 +4,6 @@ agent of the population department, whose decision issues the extract or rejects
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -25,16 +24,6 @@ def submit_extract(api: Api, token: str, model: str = "595", purpose: str | None
     )
     assert reply.status == 201, reply.body
     return dict(reply.json)
-
-
-def wait_for_status(api: Api, case_id: str, token: str, status: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        case = api.case(case_id, token)
-        if case["status"] == status:
-            return case
-        time.sleep(0.05)
-    raise AssertionError(f"case {case_id} never reached {status}: {case['status']}")
 
 
 def task_of(api: Api, agent: str, reference: str) -> dict[str, Any]:
@@ -69,7 +58,7 @@ def test_a_record_with_entries_waits_for_an_agent_who_approves(api: Api, hugo: s
     # Given Hugo's request: his record holds entries
     created = submit_extract(api, hugo)
     # When the workflow reaches the human step
-    waiting = wait_for_status(api, created["case_id"], hugo, "waiting")
+    waiting = api.wait_for_status(created["case_id"], hugo, "waiting")
     assert waiting["timeline"][-1]["event"] == "task_opened:review"
     # Then the population department sees the task, with its outcomes and instructions in fr/nl/en
     task = task_of(api, agent, created["reference"])
@@ -96,7 +85,7 @@ def test_a_record_with_entries_waits_for_an_agent_who_approves(api: Api, hugo: s
 
 def test_a_refusal_rejects_the_case_with_the_agents_reason(api: Api, hugo: str, agent: str) -> None:
     created = submit_extract(api, hugo, model="596.2", purpose="animateur de plaine de jeux")
-    wait_for_status(api, created["case_id"], hugo, "waiting")
+    api.wait_for_status(created["case_id"], hugo, "waiting")
     task = task_of(api, agent, created["reference"])
     # When the agent refuses without a reason, with an unknown outcome, then with a reason
     no_reason = api.request(
@@ -127,7 +116,7 @@ def test_a_refusal_rejects_the_case_with_the_agents_reason(api: Api, hugo: str, 
 
 def test_only_agents_of_the_department_see_and_decide_its_tasks(api: Api, hugo: str, agent: str) -> None:
     created = submit_extract(api, hugo)
-    wait_for_status(api, created["case_id"], hugo, "waiting")
+    api.wait_for_status(created["case_id"], hugo, "waiting")
     task = task_of(api, agent, created["reference"])
     outsider = api.token("agent-202", role="agent", client="counter", departments=["events"])
     # When an agent of another department, or a citizen, tries
@@ -145,7 +134,7 @@ def test_only_agents_of_the_department_see_and_decide_its_tasks(api: Api, hugo: 
 
 def test_two_agents_deciding_the_same_task_at_once_one_wins(api: Api, hugo: str) -> None:
     created = submit_extract(api, hugo)
-    wait_for_status(api, created["case_id"], hugo, "waiting")
+    api.wait_for_status(created["case_id"], hugo, "waiting")
     agents = [api.token(f"agent-{n}", role="agent", client="counter", departments=POPULATION) for n in range(300, 306)]
     task = task_of(api, agents[0], created["reference"])
     statuses: list[int] = []

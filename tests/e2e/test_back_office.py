@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,21 +26,11 @@ def agent(api: Api, sub: str, *departments: str) -> str:
     return api.token(sub, role="agent", client="counter", departments=list(departments or ("population",)))
 
 
-def wait_for_status(api: Api, case_id: str, token: str, status: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 20
-    case = api.case(case_id, token)
-    while case["status"] != status and time.monotonic() < deadline:
-        time.sleep(0.05)
-        case = api.case(case_id, token)
-    assert case["status"] == status, case
-    return case
-
-
 def extract_waiting_for_an_agent(api: Api, hugo: str) -> dict[str, Any]:
     body = {"procedure_id": "criminal-record-extract", "language": "fr", "form": {"model": "595"}}
     reply = api.request("POST", "/v1/cases", token=hugo, body=body)
     assert reply.status == 201, reply.body
-    wait_for_status(api, reply.json["case_id"], hugo, "waiting")
+    api.wait_for_status(reply.json["case_id"], hugo, "waiting")
     return dict(reply.json)
 
 
@@ -190,7 +179,7 @@ def overdue_extract(runtime: LocalRuntime, api: Api, hugo: str, days_ago: int) -
         name=case.case_id,
         input=json.dumps({"case_id": case.case_id, "procedure_id": case.procedure_id}),
     )
-    wait_for_status(api, case.case_id, hugo, "waiting")
+    api.wait_for_status(case.case_id, hugo, "waiting")
     return case
 
 
@@ -240,8 +229,8 @@ def test_a_department_with_several_procedures_filters_its_queue_by_procedure(api
         body={"procedure_id": "bulky-items-removal", "language": "fr", "form": booking},
     )
     assert (reported.status, booked.status) == (201, 201), (reported.body, booked.body)
-    wait_for_status(api, reported.json["case_id"], pieter, "waiting")
-    wait_for_status(api, booked.json["case_id"], elise, "waiting")
+    api.wait_for_status(reported.json["case_id"], pieter, "waiting")
+    api.wait_for_status(booked.json["case_id"], elise, "waiting")
     crew = agent(api, "crew-1", "cleanliness")
     # When the crew filters its queue by procedure
     alerts = queue(api, crew, "department=cleanliness&procedure=public-space-alert")
@@ -337,7 +326,7 @@ def test_a_routed_alert_is_in_the_file_of_the_department_it_went_to(api: Api) ->
         "POST", "/v1/cases", token=pieter, body={"procedure_id": "public-space-alert", "language": "fr", "form": form}
     )
     assert reply.status == 201, reply.body
-    wait_for_status(api, reply.json["case_id"], pieter, "waiting")
+    api.wait_for_status(reply.json["case_id"], pieter, "waiting")
     # Then the lighting department's field agent sees its file, with its task
     lighting = agent(api, "field-lighting", "public_lighting")
     file = api.request("GET", f"/v1/agent/cases/{reply.json['case_id']}", token=lighting)

@@ -4,7 +4,6 @@ citizen's cancellation, which frees the place and ends the workflow."""
 
 from __future__ import annotations
 
-import time
 from datetime import date, timedelta
 from itertools import count
 from typing import Any
@@ -47,16 +46,6 @@ def open_slots(api: Api) -> dict[str, int]:
     reply = api.request("GET", SLOTS)
     assert reply.status == 200, reply.body
     return {slot["date"]: slot["remaining"] for slot in reply.json["items"]}
-
-
-def wait_for(api: Api, case_id: str, token: str, status: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 20
-    case = api.case(case_id, token)
-    while case["status"] != status and time.monotonic() < deadline:
-        time.sleep(0.05)
-        case = api.case(case_id, token)
-    assert case["status"] == status, case
-    return case
 
 
 def queue(api: Api, agent: str, status: str = "open") -> list[dict[str, Any]]:
@@ -114,7 +103,7 @@ def test_a_booked_collection_is_marked_collected_by_a_field_crew_and_the_citizen
     created = reply.json
     # Then the day has one place less, and the case waits for the cleanliness department's crew
     assert open_slots(api).get(day, 0) == left - 1
-    waiting = wait_for(api, created["case_id"], token, "waiting")
+    waiting = api.wait_for_status(created["case_id"], token, "waiting")
     assert waiting["form"]["collection_date"] == day
     assert waiting["timeline"][-1]["event"] == "task_opened:collection"
     task = next(task for task in queue(api, crew) if task["reference"] == created["reference"])
@@ -230,7 +219,7 @@ def test_cancelling_frees_the_place_ends_the_workflow_and_the_case_stays_cancell
     token = api.token(PIETER)
     day = list(open_slots(api))[1]
     created = submit(api, token, day, language="nl").json
-    wait_for(api, created["case_id"], token, "waiting")
+    api.wait_for_status(created["case_id"], token, "waiting")
     task = next(task for task in queue(api, crew) if task["reference"] == created["reference"])
     left = open_slots(api)[day]
     # When he cancels it
@@ -300,7 +289,7 @@ def test_a_booking_cannot_be_cancelled_from_the_day_before_the_collection(
     token = api.token(ELISE)
     day = list(open_slots(api))[4]
     created = submit(api, token, day).json
-    wait_for(api, created["case_id"], token, "waiting")
+    api.wait_for_status(created["case_id"], token, "waiting")
     collection = date.fromisoformat(day)
     left = open_slots(api)[day]
     path = f"/v1/cases/{created['case_id']}/cancel"

@@ -8,7 +8,6 @@ producer's schedule itself (``run_schedules``, one tick of the timer), so every 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -51,16 +50,6 @@ def submit(api: Api, token: str, language: str = "fr", form: dict[str, Any] | No
     return dict(reply.json)
 
 
-def wait_for_status(api: Api, case_id: str, token: str, status: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 20
-    case = api.case(case_id, token)
-    while case["status"] != status and time.monotonic() < deadline:
-        time.sleep(0.02)
-        case = api.case(case_id, token)
-    assert case["status"] == status, case
-    return case
-
-
 def order_item(runtime: LocalRuntime, case_id: str) -> dict[str, Any]:
     table = runtime.description.tables["CasesTable"].name
     key = {"pk": {"S": f"PRODUCER#ORDER#{order_id_for(case_id)}"}, "sk": {"S": "ORDER"}}
@@ -85,7 +74,7 @@ def test_the_letter_is_ordered_the_case_waits_and_completes_when_the_producer_co
     # When he asks for new codes
     created = submit(api, token, language="nl", form={"reason": "forgotten"})
     # Then the case waits for the card producer, with the order on its timeline
-    waiting = wait_for_status(api, created["case_id"], token, "waiting")
+    waiting = api.wait_for_status(created["case_id"], token, "waiting")
     assert events(waiting)[-1] == "pin_letter_ordered"
     order = order_item(runtime, created["case_id"])
     assert order["status"]["S"] == "pending"
@@ -117,7 +106,7 @@ def test_the_email_names_the_municipality_in_the_case_language(api: Api, runtime
     # Given Élise, who lives in Brussels, asking in English
     token = api.token(ELISE)
     created = submit(api, token, language="en")
-    wait_for_status(api, created["case_id"], token, "waiting")
+    api.wait_for_status(created["case_id"], token, "waiting")
     # When the producer confirms
     runtime.run_schedules()
     assert api.wait(created["case_id"])["status"] == "SUCCEEDED"
@@ -172,7 +161,7 @@ def test_a_retried_order_step_orders_nothing_more(api: Api, runtime: LocalRuntim
     token = api.token(ELISE)
     created = submit(api, token)
     case_id = created["case_id"]
-    wait_for_status(api, case_id, token, "waiting")
+    api.wait_for_status(case_id, token, "waiting")
     first = order_item(runtime, case_id)
     # When the order step runs again with the same input (Step Functions retrying it after a lost reply)
     again = runtime.bridge.invoke_function(

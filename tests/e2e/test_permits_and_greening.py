@@ -5,7 +5,6 @@ and the email; a refusal with the agent's reason; a refusal by a rule; bad input
 from __future__ import annotations
 
 import io
-import time
 from datetime import date, timedelta
 from typing import Any
 
@@ -55,16 +54,6 @@ FORMS = {PERMIT: permit_form, GREENING: greening_form}
 
 def submit(api: Api, token: str, procedure_id: str, form: dict[str, Any], language: str = "fr") -> Any:
     return api.submit(token, language=language, form=form, procedure_id=procedure_id)
-
-
-def wait_for(api: Api, case_id: str, token: str, status: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 20
-    case = api.case(case_id, token)
-    while case["status"] != status and time.monotonic() < deadline:
-        time.sleep(0.05)
-        case = api.case(case_id, token)
-    assert case["status"] == status, case
-    return case
 
 
 def agent_of(api: Api, procedure_id: str) -> str:
@@ -140,7 +129,7 @@ def test_an_approved_permit_is_issued_in_the_case_language(api: Api, s3: Any, la
     assert reply.status == 201, reply.body
     created = reply.json
     # Then the case waits for an agent of the events department, whose queue holds a review task
-    waiting = wait_for(api, created["case_id"], token, "waiting")
+    waiting = api.wait_for_status(created["case_id"], token, "waiting")
     assert waiting["timeline"][-1]["event"] == "task_opened:review"
     agent = agent_of(api, PERMIT)
     task = open_task(api, agent, "events", created["reference"])
@@ -178,7 +167,7 @@ def test_a_greening_request_is_visited_then_approved_with_a_letter(api: Api, s3:
     assert reply.status == 201, reply.body
     created = reply.json
     # Then the green spaces department has a visit to make
-    waiting = wait_for(api, created["case_id"], token, "waiting")
+    waiting = api.wait_for_status(created["case_id"], token, "waiting")
     assert waiting["timeline"][-1]["event"] == "task_opened:visit"
     agent = agent_of(api, GREENING)
     task = open_task(api, agent, "green_spaces", created["reference"])
@@ -213,7 +202,7 @@ def test_an_agent_refuses_with_a_reason(api: Api, procedure_id: str, comment: st
     # Given a request waiting for its department
     token = api.token(ELISE)
     created = submit(api, token, procedure_id, FORMS[procedure_id]()).json
-    wait_for(api, created["case_id"], token, "waiting")
+    api.wait_for_status(created["case_id"], token, "waiting")
     agent = agent_of(api, procedure_id)
     task = open_task(api, agent, DEPARTMENTS[procedure_id], created["reference"])
     assert task is not None

@@ -34,16 +34,6 @@ def upload(api: Api, token: str) -> str:
     return str(slot.json["key"])
 
 
-def wait_for(api: Api, case_id: str, token: str, status: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 20
-    case = api.case(case_id, token)
-    while case["status"] != status and time.monotonic() < deadline:
-        time.sleep(0.05)
-        case = api.case(case_id, token)
-    assert case["status"] == status, case
-    return case
-
-
 def field_agent(api: Api, department: str) -> str:
     return api.token(f"field-{department}", role="agent", client="counter", departments=[department])
 
@@ -67,7 +57,7 @@ def test_an_alert_with_a_photo_goes_to_its_department_and_the_reporter_is_told(
     reply = submit(api, token, alert(category, location=GRAND_PLACE, photos=[key]), language="nl")
     assert reply.status == 201, reply.body
     created = reply.json
-    wait_for(api, created["case_id"], token, "waiting")
+    api.wait_for_status(created["case_id"], token, "waiting")
     # Then the department in charge of the category has a field task for it
     agent = field_agent(api, department)
     task = task_for(api, agent, department, created["reference"])

@@ -33,8 +33,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from omnicity import aws
-from omnicity.dynamo import ConditionFailedError, call, from_attributes, to_attributes
+from omnicity.dynamo import ConditionFailedError, TableRepository, call, from_attributes, to_attributes
 from omnicity.errors import NotFoundError
 from omnicity.models import Case, CaseStatus, Frozen, Procedure
 from omnicity.observability import logger
@@ -142,17 +141,7 @@ def retention_days_of(procedure_id: str) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------- the trail
-class AuditTrail:
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = aws.dynamodb()
-        return self._client
-
+class AuditTrail(TableRepository):
     def record_read(
         self,
         case: Case,

@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from omnicity import aws
 from omnicity.config import CardProducerSettings, load_settings
-from omnicity.dynamo import ConditionFailedError, call, from_attributes, to_attributes
+from omnicity.dynamo import ConditionFailedError, TableRepository, call, from_attributes, to_attributes
 from omnicity.errors import ConflictError
 from omnicity.models import brussels_date
 from omnicity.observability import logger
@@ -133,7 +133,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class SimulatedCardProducer:
+class SimulatedCardProducer(TableRepository):
     """A card producer that dispatches every letter ``delay`` after it was ordered (DynamoDB + Step Functions)."""
 
     def __init__(
@@ -146,16 +146,9 @@ class SimulatedCardProducer:
     ) -> None:
         if delay < timedelta(0):
             raise ValueError("the producer's delay cannot be negative")
-        self._table = table_name
+        super().__init__(table_name, client)
         self._delay = delay
-        self._client = client
         self._stepfunctions = stepfunctions
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = aws.dynamodb()
-        return self._client
 
     @property
     def stepfunctions(self) -> Any:

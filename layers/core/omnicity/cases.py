@@ -31,8 +31,8 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from omnicity import audit, aws
-from omnicity.dynamo import ConditionFailedError, call, from_attributes, to_attributes
+from omnicity import audit
+from omnicity.dynamo import ConditionFailedError, TableRepository, call, from_attributes, to_attributes
 from omnicity.errors import (
     CaseConflictError,
     ConflictError,
@@ -57,19 +57,12 @@ def case_key(case_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"CASE#{case_id}"}, "sk": {"S": CASE_SK}}
 
 
-class CaseRepository:
+class CaseRepository(TableRepository):
     def __init__(
         self, table_name: str, client: Any | None = None, retention_days: Callable[[str], int] | None = None
     ) -> None:
-        self._table = table_name
-        self._client = client
+        super().__init__(table_name, client)
         self._retention_days = retention_days or audit.retention_days_of  # procedure id -> days kept after closure
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = aws.dynamodb()
-        return self._client
 
     # ------------------------------------------------------------------------------------------ writes
     def next_reference(self, year: int, prefix: str = "BXL") -> str:

@@ -12,6 +12,21 @@ from typing import Any
 from omnicity import aws
 
 
+class TableRepository:
+    """A repository over the platform's single table: the table's name and a DynamoDB client, created on first use
+    (cold starts pay only for what they use) or injected (tests)."""
+
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self._table = table_name
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = aws.dynamodb()
+        return self._client
+
+
 class ConditionFailedError(Exception):
     """A conditional write lost (the item exists / moved on): the repository names the domain error."""
 

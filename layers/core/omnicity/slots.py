@@ -29,9 +29,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from omnicity import aws
 from omnicity.business_days import city_calendar
-from omnicity.dynamo import ConditionFailedError, call, from_attributes, to_attributes
+from omnicity.dynamo import ConditionFailedError, TableRepository, call, from_attributes, to_attributes
 from omnicity.errors import ConfigurationError, ConflictError, NotFoundError, ValidationFailedError, field_error
 from omnicity.models import BookingSpec, Procedure, today_in_brussels
 from omnicity.observability import logger
@@ -122,19 +121,12 @@ class SlotList(BaseModel):
 
 
 # ---------------------------------------------------------------------------------------------------- the book
-class SlotBook:
+class SlotBook(TableRepository):
     """The days of the procedures that book one, in the cases table. ``today`` defaults to today in Brussels."""
 
     def __init__(self, table_name: str, client: Any | None = None, today: Callable[[], date] | None = None) -> None:
-        self._table = table_name
-        self._client = client
+        super().__init__(table_name, client)
         self._today = today
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = aws.dynamodb()
-        return self._client
 
     def today(self) -> date:
         return (self._today or today_in_brussels)()

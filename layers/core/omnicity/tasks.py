@@ -30,8 +30,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from omnicity import aws
-from omnicity.dynamo import ConditionFailedError, call, from_attributes, to_attributes
+from omnicity.dynamo import ConditionFailedError, TableRepository, call, from_attributes, to_attributes
 from omnicity.errors import ConflictError, NotFoundError
 from omnicity.models import AgentTask, TaskStatus, today_in_brussels
 
@@ -51,17 +50,7 @@ def task_id_for(case_id: str, step: str) -> str:
     return "task-" + uuid.uuid5(_NAMESPACE, f"{case_id}/{step}").hex[:20]
 
 
-class TaskRepository:
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = aws.dynamodb()
-        return self._client
-
+class TaskRepository(TableRepository):
     def open(self, task: AgentTask) -> AgentTask:
         """Store a new open task; a task that already exists (a retried step) is returned as it is."""
         stored = task.model_copy(update={"version": 1})
