@@ -10,7 +10,7 @@ export PYTHONPATH := layers/core:.
 export SAM_CLI_TELEMETRY := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint typecheck unit integration e2e openapi build deploy clean
+.PHONY: help install run demo-data test lint typecheck unit integration e2e openapi build deploy clean
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ install: $(BIN)/.installed $(SAM_VENV)/.installed ## create .venv and .venv-sam 
 
 run: $(BIN)/.installed ## serve the platform on http://127.0.0.1:3000 (embedded runtime: moto, no Docker)
 	$(BIN)/python -m infra.local
+
+demo-data: $(BIN)/.installed ## a year of figures (150,000 products in 2025) into the running `make run` (ARGS=--help)
+	$(BIN)/python -m infra.demo_data $(ARGS)
 
 lint: install ## ruff, mypy, sam validate --lint, the state machine check, the OpenAPI drift check
 	$(BIN)/ruff check .

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from omnicity.models import Case
 from omnicity.observability import logger, metrics, tracer
 from omnicity.steps import FailedStep, build_workflow, parse
 
 workflow = build_workflow()
+
+
+def count_failure(case: Case) -> None:
+    """One case failed (once: the execution-ended event that follows our own Fail state counts nothing more)."""
+    metrics.add_metric(name="CasesFailed", unit=MetricUnit.Count, value=1)
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -17,6 +24,5 @@ workflow = build_workflow()
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = parse(FailedStep, event)
-    case = workflow.mark_failed(step.case_id, step.error.error, step.error.cause)
-    metrics.add_metric(name="CasesFailed", unit="Count", value=1)
+    case = workflow.mark_failed(step.case_id, step.error.error, step.error.cause, on_failed=count_failure)
     return {"case_id": case.case_id, "status": case.status.value}

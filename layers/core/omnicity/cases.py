@@ -112,6 +112,12 @@ class CaseRepository(TableRepository):
         self._retain(stored)
         return stored
 
+    def bulk_items(self, case: Case) -> list[dict[str, Any]]:
+        """A case as the table holds it (its item, its reference and hand-off pointers), for bulk loads that write
+        with BatchWriteItem what :meth:`create` checks one by one (the demo data). No audit entries."""
+        pointers = [("REF", case.reference)] + ([("HANDOFF", case.handoff_code)] if case.handoff_code else [])
+        return [self._item(case), *(_pointer(kind, value, case.case_id) for kind, value in pointers)]
+
     def register_document(self, document_id: str, case_id: str) -> None:
         """Remember which case issued a document, so anyone holding it can verify it by its code."""
         self._call("put_item", TableName=self._table, Item=_pointer("DOC", document_id, case_id))

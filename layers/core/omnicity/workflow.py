@@ -362,25 +362,39 @@ class Workflow:
             on_delivered(case)
         return case
 
-    def mark_failed(self, case_id: str, error: str, cause: str, step: str | None = None) -> Case:
+    def mark_failed(
+        self,
+        case_id: str,
+        error: str,
+        cause: str,
+        step: str | None = None,
+        on_failed: Callable[[Case], None] | None = None,
+    ) -> Case:
         """The workflow stopped on an error: the case is failed, with the reason, visible to agents.
 
         A case already failed stays as it is (the execution-ended event that follows our own Fail state, or a
         retry). A case that reached another outcome (completed, rejected, cancelled) keeps it; the error is
-        recorded on its timeline once.
+        recorded on its timeline once. ``on_failed`` is called by the call that failed the case, and only by it.
         """
         failure = Failure(error=error[:100], cause=cause[:_MAX_CAUSE], step=step)
+        failed = False
 
         def change(case: Case) -> Case | None:
+            nonlocal failed
+            failed = False
             if case.status is CaseStatus.FAILED or case.failure == failure:
                 return None
             if case.status.is_terminal:
                 return _with_entry(case, "workflow_error", failure=failure)
+            failed = True
             reason = get_messages().reason("technical_failure")
             return _with_entry(case, "failed", status=CaseStatus.FAILED, note=reason, reason=reason, failure=failure)
 
         logger.warning("case failed", extra={"case_id": case_id, "error": failure.error, "step": step})
-        return self._cases.update(case_id, change)
+        case = self._cases.update(case_id, change)
+        if failed and on_failed is not None:
+            on_failed(case)
+        return case
 
     # ------------------------------------------------------------------------------------------ helpers
     def _email_details(self, case: Case) -> dict[str, str]:
