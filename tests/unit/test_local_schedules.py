@@ -33,13 +33,15 @@ def describe_events(tmp_path: Path, events: str) -> tuple[ScheduleSpec, ...]:
     return describe(template).schedules
 
 
-def test_the_real_template_schedules_the_card_producer_simulator() -> None:
-    (schedule,) = describe(REAL_TEMPLATE).schedules
-    assert schedule.function_id == "CardProducerSimulatorFunction"
-    assert schedule.expression == "rate(1 minute)"
-    assert schedule.rate_seconds == 60
-    assert schedule.enabled
-    assert schedule.input is None
+def test_the_real_template_schedules_the_card_producer_simulator_and_the_overdue_monitor() -> None:
+    schedules = {schedule.function_id: schedule for schedule in describe(REAL_TEMPLATE).schedules}
+    assert set(schedules) == {"CardProducerSimulatorFunction", "MonitorOverdueTasksFunction"}
+    simulator = schedules["CardProducerSimulatorFunction"]
+    assert simulator.expression == "rate(1 minute)"
+    assert simulator.rate_seconds == 60
+    assert simulator.enabled
+    assert simulator.input is None
+    assert schedules["MonitorOverdueTasksFunction"].rate_seconds == 15 * 60
 
 
 def test_schedules_of_both_kinds_are_described_with_their_state_and_input(tmp_path: Path) -> None:

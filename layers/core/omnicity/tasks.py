@@ -10,6 +10,7 @@ overdue first, then by due date,
 then oldest
 ... only the overdue ones          the same, and gsi2sk < <today>                     key condition on gsi2sk
 ... only those not overdue         the same, and gsi2sk >= <today>                    key condition on gsi2sk
+how many overdue (monitoring)      the same, gsi2sk < <today>, open and claimed      Query Select=COUNT
 ... of one procedure               the same, FilterExpression procedure_id = :p       Query page after page until
                                                                                   ``limit`` tasks (no Scan)
 =================================  =================================================  ==========================
@@ -95,6 +96,29 @@ class TaskRepository(TableRepository):
         except ConditionFailedError:
             raise ConflictError(f"task {task.task_id} was changed by someone else") from None
         return stored
+
+    def count_overdue(self, department: str, today: date | None = None) -> int:
+        """How many of a department's open or claimed tasks are due before ``today`` (COUNT queries, no items)."""
+        before = (today or today_in_brussels()).isoformat()
+        total = 0
+        for status in (TaskStatus.OPEN, TaskStatus.CLAIMED):
+            query: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": QUEUE_INDEX,
+                "KeyConditionExpression": "gsi2pk = :queue AND gsi2sk < :today",
+                "ExpressionAttributeValues": {
+                    ":queue": {"S": f"QUEUE#{department}#{status.value}"},
+                    ":today": {"S": before},
+                },
+                "Select": "COUNT",
+            }
+            while True:
+                response = call(self.client, "query", **query)
+                total += int(response.get("Count", 0))
+                if "LastEvaluatedKey" not in response:
+                    break
+                query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return total
 
     def queue(
         self,

@@ -24,6 +24,16 @@ class Catalogue:
     def all(self) -> list[Procedure]:
         return sorted(self._by_id.values(), key=lambda procedure: procedure.id)
 
+    def departments(self) -> list[str]:
+        """Every department a procedure's human step can be queued for (its review's, or where it routes to)."""
+        found: set[str] = set()
+        for procedure in self._by_id.values():
+            if procedure.review is not None:
+                found.add(procedure.review.department)
+            if procedure.routing is not None:
+                found.update(procedure.routing.departments.values())
+        return sorted(found)
+
     def get(self, procedure_id: str) -> Procedure:
         try:
             return self._by_id[procedure_id]

@@ -1,0 +1,46 @@
+"""The overdue-tasks monitor counts each department's tasks past their due date (the alarm's metric)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+from infra.local.runtime import LocalRuntime
+from omnicity.catalogue import get_catalogue
+from omnicity.models import AgentTask, LocalizedText, TaskStatus
+from omnicity.tasks import TaskRepository
+from tests.conftest import ROOT
+
+
+def task(task_id: str, department: str, due_on: date, status: TaskStatus = TaskStatus.OPEN) -> AgentTask:
+    return AgentTask(
+        task_id=task_id,
+        case_id=f"case-{task_id}",
+        reference="BXL-2026-000001",
+        procedure_id="public-space-alert",
+        department=department,
+        kind="field",
+        outcomes=["fixed", "not_found"],
+        instructions=LocalizedText(fr="x", nl="x", en="x"),
+        status=status,
+        created_at=datetime(2026, 11, 2, tzinfo=UTC),
+        due_on=due_on,
+        task_token="token",
+    )
+
+
+def test_the_monitor_counts_overdue_open_and_claimed_tasks_per_department(runtime: LocalRuntime) -> None:
+    # Given roads tasks: one overdue and open, one overdue and claimed, one due in the future, one overdue but done
+    tasks = TaskRepository(next(iter(runtime.description.tables.values())).name)
+    tasks.open(task("t1", "roads", date(2026, 11, 20)))
+    tasks.open(task("t2", "roads", date(2026, 11, 25), TaskStatus.CLAIMED))
+    tasks.open(task("t3", "roads", date(2099, 1, 1)))
+    tasks.open(task("t4", "roads", date(2026, 11, 1), TaskStatus.COMPLETED))
+    # When the scheduled monitor runs with its sample event
+    scheduled = json.loads((ROOT / "events" / "monitor_overdue_tasks.json").read_text())
+    result = runtime.bridge.invoke_function("MonitorOverdueTasksFunction", scheduled)
+    # Then roads has two overdue tasks, and every department a task can be queued for is reported
+    assert result["overdue"]["roads"] == 2
+    assert set(result["overdue"]) == set(get_catalogue().departments())
+    assert result["total"] >= 2
+    assert tasks.count_overdue("roads", today=date(2026, 11, 21)) == 1
