@@ -62,7 +62,7 @@ class FakeStore:
         self.objects: dict[str, bytes] = {}
         self.puts: list[tuple[str, str]] = []
 
-    def put_pdf(self, key: str, content: bytes, *, reference: str) -> None:
+    def put_pdf(self, key: str, content: bytes, *, reference: str, retention_days: int | None = None) -> None:
         self.objects[key] = content
         self.puts.append((key, reference))
 

@@ -225,6 +225,9 @@ def test_anyone_holding_the_pdf_can_verify_it_by_its_code(api: Api, s3: Any) -> 
     assert reply.json["reference"] == created["reference"]
     assert reply.json["title"]["en"] == "Certificate of residence"
     assert reply.json["sha256"] == hashlib.sha256(pdf).hexdigest()
+    # (the PDF carries its retention, which the bucket's lifecycle enforces)
+    tags = s3.get_object_tagging(Bucket=bucket, Key=f"cases/{created['case_id']}/{document_id}.pdf")["TagSet"]
+    assert tags == [{"Key": "retention-days", "Value": "3650"}]
     assert "person" not in reply.json
     assert document_id in pdf_text(s3, created["case_id"], document_id)
     # And a code the city never issued is unknown; one that is not a code is refused

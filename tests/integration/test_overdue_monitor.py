@@ -44,3 +44,25 @@ def test_the_monitor_counts_overdue_open_and_claimed_tasks_per_department(runtim
     assert set(result["overdue"]) == set(get_catalogue().departments())
     assert result["total"] >= 2
     assert tasks.count_overdue("roads", today=date(2026, 11, 21)) == 1
+
+
+def test_a_closed_task_expires_with_its_procedures_retention_and_an_open_one_never(runtime: LocalRuntime) -> None:
+    import boto3
+
+    table = next(iter(runtime.description.tables.values())).name
+    tasks = TaskRepository(table)
+    opened = tasks.open(task("t-ret-1", "cleanliness", date(2026, 12, 1)))
+    done = tasks.save(
+        opened.model_copy(update={"status": TaskStatus.COMPLETED, "completed_at": datetime(2026, 12, 1, tzinfo=UTC)})
+    )
+
+    def stored(task_id: str) -> dict[str, object]:
+        key = {"pk": {"S": f"TASK#{task_id}"}, "sk": {"S": "TASK"}}
+        return dict(boto3.client("dynamodb").get_item(TableName=table, Key=key)["Item"])
+
+    retention = get_catalogue().get("public-space-alert").retention_days
+    expected = int(datetime(2026, 12, 1, tzinfo=UTC).timestamp()) + retention * 86400
+    assert stored(done.task_id)["expires_at"] == {"N": str(expected)}
+    assert tasks.get(done.task_id).status is TaskStatus.COMPLETED
+    tasks.open(task("t-ret-2", "cleanliness", date(2026, 12, 1)))
+    assert "expires_at" not in stored("t-ret-2")

@@ -55,3 +55,15 @@ def test_routing_sends_every_choice_to_a_department() -> None:
             continue
         field = next(f for f in procedure.fields if f.name == procedure.routing.field)
         assert {choice.value for choice in field.choices or []} == set(procedure.routing.departments)
+
+
+def test_every_documents_retention_has_a_lifecycle_rule_in_the_bucket() -> None:
+    # Documents are tagged with their procedure's retention_days; the bucket expires them by that tag
+    bucket = describe(TEMPLATE).buckets["DocumentsBucket"].properties
+    rules = bucket["LifecycleConfiguration"]["Rules"]
+    expiring = {
+        int(rule["TagFilters"][0]["Value"]): rule["ExpirationInDays"] for rule in rules if "TagFilters" in rule
+    }
+    for procedure in PROCEDURES:
+        if procedure.document is not None:
+            assert expiring.get(procedure.retention_days) == procedure.retention_days, procedure.id

@@ -34,7 +34,8 @@ class DocumentStore:
             self._client = aws.s3()
         return self._client
 
-    def put_pdf(self, key: str, content: bytes, *, reference: str) -> None:
+    def put_pdf(self, key: str, content: bytes, *, reference: str, retention_days: int | None = None) -> None:
+        """Store the PDF; tagged with its procedure's retention, which the bucket's lifecycle rules enforce."""
         with aws.translate_errors("S3 put_object"):
             self.client.put_object(
                 Bucket=self._bucket,
@@ -43,6 +44,7 @@ class DocumentStore:
                 ContentType="application/pdf",
                 ContentDisposition=f'attachment; filename="{reference}.pdf"',
                 Metadata={"reference": reference},
+                **({"Tagging": f"retention-days={retention_days}"} if retention_days else {}),
             )
 
     def presigned_url(self, key: str, ttl_seconds: int) -> str:

@@ -28,16 +28,17 @@ the ``open`` queue to the ``claimed`` one (its ``gsi2pk`` changes with its statu
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from omnicity.audit import retention_days_of
 from omnicity.dynamo import ConditionFailedError, TableRepository, call, from_attributes, to_attributes
 from omnicity.errors import ConflictError, NotFoundError
 from omnicity.models import AgentTask, TaskStatus, today_in_brussels
 
 TASK_SK = "TASK"
 QUEUE_INDEX = "gsi2"
-_KEY_ATTRIBUTES = ("pk", "sk", "type", "gsi2pk", "gsi2sk")
+_KEY_ATTRIBUTES = ("pk", "sk", "type", "gsi2pk", "gsi2sk", "expires_at")
 NO_DUE_DATE = date(9999, 12, 31)
 _NAMESPACE = uuid.UUID("9d3f0c52-1b7e-4a8e-8f4a-2c6d5e0b7a13")
 
@@ -169,4 +170,9 @@ class TaskRepository(TableRepository):
                 "gsi2sk": {"S": queue_position(task)},
             }
         )
+        if task.status in (TaskStatus.COMPLETED, TaskStatus.CANCELLED):
+            # A closed task is kept as long as its procedure keeps a closed case, then DynamoDB's TTL removes it.
+            closed = task.completed_at or task.created_at
+            retention = timedelta(days=retention_days_of(task.procedure_id))
+            item["expires_at"] = {"N": str(int((closed + retention).timestamp()))}
         return item

@@ -69,7 +69,7 @@ class Cases(Protocol):
 class PdfStore(Protocol):
     """Where documents go (omnicity.documents.DocumentStore)."""
 
-    def put_pdf(self, key: str, content: bytes, *, reference: str) -> None: ...
+    def put_pdf(self, key: str, content: bytes, *, reference: str, retention_days: int | None = None) -> None: ...
 
 
 class Tasks(Protocol):
@@ -301,7 +301,9 @@ class Workflow:
         context = build_context(procedure, case, registers, document_id=document_id, issued_on=today_in_brussels())
         pdf = self._need(self._renderer, "a renderer")(procedure.document.template, case.language.value, context)
         key = document_key(case.case_id, document_id)
-        self._need(self._store, "a document store").put_pdf(key, pdf, reference=case.reference)
+        self._need(self._store, "a document store").put_pdf(
+            key, pdf, reference=case.reference, retention_days=procedure.retention_days
+        )
         self._cases.register_document(document_id, case.case_id)
         document = CaseDocument(
             document_id=document_id,
