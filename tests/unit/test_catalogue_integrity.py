@@ -61,9 +61,7 @@ def test_every_documents_retention_has_a_lifecycle_rule_in_the_bucket() -> None:
     # Documents are tagged with their procedure's retention_days; the bucket expires them by that tag
     bucket = describe(TEMPLATE).buckets["DocumentsBucket"].properties
     rules = bucket["LifecycleConfiguration"]["Rules"]
-    expiring = {
-        int(rule["TagFilters"][0]["Value"]): rule["ExpirationInDays"] for rule in rules if "TagFilters" in rule
-    }
+    expiring = {int(rule["TagFilters"][0]["Value"]): rule["ExpirationInDays"] for rule in rules if "TagFilters" in rule}
     for procedure in PROCEDURES:
         if procedure.document is not None:
             assert expiring.get(procedure.retention_days) == procedure.retention_days, procedure.id
