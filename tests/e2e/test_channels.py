@@ -109,3 +109,22 @@ def test_an_anonymous_alert_is_attached_to_an_account_by_its_code(api: Api) -> N
     assert report["case_id"] in [item["case_id"] for item in mine]
     # And nobody else can take it afterwards
     assert api.request("POST", f"/v1/handoff/{report['handoff_code']}", token=api.token(ELISE)).status == 404
+
+
+def test_my_cases_lists_every_channels_cases_with_their_timeline_and_documents(api: Api, counter_agent: str) -> None:
+    # Given Pieter's cases from the portal, a kiosk and the counter
+    portal, kiosk = api.token(PIETER), api.token(PIETER, client="kiosk")
+    ids = {
+        "portal": api.submit(portal).json["case_id"],
+        "kiosk": api.submit(kiosk).json["case_id"],
+        "counter": api.submit(counter_agent, citizen_nrn=PIETER).json["case_id"],
+    }
+    for case_id in ids.values():
+        api.wait(case_id)
+    # When he lists his cases on the portal
+    items = {item["case_id"]: item for item in api.request("GET", "/v1/cases", token=portal).json["items"]}
+    # Then all three are there, each with its channel, its timeline and its document
+    for channel, case_id in ids.items():
+        assert items[case_id]["channel"] == channel
+        assert items[case_id]["timeline"][-1]["event"] == "completed"
+        assert [doc["kind"] for doc in items[case_id]["documents"]] == ["certificate"]

@@ -46,7 +46,7 @@ from omnicity.slots import NotCancellableError, SlotBook, SlotList, booked_day
 from omnicity.views import (
     CaseCreated,
     CaseList,
-    CaseSummary,
+    CaseListItem,
     CaseView,
     DocumentUrl,
     DocumentVerification,
@@ -327,7 +327,7 @@ class CaseService:
         if principal.role is not Role.CITIZEN or principal.nrn is None:
             raise ForbiddenError("only citizens have a list of their own cases")
         cases, next_cursor = self._cases.list_for_citizen(principal.nrn, limit, cursor)
-        items = [CaseSummary.model_validate(case.model_dump(include=set(CaseSummary.model_fields))) for case in cases]
+        items = [CaseListItem.of(case) for case in cases]
         return CaseList(items=items, next_cursor=next_cursor)
 
     def get(self, principal: Principal, case_id: str, reason: str | None = None) -> CaseView:

@@ -113,11 +113,6 @@ class CaseSummary(View):
     updated_at: datetime
 
 
-class CaseList(View):
-    items: list[CaseSummary]
-    next_cursor: str | None = None
-
-
 class TimelineView(View):
     at: datetime
     status: CaseStatus
@@ -131,6 +126,22 @@ class DocumentView(View):
     kind: str
     language: Language
     created_at: datetime
+
+
+class CaseListItem(CaseSummary):
+    """A case in "my cases": whichever channel it came from, with its timeline and documents."""
+
+    timeline: list[TimelineView]
+    documents: list[DocumentView]
+
+    @classmethod
+    def of(cls, case: Case) -> CaseListItem:
+        return cls.model_validate(case.model_dump(include=set(cls.model_fields)))
+
+
+class CaseList(View):
+    items: list[CaseListItem]
+    next_cursor: str | None = None
 
 
 class CaseView(CaseSummary):
