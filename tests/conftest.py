@@ -14,6 +14,7 @@ import pytest
 
 from infra.local.runtime import LocalRuntime, wait_for_execution
 from omnicity import aws
+from omnicity.cases import CaseRepository
 from omnicity.config import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,6 +111,17 @@ def runtime() -> Iterator[LocalRuntime]:
         yield local
     aws.reset_clients()
     load_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def table(runtime: LocalRuntime) -> str:
+    """The cases table's name, as the template declares it."""
+    return runtime.description.tables["CasesTable"].name
+
+
+@pytest.fixture(scope="module")
+def repository(table: str) -> CaseRepository:
+    return CaseRepository(table)
 
 
 @pytest.fixture(scope="module")

@@ -24,16 +24,6 @@ from tests.conftest import ELISE, ROOT
 
 
 @pytest.fixture(scope="module")
-def table(runtime: LocalRuntime) -> str:
-    return runtime.description.tables["CasesTable"].name
-
-
-@pytest.fixture(scope="module")
-def repository(table: str) -> CaseRepository:
-    return CaseRepository(table)
-
-
-@pytest.fixture(scope="module")
 def trail(table: str) -> AuditTrail:
     return AuditTrail(table)
 

@@ -28,11 +28,6 @@ def invoke(runtime: LocalRuntime, function: str, payload: dict[str, Any]) -> Any
     return runtime.bridge.invoke_function(function, payload)
 
 
-@pytest.fixture(scope="module")
-def repository(runtime: LocalRuntime) -> CaseRepository:
-    return CaseRepository(next(iter(runtime.description.tables.values())).name)
-
-
 def seed(
     repository: CaseRepository, case_id: str, language: Language = Language.NL, reference: str | None = None
 ) -> Case:

@@ -11,18 +11,11 @@ from typing import Any
 
 import pytest
 
-from infra.local.runtime import LocalRuntime
 from omnicity.cases import CaseRepository
 from omnicity.errors import CaseConflictError, ConflictError, MalformedRequestError, NotFoundError
 from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
 from omnicity.nrn import format_nrn
 from tests.conftest import ELISE, PIETER
-
-
-@pytest.fixture(scope="module")
-def repository(runtime: LocalRuntime) -> CaseRepository:
-    table = next(iter(runtime.description.tables.values()))
-    return CaseRepository(table.name)
 
 
 def new_case(nrn: str = ELISE, created: datetime | None = None, **changes: Any) -> Case:

@@ -31,11 +31,6 @@ WEDNESDAY = MONDAY + timedelta(days=2)
 NEXT_MONDAY = MONDAY + timedelta(days=7)
 
 
-@pytest.fixture(scope="module")
-def table(runtime: LocalRuntime) -> str:
-    return next(iter(runtime.description.tables.values())).name
-
-
 def procedure(capacity: int = 3) -> Procedure:
     """The bulky-items procedure under a fresh id (its own slots) and the capacity the test needs."""
     bulky = get_catalogue().get("bulky-items-removal")

@@ -25,16 +25,6 @@ from omnicity.steps import build_workflow
 from tests.conftest import ELISE, ROOT
 
 
-@pytest.fixture(scope="module")
-def table(runtime: LocalRuntime) -> str:
-    return runtime.description.tables["CasesTable"].name
-
-
-@pytest.fixture(scope="module")
-def repository(table: str) -> CaseRepository:
-    return CaseRepository(table)
-
-
 def in_progress(repository: CaseRepository, channel: Channel = Channel.KIOSK) -> Case:
     now = datetime.now(UTC)
     case = repository.create(

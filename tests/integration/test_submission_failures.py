@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, ReadTimeoutError
 
-from infra.local.runtime import LocalRuntime
 from omnicity.cases import CaseRepository
 from omnicity.catalogue import get_catalogue
 from omnicity.documents import DocumentStore
@@ -37,11 +36,6 @@ class StepFunctions:
             raise self.error
         self.started.append(request)
         return {"executionArn": "arn:aws:states:eu-west-1:123456789012:execution:m:x"}
-
-
-@pytest.fixture(scope="module")
-def repository(runtime: LocalRuntime) -> CaseRepository:
-    return CaseRepository(next(iter(runtime.description.tables.values())).name)
 
 
 def service(repository: CaseRepository, client: StepFunctions) -> CaseService:
