@@ -21,6 +21,8 @@ tasks = TaskRepository(load_settings(CoreSettings).table_name)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     overdue = {department: tasks.count_overdue(department) for department in get_catalogue().departments()}
     for department, count in overdue.items():
+        if not count:
+            continue  # a department with nothing overdue publishes nothing (missing data reads as zero)
         with single_metric(name="OverdueTasks", unit=MetricUnit.Count, value=count, namespace=NAMESPACE) as metric:
             metric.add_dimension(name="service", value=SERVICE)
             metric.add_dimension(name="department", value=department)

@@ -88,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("stopping", flush=True)
     finally:
+        # A second Ctrl-C or SIGTERM while stopping would leave moto's server half shut: let the stop finish.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         runtime.stop()
     return 0
 
