@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 import pytest
@@ -102,15 +103,30 @@ class Api:
         return list(self.request("GET", "/local/outbox").json)
 
 
-@pytest.fixture(scope="module")
-def runtime() -> Iterator[LocalRuntime]:
-    """One local platform per test module (in-process moto, the template's resources, the Lambda bridge)."""
+@contextmanager
+def fresh_runtime(mode: Literal["inprocess", "server"]) -> Iterator[LocalRuntime]:
+    """A local platform with no cached AWS client or settings from an earlier one (before and after)."""
     aws.reset_clients()
     load_settings.cache_clear()
-    with LocalRuntime(TEMPLATE, mode="inprocess") as local:
+    with LocalRuntime(TEMPLATE, mode=mode, api_port=0, moto_port=0) as local:
         yield local
     aws.reset_clients()
     load_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def runtime() -> Iterator[LocalRuntime]:
+    """One local platform per test module (in-process moto, the template's resources, the Lambda bridge)."""
+    with fresh_runtime("inprocess") as local:
+        yield local
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[LocalRuntime]:
+    """The platform as `make run` serves it (moto server, HTTP front), on free ports."""
+    with fresh_runtime("server") as local:
+        local.serve_in_background()
+        yield local
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,26 +20,11 @@ import requests
 from georeport import GeoReport
 
 from infra.local.runtime import LocalRuntime
-from omnicity import aws
-from omnicity.config import load_settings
-from tests.conftest import PIETER, ROOT, TEMPLATE
+from tests.conftest import PIETER, ROOT
 
 API_KEY = "omnicity-open311-demo-key"
 JPEG = b"\xff\xd8\xff\xe0" + b"1" * 64
 README = ROOT / "README.md"
-
-
-@pytest.fixture(scope="module")
-def served() -> Iterator[LocalRuntime]:
-    """The platform as `make run` serves it (moto server, HTTP front), on free ports."""
-    aws.reset_clients()
-    load_settings.cache_clear()
-    runtime = LocalRuntime(TEMPLATE, mode="server", api_port=0, moto_port=0)
-    with runtime:
-        runtime.serve_in_background()
-        yield runtime
-    aws.reset_clients()
-    load_settings.cache_clear()
 
 
 def as_list(value: Any) -> list[Any]:

@@ -5,15 +5,12 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from infra.local.runtime import LocalRuntime
-from omnicity import aws
-from omnicity.config import load_settings
-from tests.conftest import ROOT, TEMPLATE
+from tests.conftest import ROOT
 
 README = ROOT / "README.md"
 
@@ -32,19 +29,6 @@ def run(script: str, runtime: LocalRuntime, folder: Path) -> subprocess.Complete
     return subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script], cwd=folder, capture_output=True, text=True, timeout=120, check=False
     )
-
-
-@pytest.fixture(scope="module")
-def served() -> Iterator[LocalRuntime]:
-    """The platform as `make run` serves it (moto server, HTTP front), on free ports."""
-    aws.reset_clients()
-    load_settings.cache_clear()
-    runtime = LocalRuntime(TEMPLATE, mode="server", api_port=0, moto_port=0)
-    with runtime:
-        runtime.serve_in_background()
-        yield runtime
-    aws.reset_clients()
-    load_settings.cache_clear()
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the walk-through uses curl")

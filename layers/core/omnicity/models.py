@@ -364,6 +364,6 @@ def brussels_date(moment: datetime) -> date:
 
 
 def today_in_brussels() -> date:
-    from zoneinfo import ZoneInfo
+    from datetime import UTC
 
-    return datetime.now(ZoneInfo("Europe/Brussels")).date()
+    return brussels_date(datetime.now(UTC))
