@@ -1,16 +1,20 @@
 # omnicity: `make run` (the platform on the embedded local runtime) and `make test` (lint + all tests) do all
-# set-up themselves on a fresh machine: a .venv with the pinned dependencies, and the SAM CLI in its own .venv-sam.
+# set-up themselves on a fresh machine: a .venv with the pinned dependencies, the SAM CLI in its own .venv-sam and
+# checkov in its own .venv-checkov (each pins boto3 and friends differently).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
+CHECKOV_VENV := .venv-checkov
+# offline: no download of external checks or guidelines, no version check, no platform key
+CHECKOV := CKV_SKIP_PACKAGE_UPDATE_CHECK=true BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --skip-download
 REGION ?= eu-west-1
 export PYTHONPATH := layers/core:.
 export SAM_CLI_TELEMETRY := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo-data test lint typecheck unit integration e2e openapi build deploy clean
+.PHONY: help install run demo-data test lint typecheck checkov unit integration e2e openapi bench build deploy clean
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -25,7 +29,12 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sam.txt
 	touch $@
 
-install: $(BIN)/.installed $(SAM_VENV)/.installed ## create .venv and .venv-sam with the pinned dependencies
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
+install: $(BIN)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## create .venv, .venv-sam and .venv-checkov
 
 run: $(BIN)/.installed ## serve the platform on http://127.0.0.1:3000 (embedded runtime: moto, no Docker)
 	$(BIN)/python -m infra.local
@@ -33,24 +42,37 @@ run: $(BIN)/.installed ## serve the platform on http://127.0.0.1:3000 (embedded 
 demo-data: $(BIN)/.installed ## a year of figures (150,000 products in 2025) into the running `make run` (ARGS=--help)
 	$(BIN)/python -m infra.demo_data $(ARGS)
 
-lint: install ## ruff, mypy, sam validate --lint, the state machine check, the OpenAPI drift check
+lint: install ## ruff, mypy, sam validate --lint, checkov, the state machine check, the OpenAPI drift check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(MAKE) --no-print-directory typecheck
 	$(SAM) validate --lint --region $(REGION) --template template.yaml
+	$(MAKE) --no-print-directory checkov
 	$(BIN)/python -m infra.checks.statemachines template.yaml
 	$(BIN)/python -m infra.openapi --check
 
 typecheck: $(BIN)/.installed
-	$(BIN)/mypy layers/core/omnicity infra tests
+	$(BIN)/mypy layers/core/omnicity infra tests bench
 	@# every function's module is called app: check them one at a time
 	@for handler in functions/*/app.py; do $(BIN)/mypy --no-error-summary $$handler || exit 1; done
+
+checkov: $(CHECKOV_VENV)/.installed ## checkov on template.yaml (skips carry their reason in the resource's Metadata)
+	$(CHECKOV) --file template.yaml --framework cloudformation --quiet --compact
 
 test: lint ## lint, then every test (unit, integration, end to end)
 	$(BIN)/python -m pytest
 
 unit: $(BIN)/.installed ## unit tests only
 	$(BIN)/python -m pytest tests/unit
+
+# The benchmarks' own packages (reportlab, WeasyPrint: the document benchmark's comparison), added to .venv under the
+# same constraints. Not part of `make test`: figures come from one run on a quiet machine, never from a test.
+$(BIN)/.bench-installed: $(BIN)/.installed requirements-bench.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt -c constraints.txt
+	touch $@
+
+bench: $(BIN)/.bench-installed ## measure cold starts, documents, throughput, cost, scale -> bench/RESULTS.md (ARGS=--quick)
+	$(BIN)/python -m bench $(ARGS)
 
 openapi: $(BIN)/.installed ## regenerate the committed openapi.json from the API's routes and models
 	$(BIN)/python -m infra.openapi
@@ -62,4 +84,4 @@ deploy: build ## sam deploy to the dev stack (use `make deploy ENV=prod` for pro
 	$(SAM) deploy --config-env $(or $(ENV),dev)
 
 clean: ## remove virtualenvs and build output
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .mypy_cache .ruff_cache .hypothesis

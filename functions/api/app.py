@@ -11,9 +11,8 @@ from functools import cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -25,9 +24,29 @@ from omnicity.city import get_city
 from omnicity.config import ApiSettings, load_settings
 from omnicity.desk import AgentDesk, WorkflowResumer
 from omnicity.documents import DocumentStore, Uploads, UploadSlot
-from omnicity.errors import MalformedRequestError, NotFoundError, OmnicityError, ValidationFailedError, field_error
+from omnicity.errors import (
+    MalformedRequestError,
+    NotFoundError,
+    OmnicityError,
+    PayloadTooLargeError,
+    ValidationFailedError,
+    field_error,
+)
+from omnicity.http import MAX_BODY_BYTES, check_body_size, secure
+from omnicity.idempotency import (
+    IDEMPOTENCY_HEADER,
+    KEY_MAX_LENGTH,
+    KEY_MIN_LENGTH,
+    KEY_PATTERN,
+    KEY_RULE,
+    RECORD_TTL_SECONDS,
+    IdempotentSubmissions,
+    RequestInProgressError,
+)
 from omnicity.identity import Principal, principal_from_claims
+from omnicity.inquiries import Inquiries
 from omnicity.models import Channel, TaskStatus
+from omnicity.notifications import EmailSender
 from omnicity.observability import logger, metrics, tracer
 from omnicity.services import CaseService, WorkflowStarter
 from omnicity.slots import SlotBook, SlotList
@@ -36,6 +55,7 @@ from omnicity.tasks import TaskRepository
 from omnicity.views import (
     AccessLog,
     AgentCaseView,
+    AskCitizenRequest,
     CaseCreated,
     CaseList,
     CaseView,
@@ -47,6 +67,7 @@ from omnicity.views import (
     ProcedureList,
     ProcedureSummary,
     ReassignTaskRequest,
+    ReplyRequest,
     ReportRequest,
     SubmitCaseRequest,
     TaskList,
@@ -83,19 +104,32 @@ def _malformed_body(reason: str) -> MalformedRequestError:
     return MalformedRequestError("the body is not valid JSON", [field_error("body", reason)])
 
 
-app = APIGatewayRestResolver(
-    enable_validation=True,
-    json_body_deserializer=parse_json_body,
-    cors=CORSConfig(allow_origin=settings.allowed_origin, allow_headers=["Idempotency-Key"], max_age=600),
-)
+CORS = CORSConfig(allow_origin=settings.allowed_origin, allow_headers=["Idempotency-Key"], max_age=600)
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json_body, cors=CORS)
 # One description of the API for Swagger UI (/swagger) and the committed openapi.json (make openapi).
 OPENAPI: dict[str, Any] = {
     "title": "omnicity API",
     "version": "1.0.0",
     "description": "A city's administrative procedures on every channel: portal, kiosk and counter.",
-    "security_schemes": {"bearer": HTTPBearer(bearerFormat="JWT", description="ID token of the channel's app client")},
+    # A plain mapping (Powertools validates it into its HTTPBearer model when it builds the document): its OpenAPI
+    # models are needed by GET /swagger only, and importing them here would lengthen every cold start.
+    "security_schemes": {
+        "bearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "ID token of the channel's app client",
+        }
+    },
 }
-app.enable_swagger(path="/swagger", **OPENAPI)
+
+
+@cache
+def enable_swagger() -> None:
+    """Swagger UI at /swagger, registered when the first request for it arrives: Powertools' enable_swagger loads
+    its OpenAPI models, which no other route needs (a sixth of this function's init: bench/RESULTS.md)."""
+    app.enable_swagger(path="/swagger", **OPENAPI)
+
 
 SECURED: list[dict[str, list[str]]] = [{"bearer": []}]
 CaseId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -111,10 +145,10 @@ Reference = Annotated[str, Path(pattern=r"^[A-Z]{2,5}-\d{4}-\d{6}$", examples=["
 
 def _responses(model: type[Any], *errors: int, status: int = 200) -> dict[int, Any]:
     """The documented responses: the success model, then each error status with the one error shape (422 always:
-    every route validates its input)."""
+    every route validates its input; 413 always: a body over MAX_BODY_BYTES is refused on every route)."""
     documented: dict[int, Any] = {status: {"description": "Success", "content": {"application/json": {"model": model}}}}
     error_content = {"application/json": {"model": ErrorResponse}}
-    for error in sorted({*errors, 422}):
+    for error in sorted({*errors, 413, 422}):
         documented[error] = {"description": "Error", "content": error_content}
     return documented
 
@@ -178,18 +212,59 @@ def list_slots(procedure_id: ProcedureId) -> SlotList:
 
 
 # ---------------------------------------------------------------------------------------------- cases
+# A retried submission (a lost reply, a double click) with the same key makes no second case: the reply is the
+# first one's 201 again, for 24 hours. Validated by omnicity.idempotency (400 naming the header): the schema below
+# documents the same rule.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias=IDEMPOTENCY_HEADER,
+        description=(
+            "Optional. A key the client makes up for one submission (e.g. a UUID) and sends again on each retry: "
+            f"the same caller, channel and key give the same case and the same 201 reply for "
+            f"{RECORD_TTL_SECONDS // 3600} hours. The same key with another body is a 422; while the first request "
+            f"is still running, a 409 with Retry-After. Key: {KEY_RULE}."
+        ),
+        json_schema_extra={"minLength": KEY_MIN_LENGTH, "maxLength": KEY_MAX_LENGTH + 2, "pattern": KEY_PATTERN},
+        examples=["8e03978e-40d5-43e8-bc93-6894a57f9324"],
+    ),
+]
+
+
+@cache
+def submissions() -> IdempotentSubmissions:
+    return IdempotentSubmissions(settings.idempotency_table_name)
+
+
 @app.post(
     "/v1/cases",
     tags=["cases"],
     summary="Submit a case; starts the procedure's workflow",
     status_code=201,
     security=SECURED,
-    responses=_responses(CaseCreated, 400, 401, 403, 404, status=201),
+    responses={
+        **_responses(CaseCreated, 400, 401, 403, 404, 409, status=201),
+        409: {
+            "description": (
+                f"A request with this {IDEMPOTENCY_HEADER} is still being processed (retry after Retry-After), or "
+                "the day booked has no place left"
+            ),
+            "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+            "content": {"application/json": {"model": ErrorResponse}},
+        },
+    },
 )
-def submit_case(request: SubmitCaseRequest) -> CaseCreated:
-    created = service().submit(principal(), request)
-    metrics.add_metric(name="CasesSubmitted", unit="Count", value=1)
-    return created
+def submit_case(request: SubmitCaseRequest, idempotency_key: IdempotencyKey = None) -> CaseCreated:
+    caller = principal()
+
+    def submit() -> CaseCreated:
+        created = service().submit(caller, request)
+        metrics.add_metric(name="CasesSubmitted", unit="Count", value=1)
+        return created
+
+    return submissions().submit(
+        submit, principal=caller, key=idempotency_key, request=request, context=app.lambda_context
+    )
 
 
 @app.get(
@@ -248,6 +323,17 @@ def get_access_log(case_id: CaseId) -> AccessLog:
 )
 def cancel_case(case_id: CaseId) -> CaseView:
     return service().cancel(principal(), case_id)
+
+
+@app.post(
+    "/v1/cases/<case_id>/reply",
+    tags=["cases"],
+    summary="Answer the question the case waits on (status awaiting_citizen): it goes back to the agent",
+    security=SECURED,
+    responses=_responses(CaseView, 400, 401, 403, 404, 409, 422),
+)
+def reply_to_case(case_id: CaseId, request: ReplyRequest) -> CaseView:
+    return inquiries().reply(principal(), case_id, request)
 
 
 @app.post(
@@ -312,6 +398,17 @@ def desk() -> AgentDesk:
 
 
 @cache
+def inquiries() -> Inquiries:
+    return Inquiries(
+        CaseRepository(settings.table_name),
+        TaskRepository(settings.table_name),
+        get_catalogue(),
+        Uploads(settings.documents_bucket),
+        EmailSender(settings.sender_email),
+    )
+
+
+@cache
 def case_file() -> CaseFile:
     return CaseFile(
         CaseRepository(settings.table_name),
@@ -371,6 +468,17 @@ def reassign_agent_task(task_id: TaskId, request: ReassignTaskRequest) -> TaskVi
     return desk().reassign(principal(), task_id, request)
 
 
+@app.post(
+    "/v1/agent/tasks/<task_id>/ask",
+    tags=["agents"],
+    summary="Ask the citizen for information (task nobody's or the caller's): the case waits, its SLA clock stops",
+    security=SECURED,
+    responses=_responses(TaskView, 400, 401, 403, 404, 409, 422),
+)
+def ask_citizen(task_id: TaskId, request: AskCitizenRequest) -> TaskView:
+    return inquiries().ask(principal(), task_id, request)
+
+
 @app.get(
     "/v1/agent/cases/<case_id>",
     tags=["agents"],
@@ -425,12 +533,41 @@ def handle_domain_error(error: OmnicityError) -> Response[Any]:
     return _error_response(error)
 
 
+@app.exception_handler(RequestInProgressError)  # type: ignore[untyped-decorator]
+def handle_request_in_progress(error: RequestInProgressError) -> Response[Any]:
+    """A repeat of a submission still running (same Idempotency-Key): 409, and when to try again."""
+    response = _error_response(error)
+    response.headers["Retry-After"] = str(error.retry_after_seconds)
+    return response
+
+
 @app.exception_handler(UnicodeDecodeError)  # type: ignore[untyped-decorator]
 def handle_undecodable_body(_: UnicodeDecodeError) -> Response[Any]:
     """A body that is not UTF-8 text. API Gateway hands such a body over in base64; Powertools decodes it to text
     before any route runs (and before :func:`parse_json_body`), and no code of ours decodes bytes. The bytes are
     never logged."""
     return _error_response(MalformedRequestError("the body is not valid JSON", [field_error("body", "not UTF-8 text")]))
+
+
+def _not_json() -> Response[Any]:
+    problem = field_error("Content-Type", "must be application/json")
+    return _error_response(MalformedRequestError("the body must be JSON", [problem]))
+
+
+@app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
+def handle_unsupported_content_type(_: RequestUnsupportedContentType) -> Response[Any]:
+    """A body of a type Powertools does not parse (``text/plain``...): every body of this API is JSON, a 400."""
+    return _not_json()
+
+
+@app.exception_handler(ValueError)  # type: ignore[untyped-decorator]
+def handle_multipart_without_boundary(error: ValueError) -> Response[Any]:
+    """Powertools raises a bare ValueError, before any route runs, for a ``multipart/form-data`` body whose
+    Content-Type has no boundary: the client's mistake, a 400. Any other ValueError is a bug of ours: re-raised."""
+    content_type = app.current_event.headers.get("content-type", "")
+    if content_type.strip().lower().startswith("multipart/form-data") and "boundary=" not in content_type.lower():
+        return _not_json()
+    raise error
 
 
 _LOCATIONS = {"body", "query", "path", "header", "cookie"}
@@ -458,4 +595,31 @@ def handle_not_found(_: Exception) -> Response[Any]:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return secure(_answer(event, context))
+
+
+def _answer(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """The resolver's reply, unless the body is over MAX_BODY_BYTES: then a 413 before anything reads it. (This cannot
+    be a middleware: Powertools parses a body, JSON, form or multipart, before any middleware of ours runs.)"""
+    try:
+        check_body_size(event.get("body"), base64_encoded=bool(event.get("isBase64Encoded")))
+    except PayloadTooLargeError as error:
+        logger.info("request refused", extra={"code": error.code, "limit": MAX_BODY_BYTES})
+        return _early_reply(error, event.get("headers") or {})
+    if event.get("resource") == "/swagger":
+        enable_swagger()
     return app.resolve(event, context)
+
+
+def _early_reply(error: OmnicityError, request_headers: dict[str, str]) -> dict[str, Any]:
+    """A proxy reply made before the resolver runs, with the CORS headers it would have added (so that the portal's
+    page can read the error)."""
+    origin = next((value for name, value in request_headers.items() if name.lower() == "origin"), None)
+    allowed = CORS.allowed_origin(origin) if origin else None
+    headers = {"Content-Type": content_types.APPLICATION_JSON, **(CORS.to_dict(allowed) if allowed else {})}
+    return {
+        "statusCode": error.http_status,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "body": json.dumps(error.to_body(), separators=(",", ":")),
+        "isBase64Encoded": False,
+    }

@@ -21,6 +21,7 @@ from omnicity.city import get_city
 from omnicity.config import Open311Settings, load_settings
 from omnicity.documents import DocumentStore
 from omnicity.errors import MalformedRequestError, NotFoundError, OmnicityError
+from omnicity.http import check_body_size, secure
 from omnicity.observability import logger, metrics, tracer
 from omnicity.open311 import PROCEDURE_ID, Open311, Params, Reply, format_of, merge_params, parse_form, split_document
 from omnicity.services import CaseService, WorkflowStarter
@@ -73,6 +74,7 @@ def post_document(document: str) -> Response[str]:
     name, fmt = split_document(document)
     if name != "requests":
         raise NotFoundError(f"no resource {document!r} to POST to: requests")
+    check_body_size(app.current_event.body, base64_encoded=bool(app.current_event.is_base64_encoded))
     form = parse_form(app.current_event.decoded_body, app.current_event.headers.get("content-type"))
     reply = face().create_request(fmt, merge_params(query(), form), accept_language())
     metrics.add_metric(name="Open311RequestsCreated", unit="Count", value=1)
@@ -119,4 +121,4 @@ def handle_not_found(_: Exception) -> Response[str]:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return secure(app.resolve(event, context))

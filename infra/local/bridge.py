@@ -19,7 +19,8 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Final
@@ -125,6 +126,20 @@ class LambdaBridge:
                 self._handlers[logical_id] = handler
         return handler
 
+    @contextmanager
+    def handler_replaced(self, logical_id: str, wrap: Callable[[Handler], Handler]) -> Iterator[None]:
+        """Inside the block, every invocation of ``logical_id`` (from a state machine, the API front or a schedule)
+        runs ``wrap(handler)`` instead of its handler: how tests inject faults (a step that raises, a slow one).
+        The real handler is back when the block ends."""
+        original = self.handler(logical_id)
+        with self._lock:
+            self._handlers[logical_id] = wrap(original)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._handlers[logical_id] = original
+
     def invoke_function(self, logical_id: str, event: Any) -> Any:
         """Call the handler of ``logical_id`` with ``event`` and a fresh context; its exceptions propagate.
 
@@ -190,6 +205,7 @@ class LambdaBridge:
 
         LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
         self._original_invoke = original
+        _reuse_interpreter_lambda_clients()
 
     def uninstall(self) -> None:
         """Put moto's own ``LambdaSimpleBackend.invoke`` back."""
@@ -197,6 +213,7 @@ class LambdaBridge:
             return
         LambdaSimpleBackend.invoke = self._original_invoke  # type: ignore[method-assign]
         self._original_invoke = None
+        _restore_interpreter_lambda_clients()
 
     # -- internals
     def _spec(self, logical_id: str) -> FunctionSpec:
@@ -242,6 +259,52 @@ def _load_module(module_name: str, source: Any) -> ModuleType:
         del sys.modules[module_name]
         raise
     return module
+
+
+class _InterpreterClients:
+    """moto's Step Functions interpreter builds a new boto3 Lambda client for every Task it runs (~10 ms of CPU
+    each, a third of the time a short workflow spends outside its handlers). While a bridge is installed, the
+    interpreter's Lambda tasks share one client per region and endpoint (botocore clients are thread-safe)."""
+
+    original: Callable[..., Any] | None = None
+    cache: dict[tuple[Any, ...], Any] = {}  # process-wide, like the moto patch it serves
+    lock = threading.Lock()
+
+
+_CLIENT_FACTORY: Final = "boto_client_for"  # imported by name into moto's Lambda task evaluation
+
+
+def _reuse_interpreter_lambda_clients() -> None:
+    from moto.core.models import botocore_stubber
+    from moto.settings import moto_server_port
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+    if _InterpreterClients.original is not None:
+        return
+    original: Callable[..., Any] = getattr(lambda_eval_utils, _CLIENT_FACTORY)
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        # what moto's own function decides the client by: in-process interception, or the server's port
+        key = (region, service, botocore_stubber.enabled, moto_server_port())
+        with _InterpreterClients.lock:
+            client = _InterpreterClients.cache.get(key)
+            if client is None:
+                client = _InterpreterClients.cache[key] = original(region, service, state_credentials)
+        return client
+
+    setattr(lambda_eval_utils, _CLIENT_FACTORY, boto_client_for)
+    _InterpreterClients.original = original
+
+
+def _restore_interpreter_lambda_clients() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+    if _InterpreterClients.original is None:
+        return
+    setattr(lambda_eval_utils, _CLIENT_FACTORY, _InterpreterClients.original)
+    _InterpreterClients.original = None
+    with _InterpreterClients.lock:
+        _InterpreterClients.cache.clear()
 
 
 def _error_result(error_type: str, message: str, stack_trace: list[str] | None = None) -> InvocationResult:

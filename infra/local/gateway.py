@@ -9,7 +9,11 @@ translates its proxy response.
 Deliberate differences from API Gateway, for a friendlier local loop:
 
 - an unknown path answers 404 ``{"error": {"code": "not_found", ...}}`` and a known path with an unrouted method
-  405 ``method_not_allowed`` (API Gateway answers 403 ``Missing Authentication Token`` to both);
+  405 ``method_not_allowed`` (API Gateway answers 403 ``Missing Authentication Token`` to both); both carry the
+  headers of the template's ``DEFAULT_4XX`` gateway response, as API Gateway's 403 would (the security headers among
+  them);
+- a CORS preflight and the local-only routes carry the same headers but the CORS ones (on AWS, SAM's preflight mock
+  integration answers with the CORS headers only: a preflight has no body);
 - the local-only routes ``POST /local/token``, ``GET /local/people`` and ``GET /local/outbox`` exist here and never in
   template.yaml.
 """
@@ -111,6 +115,12 @@ class LocalGateway:
         self._account_id = account_id
         self._domain_name = domain_name
         self._clock = clock
+        default_4xx = self._api.gateway_responses.get("DEFAULT_4XX")
+        # The headers of the replies this emulation makes itself: the template's, for its 4XX replies.
+        self._4xx_headers: dict[str, str] = dict(default_4xx.headers) if default_4xx is not None else {}
+        self._own_headers = {
+            name: value for name, value in self._4xx_headers.items() if not name.lower().startswith("access-control-")
+        }
         self._local_routes: dict[tuple[str, str], Callable[[bytes | None], Response]] = {
             ("POST", "/local/token"): self._token,
             ("GET", "/local/people"): self._people,
@@ -136,13 +146,13 @@ class LocalGateway:
         method = method.upper()
         local_route = self._local_routes.get((method, path))
         if local_route is not None:
-            return local_route(body)
+            return _with_headers(local_route(body), self._own_headers)
         header_pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
         if method == "OPTIONS" and self._api.cors is not None:
             return self._preflight(path)
         found = self._find_route(method, path)
         if not isinstance(found, _RouteMatch):
-            return found
+            return _with_headers(found, self._4xx_headers)
         route, path_parameters = found.route, found.parameters
         claims: dict[str, str] | None = None
         if route.requires_auth:
@@ -162,7 +172,7 @@ class LocalGateway:
     def _preflight(self, path: str) -> Response:
         """A CORS preflight, answered as SAM's ``Cors`` makes API Gateway answer it (a mock integration, no auth)."""
         if not any(compiled.match(_split_path(path)) is not None for compiled in self._routes):
-            return _json_error(404, "not_found", f"no route for OPTIONS {path}")
+            return _with_headers(_json_error(404, "not_found", f"no route for OPTIONS {path}"), self._4xx_headers)
         cors = self._api.cors or {}
         headers = {
             "Access-Control-Allow-Origin": cors.get("AllowOrigin", "*"),
@@ -171,7 +181,7 @@ class LocalGateway:
         }
         if "MaxAge" in cors:
             headers["Access-Control-Max-Age"] = cors["MaxAge"]
-        return 200, headers, b""
+        return _with_headers((200, headers, b""), self._own_headers)
 
     # -- routing
     def _find_route(self, method: str, path: str) -> _RouteMatch | Response:
@@ -445,6 +455,12 @@ def _event_body(body: bytes | None) -> tuple[str | None, bool]:
         return body.decode("utf-8"), False
     except UnicodeDecodeError:
         return base64.b64encode(body).decode("ascii"), True
+
+
+def _with_headers(response: Response, headers: Mapping[str, str]) -> Response:
+    """``response`` with ``headers`` added (its own win: a 405's ``Allow``, a preflight's CORS headers)."""
+    status, own, body = response
+    return status, {**headers, **own}, body
 
 
 def _json(status: int, payload: Any, headers: Mapping[str, str] | None = None) -> Response:

@@ -28,6 +28,7 @@ from moto import mock_aws
 from moto.core.config import DefaultConfig, default_user_config
 from moto.server import ThreadedMotoServer
 
+from infra.local import retry_intervals
 from infra.local.atomic_writes import make_dynamodb_writes_atomic, restore_dynamodb_writes
 from infra.local.bridge import LambdaBridge, install_lambda_bridge, uninstall_lambda_bridge
 from infra.local.gateway import LocalGateway
@@ -58,7 +59,9 @@ class LocalRuntime:
     ``mode="server"`` runs a moto server on ``127.0.0.1:moto_port`` (0 picks a free port) for ``make run``.
     ``schedule_interval``: every function's ``Schedule`` events fire every that many seconds (default: the
     ``OMNICITY_LOCAL_SCHEDULE_SECONDS`` environment variable, else 2); 0 starts no timer (``run_schedules`` fires
-    them on demand).
+    them on demand). ``retry_scale``: the state machines sleep that fraction of each ASL Retry interval (default: the
+    ``OMNICITY_LOCAL_RETRY_SCALE`` environment variable, else 1, real seconds as on AWS; tests use e.g. 0.01 to
+    exhaust a Retry in milliseconds); the definitions themselves are never changed (``infra.local.retry_intervals``).
     """
 
     def __init__(
@@ -71,10 +74,12 @@ class LocalRuntime:
         parameters: Mapping[str, str] | None = None,
         region: str = REGION,
         schedule_interval: float | None = None,
+        retry_scale: float | None = None,
     ) -> None:
         if mode not in ("server", "inprocess"):
             raise ValueError(f"mode must be 'server' or 'inprocess', got {mode!r}")
         self.schedule_interval = _schedule_interval(schedule_interval)
+        self.retry_scale = retry_intervals.retry_scale(retry_scale)
         self.template_path = Path(template_path).resolve()
         self.mode: Mode = mode
         self.api_port = api_port
@@ -135,6 +140,7 @@ class LocalRuntime:
             self._mock = mock_aws(config=MOTO_CONFIG)
             self._mock.start()
         make_dynamodb_writes_atomic()
+        retry_intervals.scale_retry_intervals(self.retry_scale)
         self._bridge = install_lambda_bridge(self.description.functions.values())
         provision(self.description, region=self.region)
         self._issuer = LocalIssuer.from_description(self.description)
@@ -169,6 +175,7 @@ class LocalRuntime:
             uninstall_lambda_bridge()
             self._bridge = None
         restore_dynamodb_writes()
+        retry_intervals.restore_retry_intervals()
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
@@ -331,6 +338,13 @@ def _handler_for(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(payload)
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _dispatch  # noqa: N815 - http.server's names
+
+        def __getattr__(self, name: str) -> Any:
+            # Any other method (TRACE, QUERY...) goes to the gateway too, which answers a JSON 405 where the resource
+            # does not have it, as API Gateway does (http.server alone would answer an HTML 501).
+            if name.startswith("do_"):
+                return self._dispatch
+            raise AttributeError(name)
 
         def log_message(self, format: str, *args: Any) -> None:
             logger.info("%s %s", self.address_string(), format % args)

@@ -808,9 +808,15 @@ def _gateway_response(response_type: str, definition: Mapping[str, Any]) -> Gate
         response_type=response_type,
         status_code=int(status) if status is not None else None,
         body=str(body) if body is not None else None,
-        # SAM writes header values as quoted literals: "'*'" -> *
-        headers={str(name): str(value).strip("'") for name, value in headers.items()},
+        headers={str(name): _header_literal(value) for name, value in headers.items()},
     )
+
+
+def _header_literal(value: Any) -> str:
+    """A gateway response header's value: a literal in single quotes, "'*'" -> *. Only the enclosing pair goes (a
+    Content-Security-Policy literal holds quotes of its own: "'default-src 'none''" -> default-src 'none')."""
+    text = str(value)
+    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == "'" else text
 
 
 def _state_machine_spec(

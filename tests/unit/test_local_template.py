@@ -225,7 +225,7 @@ def test_the_real_templates_functions_get_globals_and_their_own_environment(real
         "arn:aws:states:eu-west-1:123456789012:stateMachine:DocumentRequestStateMachine"
     )
     assert notify.environment["SENDER_EMAIL"] == "no-reply@omnicity.example"
-    assert "SENDER_EMAIL" not in api.environment
+    assert "SENDER_EMAIL" not in real.functions["RenderDocumentFunction"].environment
     assert real.ses_sender == "no-reply@omnicity.example"
 
 

@@ -24,6 +24,7 @@ TERMINAL = {
     CaseStatus.SUBMITTED: False,
     CaseStatus.IN_PROGRESS: False,
     CaseStatus.WAITING: False,
+    CaseStatus.AWAITING_CITIZEN: False,
     CaseStatus.COMPLETED: True,
     CaseStatus.REJECTED: True,
     CaseStatus.FAILED: True,

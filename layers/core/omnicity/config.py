@@ -32,6 +32,8 @@ class ApiSettings(CoreSettings):
     document_url_ttl_seconds: int = Field(alias="DOCUMENT_URL_TTL_SECONDS", default=300, ge=30, le=3600)
     allowed_origin: str = Field(alias="ALLOWED_ORIGIN", min_length=1)
     portal_url: str = Field(alias="PORTAL_URL", pattern=r"^https?://")
+    idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME", min_length=1)  # Idempotency-Key records
+    sender_email: str = Field(alias="SENDER_EMAIL", min_length=3)  # an agent's question is emailed to the citizen
 
     def state_machine_arn(self, family: str) -> str:
         arns = {

@@ -98,7 +98,7 @@ class AgentDesk:
         if task.status is TaskStatus.CLAIMED and task.claimed_by == principal.actor:
             return TaskView.of(task)
         if task.status is not TaskStatus.OPEN:
-            raise ConflictError(f"task {task_id} is already {_state(task)}")
+            raise ConflictError(f"task {task_id} is already {task_state(task)}")
         claimed = self._tasks.save(_claimed(task, principal.actor))
         logger.info("task claimed", extra={"task_id": task_id, "agent": principal.actor})
         return TaskView.of(claimed)
@@ -108,7 +108,7 @@ class AgentDesk:
         self._require_agent(principal)
         task = self._task_of_my_departments(principal, task_id)
         if task.status is not TaskStatus.CLAIMED or task.claimed_by != principal.actor:
-            raise ConflictError(f"task {task_id} is {_state(task)}: only the agent who claimed it releases it")
+            raise ConflictError(f"task {task_id} is {task_state(task)}: only the agent who claimed it releases it")
         released = self._tasks.save(
             task.model_copy(update={"status": TaskStatus.OPEN, "claimed_by": None, "claimed_at": None})
         )
@@ -119,21 +119,22 @@ class AgentDesk:
         """Hand a task one claimed (or nobody's) to another agent: it is theirs, claimed in their name."""
         self._require_agent(principal)
         task = self._task_of_my_departments(principal, task_id)
-        if not task.status.is_pending or (task.status is TaskStatus.CLAIMED and task.claimed_by != principal.actor):
-            raise ConflictError(f"task {task_id} is {_state(task)}: it is not yours to hand over")
+        if not task.status.awaits_agent or (task.status is TaskStatus.CLAIMED and task.claimed_by != principal.actor):
+            raise ConflictError(f"task {task_id} is {task_state(task)}: it is not yours to hand over")
         reassigned = self._tasks.save(_claimed(task, f"{Role.AGENT.value}:{request.agent}"))
         logger.info("task reassigned", extra={"task_id": task_id, "agent": principal.actor, "to": request.agent})
         return TaskView.of(reassigned)
 
     def complete(self, principal: Principal, task_id: str, request: CompleteTaskRequest) -> TaskView:
         """Record the decision (exactly one agent wins a race), then resume the workflow with it. The task is
-        nobody's or this agent's: one another agent claimed is 409."""
+        nobody's or this agent's: one another agent claimed is 409. A task waiting for the citizen's answer can be
+        decided too (the agent decides without it, e.g. a refusal after no answer): the case's clock restarts."""
         self._require_agent(principal)
         task = self._task_of_my_departments(principal, task_id)
         if not task.status.is_pending:
             raise ConflictError(f"task {task_id} is already {task.status.value}")
-        if task.status is TaskStatus.CLAIMED and task.claimed_by != principal.actor:
-            raise ConflictError(f"task {task_id} is {_state(task)}")
+        if task.claimed_by is not None and task.claimed_by != principal.actor:
+            raise ConflictError(f"task {task_id} is {task_state(task)}")
         self._check_decision(task, request)
         completed = self._tasks.save(
             task.model_copy(
@@ -176,14 +177,7 @@ class AgentDesk:
         logger.info("task withdrawn", extra={"task_id": task.task_id, "case_id": case_id})
 
     def _task_of_my_departments(self, principal: Principal, task_id: str) -> AgentTask:
-        """The task if it is in one of the agent's departments; otherwise the same 404 as no task at all."""
-        try:
-            task = self._tasks.get(task_id)
-        except NotFoundError:
-            raise NotFoundError(f"no task {task_id!r}") from None
-        if task.department not in principal.departments:
-            raise NotFoundError(f"no task {task_id!r}")
-        return task
+        return task_of_departments(self._tasks, principal, task_id)
 
     @staticmethod
     def _check_decision(task: AgentTask, request: CompleteTaskRequest) -> None:
@@ -198,14 +192,31 @@ class AgentDesk:
 
     @staticmethod
     def _require_agent(principal: Principal) -> None:
-        if principal.role is not Role.AGENT:
-            raise ForbiddenError("only agents work on tasks")
+        require_agent(principal)
+
+
+def task_of_departments(tasks: TaskRepository, principal: Principal, task_id: str) -> AgentTask:
+    """The task if it is in one of the agent's departments; otherwise the same 404 as no task at all."""
+    try:
+        task = tasks.get(task_id)
+    except NotFoundError:
+        raise NotFoundError(f"no task {task_id!r}") from None
+    if task.department not in principal.departments:
+        raise NotFoundError(f"no task {task_id!r}")
+    return task
+
+
+def require_agent(principal: Principal) -> None:
+    if principal.role is not Role.AGENT:
+        raise ForbiddenError("only agents work on tasks")
 
 
 def _claimed(task: AgentTask, agent: str) -> AgentTask:
     return task.model_copy(update={"status": TaskStatus.CLAIMED, "claimed_by": agent, "claimed_at": datetime.now(UTC)})
 
 
-def _state(task: AgentTask) -> str:
+def task_state(task: AgentTask) -> str:
     """How a task stands, for a 409's message: ``claimed by agent:...``, ``open``, ``completed``..."""
+    if task.status is TaskStatus.WAITING_CITIZEN:
+        return "waiting for the citizen's answer"
     return f"claimed by {task.claimed_by}" if task.status is TaskStatus.CLAIMED else task.status.value

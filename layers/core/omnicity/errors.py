@@ -60,6 +60,13 @@ class CaseCancelledError(ConflictError):
     code = "case_cancelled"
 
 
+class PayloadTooLargeError(OmnicityError):
+    """A request body over the limit (``omnicity.http.MAX_BODY_BYTES``): refused before anything reads it."""
+
+    code = "payload_too_large"
+    http_status = 413
+
+
 class ValidationFailedError(OmnicityError):
     """Input that is well-formed but wrong. ``details`` names each field: ``{"field": ..., "reason": ...}``."""
 

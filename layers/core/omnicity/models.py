@@ -30,7 +30,8 @@ class Role(StrEnum):
 class CaseStatus(StrEnum):
     SUBMITTED = "submitted"
     IN_PROGRESS = "in_progress"
-    WAITING = "waiting"
+    WAITING = "waiting"  # for the city's side: an agent's decision, the card producer
+    AWAITING_CITIZEN = "awaiting_citizen"  # an agent asked the citizen for information: the SLA clock is stopped
     COMPLETED = "completed"
     REJECTED = "rejected"
     FAILED = "failed"
@@ -263,6 +264,24 @@ class Failure(Frozen):
     step: str | None = None
 
 
+class Inquiry(Frozen):
+    """A question an agent asked the citizen about their case (``omnicity.inquiries``), and the citizen's answer.
+
+    While a question waits for its answer, the case is ``awaiting_citizen`` and its SLA clock is stopped."""
+
+    task_id: str  # the agent task the question was asked from (it waits for the answer)
+    asked_at: datetime
+    asked_by: str
+    question: str
+    answered_at: datetime | None = None
+    answer: str | None = None
+    attachments: list[str] = []  # the citizen's own uploads (keys), sent with the answer
+
+    @property
+    def is_open(self) -> bool:
+        return self.answered_at is None
+
+
 class Case(Frozen):
     case_id: str
     reference: str
@@ -283,6 +302,7 @@ class Case(Frozen):
     public: bool = False  # listed publicly (Open311 GET requests): a case of a procedure open to anonymous reports
     due_on: date | None = None  # the SLA due date once pinned (omnicity.sla; None: computed from the submission)
     sla_suspended_at: datetime | None = None  # the SLA clock stopped while the case waits for the citizen
+    inquiries: list[Inquiry] = []  # the agents' questions to the citizen and the answers, oldest first
     created_at: datetime
     updated_at: datetime
     version: int = 0
@@ -296,6 +316,11 @@ class Case(Frozen):
 
     def document(self, document_id: str) -> CaseDocument | None:
         return next((doc for doc in self.documents if doc.document_id == document_id), None)
+
+    @property
+    def open_inquiry(self) -> Inquiry | None:
+        """The question still waiting for the citizen's answer, if any."""
+        return next((inquiry for inquiry in reversed(self.inquiries) if inquiry.is_open), None)
 
     def has_event(self, event: str) -> bool:
         return any(entry.event == event for entry in self.timeline)
@@ -322,12 +347,18 @@ class Case(Frozen):
 class TaskStatus(StrEnum):
     OPEN = "open"  # in the queue, nobody's yet
     CLAIMED = "claimed"  # an agent took it (``claimed_by``)
+    WAITING_CITIZEN = "waiting_citizen"  # an agent asked the citizen: back in the queue when they answer
     COMPLETED = "completed"
     CANCELLED = "cancelled"  # its case was cancelled: out of the queue, never decided
 
     @property
     def is_pending(self) -> bool:
-        """The task still waits for a decision (open, or claimed by an agent)."""
+        """The task still waits for a decision (open, claimed by an agent, or waiting for the citizen's answer)."""
+        return self in (TaskStatus.OPEN, TaskStatus.CLAIMED, TaskStatus.WAITING_CITIZEN)
+
+    @property
+    def awaits_agent(self) -> bool:
+        """The next move is an agent's (open or claimed): its due date runs, it can be overdue."""
         return self in (TaskStatus.OPEN, TaskStatus.CLAIMED)
 
 

@@ -2,17 +2,190 @@
 
 template.yaml sets POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE; the values below are the same names,
 so the module gives the same telemetry when imported before the environment is set (tests, scripts).
+
+Personal data stays out of the logs. Code logs ids (case, task, document, order), never a person; and whatever
+slips through anyway is scrubbed on the way out by the Logger's formatter (:class:`RedactingFormatter`):
+
+- the value of any field whose name says it is personal or secret (``nrn``, ``first_name``, ``address``,
+  ``email``, ``authorization``, ``task_token``, ``form``, ... at any depth, ``custom:nrn`` too) is replaced;
+- in every remaining string (the message, the exception and its traceback included): national register numbers
+  (``87031413235``, ``87.03.14-132.35``), email addresses, JWTs (``eyJ...``), ``Bearer``/``Basic`` credentials,
+  presigned URL signatures and credentials, and pydantic's ``input_value=...`` echoes of rejected input.
+
+The handlers never log their event (``inject_lambda_context(log_event=False)``). The Tracer records no response
+(``POWERTOOLS_TRACER_CAPTURE_RESPONSE=false``: responses carry case files and presigned URLs) and no exception as
+metadata (``POWERTOOLS_TRACER_CAPTURE_ERROR=false``, template.yaml Globals; X-Ray still records the error's type).
 """
 
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Final, Protocol, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.logging.types import LogRecord
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "omnicity")
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Omnicity")
 
-logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
+REDACTED: Final = "[redacted]"
+
+# Field names (compared lower-case, without "_", "-" or a "prefix:" such as Cognito's "custom:") whose values are
+# personal data, free text a person typed, or credentials.
+SENSITIVE_KEYS: Final = frozenset(
+    {
+        # who a person is
+        "nrn",
+        "niss",
+        "insz",
+        "rrn",
+        "nationalnumber",
+        "nationalregisternumber",
+        "name",
+        "firstname",
+        "lastname",
+        "givenname",
+        "familyname",
+        "middlename",
+        "fullname",
+        "username",
+        "birthdate",
+        "dateofbirth",
+        "applicant",
+        "person",
+        # where and how to reach them
+        "address",
+        "addressstring",
+        "street",
+        "email",
+        "emailaddress",
+        "phone",
+        "phonenumber",
+        # what they wrote, what they were sent
+        "form",
+        "body",
+        "comment",
+        # credentials: tokens, keys, signatures, codes
+        "token",
+        "accesstoken",
+        "idtoken",
+        "refreshtoken",
+        "tasktoken",
+        "authorization",
+        "cookie",
+        "setcookie",
+        "password",
+        "secret",
+        "apikey",
+        "xapikey",
+        "signature",
+        "xamzsignature",
+        "xamzcredential",
+        "xamzsecuritytoken",
+        "policy",
+        "handoffcode",
+    }
+)
+# ... and any name ending like these (reporter_email, task_token, client_secret, applicant_nrn...).
+_SENSITIVE_SUFFIXES: Final = ("nrn", "email", "token", "secret", "password", "apikey")
+
+_PATTERNS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
+    # JSON Web Tokens (and JWEs): base64url JSON headers start with "eyJ"
+    (re.compile(r"\beyJ[\w-]*(?:\.[\w-]*){1,4}", re.ASCII), REDACTED),
+    # Authorization header values written out
+    (re.compile(r"\b(Bearer|Basic)\s+[\w.~+/=-]+", re.ASCII | re.IGNORECASE), rf"\1 {REDACTED}"),
+    # presigned URLs (SigV4 and SigV2 query strings, presigned POST fields written as key=value)
+    (
+        re.compile(
+            r"\b(X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature|AWSAccessKeyId)=[^&\s\"'<>]+",
+            re.ASCII | re.IGNORECASE,
+        ),
+        rf"\1={REDACTED}",
+    ),
+    # pydantic echoes the rejected input in its messages: "[type=..., input_value='Rue Haute 120', input_type=str]"
+    (re.compile(r"\binput_value=(?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[^,\]]*)"), f"input_value={REDACTED}"),
+    # email addresses
+    (re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}"), REDACTED),
+    # Belgian national register numbers: 11 digits, bare or written YY.MM.DD-SSS.CC
+    (re.compile(r"(?<![A-Za-z0-9.])\d{2}\.?\d{2}\.?\d{2}[- ]?\d{3}\.?\d{2}(?![A-Za-z0-9])"), REDACTED),
+)
+
+
+def _is_sensitive(key: object) -> bool:
+    name = str(key).rsplit(":", 1)[-1].lower().replace("_", "").replace("-", "")
+    return name in SENSITIVE_KEYS or name.endswith(_SENSITIVE_SUFFIXES)
+
+
+def redact_text(text: str) -> str:
+    """``text`` with the national register numbers, emails, tokens and signatures it contains replaced."""
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def redact(value: Any) -> Any:
+    """A copy of ``value`` (a log record's fields, at any depth) safe to write to a log: see the module's doc.
+
+    Strings are scrubbed; mappings lose the values of their sensitive keys; sequences are scrubbed item by item;
+    numbers, booleans and None are kept; anything else is written as its (scrubbed) ``str()``.
+    """
+    if value is None or isinstance(value, bool | float):
+        return value
+    if isinstance(value, int):
+        # an NRN stored as a number still is one
+        return REDACTED if redact_text(str(value)) != str(value) else value
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, Mapping):
+        return {key: REDACTED if _is_sensitive(key) else redact(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [redact(item) for item in value]
+    return redact_text(str(value))
+
+
+class RedactingFormatter(LambdaPowertoolsFormatter):
+    """Powertools' JSON formatter that scrubs every record (message, extra fields, appended keys, exception)
+    with :func:`redact` just before it is serialized."""
+
+    def serialize(self, log: LogRecord) -> str:
+        return super().serialize(redact(log))
+
+
+logger = Logger(service=SERVICE, logger_formatter=RedactingFormatter())
+
+HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
+
+
+class Tracing(Protocol):
+    """What the functions use of a tracer: Powertools' Tracer, or :class:`Untraced` where nothing is traced."""
+
+    def capture_lambda_handler(self, lambda_handler: Callable[[Any, Any], Any]) -> Callable[..., Any]: ...
+
+    def capture_method(self, method: Callable[..., Any]) -> Callable[..., Any]: ...
+
+
+class Untraced:
+    """The tracer where Powertools would not trace (outside Lambda, under SAM local, POWERTOOLS_TRACE_DISABLED): its
+    decorators return what they decorate. A Tracer built there still loads the X-Ray SDK, which loads botocore and
+    creates a client of its own at import: nearly as long as ``import boto3``, for nothing (bench/cold_start.py)."""
+
+    def capture_lambda_handler(self, lambda_handler: HandlerT) -> HandlerT:
+        return lambda_handler
+
+    def capture_method(self, method: HandlerT) -> HandlerT:
+        return method
+
+
+def tracing_enabled() -> bool:
+    """Whether Powertools' Tracer traces in this environment (its own rule: in Lambda, not under SAM local or
+    Chalice, unless POWERTOOLS_TRACE_DISABLED), asked without building one."""
+    return not Tracer._is_tracer_disabled()
+
+
+# Only botocore is patched: AWS is all the platform calls (patching everything X-Ray knows of, http.client, sqlite3,
+# requests..., loads a hundred more modules at every cold start).
+tracer: Tracing = Tracer(service=SERVICE, patch_modules=("botocore",)) if tracing_enabled() else Untraced()
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)

@@ -267,12 +267,12 @@ def _element(name: str, value: Any) -> ET.Element:
 
 
 def error_reply(fmt: Format, error: OmnicityError, rename: Callable[[str], str] = str) -> Reply:
-    """An error in the spec's format: 403 for a missing or wrong api_key, 404 for what does not exist, 400 for any
-    other mistake of the client; failures of ours keep their 5xx status. Each detail of a validation error is one
-    error of the list, its field named by ``rename`` (as the client sent it)."""
+    """An error in the spec's format: 403 for a missing or wrong api_key, 404 for what does not exist, 413 for a body
+    over the limit, 400 for any other mistake of the client; failures of ours keep their 5xx status. Each detail of a
+    validation error is one error of the list, its field named by ``rename`` (as the client sent it)."""
     if error.http_status in (401, 403):
         status = 403
-    elif error.http_status == 404 or error.http_status >= 500:
+    elif error.http_status in (404, 413) or error.http_status >= 500:
         status = error.http_status
     else:
         status = 400

@@ -6,9 +6,9 @@ missing document, an answer), the clock stops: :func:`suspend` pins the due date
 :func:`resume` moves the due date on by the business days the wait took. During a wait, :func:`due_on` already counts
 the days waited so far.
 
-No procedure waits for the citizen yet (the ``waiting`` cases of today wait for an agent or the card producer, on the
-city's side: their clock runs). A step that asks the citizen for something calls :func:`suspend`; the step that gets
-the answer calls :func:`resume`.
+The ``waiting`` cases wait on the city's side (an agent, the card producer): their clock runs. An agent's question to
+the citizen (``omnicity.inquiries``) calls :func:`suspend` (the case is then ``awaiting_citizen``); the citizen's
+answer, or the agent's decision without it (``omnicity.workflow``), calls :func:`resume`.
 """
 
 from __future__ import annotations

@@ -83,20 +83,25 @@ class TaskRepository(TableRepository):
 
     def save(self, task: AgentTask) -> AgentTask:
         """Write the task if nobody changed it since it was read; the loser of a race gets ConflictError."""
-        stored = task.model_copy(update={"version": task.version + 1})
+        put, stored = self.conditional_put(task)
         try:
-            call(
-                self.client,
-                "put_item",
-                TableName=self._table,
-                Item=self._item(stored),
-                ConditionExpression="#version = :read_version",
-                ExpressionAttributeNames={"#version": "version"},
-                ExpressionAttributeValues={":read_version": {"N": str(task.version)}},
-            )
+            call(self.client, "put_item", **put)
         except ConditionFailedError:
             raise ConflictError(f"task {task.task_id} was changed by someone else") from None
         return stored
+
+    def conditional_put(self, task: AgentTask) -> tuple[dict[str, Any], AgentTask]:
+        """The write :meth:`save` makes (conditional on the version read), for a transaction that changes the task
+        with its case (``omnicity.inquiries``), and the task as it is then stored."""
+        stored = task.model_copy(update={"version": task.version + 1})
+        put = {
+            "TableName": self._table,
+            "Item": self._item(stored),
+            "ConditionExpression": "#version = :read_version",
+            "ExpressionAttributeNames": {"#version": "version"},
+            "ExpressionAttributeValues": {":read_version": {"N": str(task.version)}},
+        }
+        return put, stored
 
     def count_overdue(self, department: str, today: date | None = None) -> int:
         """How many of a department's open or claimed tasks are due before ``today`` (COUNT queries, no items)."""

@@ -144,6 +144,17 @@ class CaseList(View):
     next_cursor: str | None = None
 
 
+class InquiryView(View):
+    """A question an agent asked about the case, and the citizen's answer (none yet: the case awaits it)."""
+
+    asked_at: datetime
+    asked_by: Annotated[str, Field(examples=["agent:agent-007"])]
+    question: str
+    answered_at: datetime | None = None
+    answer: str | None = None
+    attachments: Annotated[list[str], Field(description="Upload keys sent with the answer")] = []
+
+
 class CaseView(CaseSummary):
     form: dict[str, Any]
     handoff_code: str | None = None
@@ -153,6 +164,9 @@ class CaseView(CaseSummary):
     timeline: list[TimelineView]
     documents: list[DocumentView]
     failure: Annotated[Failure | None, Field(description="Technical cause of a failure (agents only)")] = None
+    inquiries: Annotated[
+        list[InquiryView], Field(description="The city's questions about the case, and the answers")
+    ] = []
 
     @classmethod
     def of(cls, case: Case, *, for_agent: bool) -> CaseView:
@@ -242,7 +256,7 @@ class TaskView(View):
     @classmethod
     def of(cls, task: AgentTask, today: date | None = None) -> TaskView:
         data = task.model_dump(include=set(cls.model_fields))
-        overdue = task.status.is_pending and task.due_on is not None and task.due_on < (today or today_in_brussels())
+        overdue = task.status.awaits_agent and task.due_on is not None and task.due_on < (today or today_in_brussels())
         return cls.model_validate({**data, "overdue": overdue})
 
 
@@ -257,6 +271,29 @@ class CompleteTaskRequest(BaseModel):
 
     outcome: Annotated[str, Field(min_length=1, max_length=32, examples=["approve"])]
     comment: Annotated[str | None, Field(max_length=2000, examples=["Dossier complet."])] = None
+
+
+class AskCitizenRequest(BaseModel):
+    """An agent's question to the citizen (a missing document, a detail): the case waits for the answer, and its
+    SLA clock stops until then. Written in the case's language: the citizen reads it as it is."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    question: Annotated[
+        str, Field(min_length=1, max_length=2000, examples=["Pouvez-vous joindre une photo du lieu exact ?"])
+    ]
+
+
+class ReplyRequest(BaseModel):
+    """The citizen's answer to the question their case waits on, with photos uploaded first (``POST /v1/uploads``)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    answer: Annotated[str, Field(min_length=1, max_length=4000, examples=["Voici la photo demandée."])]
+    attachments: Annotated[
+        list[Annotated[str, Field(max_length=300)]],
+        Field(max_length=3, description="Keys of the citizen's own uploads (POST /v1/uploads)"),
+    ] = []
 
 
 class ReassignTaskRequest(BaseModel):

@@ -226,12 +226,15 @@ class Workflow:
         """The agent's decision on the case: approved (the workflow goes on) or refused (rejected, with why)."""
 
         def change(case: Case) -> Case | None:
-            review = self._catalogue.get(case.procedure_id).review
-            if case.status is not CaseStatus.WAITING or review is None:
+            procedure = self._catalogue.get(case.procedure_id)
+            review = procedure.review
+            if case.status not in (CaseStatus.WAITING, CaseStatus.AWAITING_CITIZEN) or review is None:
                 return None
             if outcome not in review.outcomes:
                 raise StepInputError(f"outcome {outcome!r} is not one of {review.outcomes}")
             event, now = f"decided:{outcome}", _now()
+            # Decided without the citizen's answer to a question (none came): the clock runs again, up to now.
+            case = sla.resume(case, now, procedure)
             if outcome in review.approving:
                 note = _comment_note(comment)
                 return case.with_entry(
