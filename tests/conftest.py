@@ -73,16 +73,39 @@ class Api:
         return self.request("POST", "/v1/cases", token=token, body=body)
 
     def wait(self, case_id: str) -> dict[str, Any]:
-        """Wait until the case's execution (named after the case, in its family's machine) ends; returns it."""
+        """Wait until the case's executions (named after the case) end, in the order they run; returns the last.
+
+        A case runs in its family's machine; a document request an agent decides runs in two: the Express document
+        machine, which hands the case to the Standard review machine, whose execution exists once the first one
+        ended. Executions are found by name (moto describes Express executions too; AWS would not)."""
         stepfunctions = boto3.client("stepfunctions")
-        for machine in self.runtime.description.state_machines.values():
+        ended: dict[str, Any] | None = None
+        for machine in self._machines_in_run_order():
             execution = machine.arn.replace(":stateMachine:", ":execution:") + f":{case_id}"
             try:
                 stepfunctions.describe_execution(executionArn=execution)
             except stepfunctions.exceptions.ExecutionDoesNotExist:
                 continue
-            return wait_for_execution(execution, timeout=30)
-        raise AssertionError(f"no execution for case {case_id}")
+            ended = wait_for_execution(execution, timeout=30)
+        if ended is None:
+            raise AssertionError(f"no execution for case {case_id}")
+        return ended
+
+    def _machines_in_run_order(self) -> list[Any]:
+        """The template's machines, each one after the machines that start it (a substitution naming its ARN)."""
+        machines = list(self.runtime.description.state_machines.values())
+        starters = {
+            machine.logical_id: {other.logical_id for other in machines if machine.arn in other.substitutions.values()}
+            for machine in machines
+        }
+        ordered: list[Any] = []
+        while len(ordered) < len(machines):
+            done = {machine.logical_id for machine in ordered}
+            ready = [m for m in machines if m.logical_id not in done and starters[m.logical_id] <= done]
+            if not ready:
+                raise AssertionError(f"state machines start each other in a cycle: {starters}")
+            ordered.extend(ready)
+        return ordered
 
     def wait_for_status(self, case_id: str, token: str, status: str, timeout: float = 20) -> dict[str, Any]:
         """Read the case until it reaches ``status`` (e.g. ``waiting`` for an agent); fails after ``timeout`` s."""

@@ -28,12 +28,13 @@ from moto import mock_aws
 from moto.core.config import DefaultConfig, default_user_config
 from moto.server import ThreadedMotoServer
 
-from infra.local import retry_intervals
+from infra.local import moto_speedups, retry_intervals
 from infra.local.atomic_writes import make_dynamodb_writes_atomic, restore_dynamodb_writes
 from infra.local.bridge import LambdaBridge, install_lambda_bridge, uninstall_lambda_bridge
 from infra.local.gateway import LocalGateway
 from infra.local.provision import provision
 from infra.local.scheduler import DEFAULT_INTERVAL_SECONDS, ENV_INTERVAL, LocalScheduler
+from infra.local.service_integrations import install_service_integrations, restore_service_integrations
 from infra.local.template import REGION, TemplateDescription, describe, merged_environment
 from infra.local.tokens import LocalIssuer
 
@@ -140,7 +141,9 @@ class LocalRuntime:
             self._mock = mock_aws(config=MOTO_CONFIG)
             self._mock.start()
         make_dynamodb_writes_atomic()
+        moto_speedups.install()
         retry_intervals.scale_retry_intervals(self.retry_scale)
+        install_service_integrations()  # an Express document execution starts the review one (states:startExecution)
         self._bridge = install_lambda_bridge(self.description.functions.values())
         provision(self.description, region=self.region)
         self._issuer = LocalIssuer.from_description(self.description)
@@ -175,7 +178,9 @@ class LocalRuntime:
             uninstall_lambda_bridge()
             self._bridge = None
         restore_dynamodb_writes()
+        moto_speedups.restore()
         retry_intervals.restore_retry_intervals()
+        restore_service_integrations()
         if self._mock is not None:
             self._mock.stop()
             self._mock = None

@@ -4,8 +4,10 @@
   each timeline event once (whether the step failed before doing its work or after, its reply lost).
 - A step that keeps failing (or fails with an error not worth retrying) ends the case ``failed`` through
   Catch -> MarkFailed: agents see the technical cause, the citizen a plain reason.
-- When MarkFailed itself gives up, the execution fails with the case still in progress: the EventBridge rule of
-  template.yaml on FAILED executions (delivered here as EventBridge would, through its InputTransformer) fails it.
+- When MarkFailed itself gives up on a Standard machine (here the document review one), the execution fails with the
+  case still in progress: the EventBridge rule of template.yaml on FAILED executions (delivered here as EventBridge
+  would, through its InputTransformer) fails it. Express executions (the document machine's at-once path) emit no
+  such event: the rule names the Standard machines only.
 - A throttled DynamoDB write is retried by botocore (``omnicity.aws``: standard retry mode, ``max_attempts`` 3
   retries, so 4 attempts); one throttled on every attempt becomes TransientError, which the state machine retries:
   nothing is lost.
@@ -42,6 +44,7 @@ from omnicity import aws
 from omnicity.errors import CaseConflictError, TransientError
 from tests.conftest import ELISE, ROOT, TEMPLATE, Api, fresh_runtime
 
+HUGO = "72030324138"  # fictional; his criminal record holds entries: an agent decides his extract
 DOCUMENT_STEPS = [
     "ValidateRequestFunction",
     "CheckEligibilityFunction",
@@ -350,21 +353,44 @@ def _render_input_template(template: str, values: dict[str, Any]) -> str:
 
 
 def test_when_mark_failed_gives_up_the_failed_execution_event_fails_the_case(
-    runtime: LocalRuntime, api: Api, elise: str, agent: str
+    runtime: LocalRuntime, api: Api, agent: str
 ) -> None:
-    # Given the document step failing for good, and MarkFailed unable to write (every attempt, retries included)
+    # Given Hugo's extract waiting for an agent in the Standard review machine (his record holds entries)
+    hugo = api.token(HUGO)
+    reply = api.request(
+        "POST",
+        "/v1/cases",
+        token=hugo,
+        body={"procedure_id": "criminal-record-extract", "language": "fr", "form": {"model": "595"}},
+    )
+    assert reply.status == 201, reply.body
+    case_id = str(reply.json["case_id"])
+    api.wait_for_status(case_id, hugo, "waiting")
+    task = next(
+        task
+        for task in api.request("GET", "/v1/agent/tasks", token=agent, query="department=population&status=open").json[
+            "items"
+        ]
+        if task["case_id"] == case_id
+    )
+    # ...the document step failing for good, and MarkFailed unable to write (every attempt, retries included)
     step = Fault(lambda: KeyError("template"), times=None)
     marker = Fault(
         lambda: TransientError("DynamoDB put_item throttled or unavailable (ServiceUnavailable)"), times=None
     )
     with injected(runtime, "RenderDocumentFunction", step), injected(runtime, "MarkFailedFunction", marker):
-        case_id = submit(api, elise)
+        # When the agent approves
+        decided = api.request(
+            "POST", f"/v1/agent/tasks/{task['task_id']}/complete", token=agent, body={"outcome": "approve"}
+        )
+        assert decided.status == 200, decided.body
         execution = api.wait(case_id)
-    # Then the execution failed with MarkFailed's error, and the case was left in progress by the workflow
+    # Then the review execution failed with MarkFailed's error, and the case was left in progress by the workflow
+    assert execution["stateMachineArn"] == runtime.description.state_machines["DocumentReviewStateMachine"].arn
     assert marker.invocations == 1 + MARK_FAILED_RETRIES
     assert execution["status"] == "FAILED"
     assert execution.get("error") == "TransientError"
-    assert api.case(case_id, elise)["status"] == "in_progress"
+    assert api.case(case_id, hugo)["status"] == "in_progress"
     # When EventBridge delivers the execution's status change to MarkFailed (healthy again), as template.yaml says
     reply = deliver_execution_ended(runtime, execution)
     # Then the case is failed, with the execution's end as the cause for agents

@@ -338,8 +338,22 @@ def test_provision_builds_the_real_templates_resources_from_its_own_properties(a
         assert sorted(machine["stateMachineArn"] for machine in machines) == [
             "arn:aws:states:eu-west-1:123456789012:stateMachine:CardOrderStateMachine",
             "arn:aws:states:eu-west-1:123456789012:stateMachine:DocumentRequestStateMachine",
+            "arn:aws:states:eu-west-1:123456789012:stateMachine:DocumentReviewStateMachine",
             "arn:aws:states:eu-west-1:123456789012:stateMachine:FieldServiceStateMachine",
         ]
+        # ...each with the Type the template gives it (the document machine's at-once path is Express)
+        types = {
+            machine.logical_id: boto3.client("stepfunctions").describe_state_machine(stateMachineArn=machine.arn)[
+                "type"
+            ]
+            for machine in description.state_machines.values()
+        }
+        assert types == {
+            "DocumentRequestStateMachine": "EXPRESS",
+            "DocumentReviewStateMachine": "STANDARD",
+            "FieldServiceStateMachine": "STANDARD",
+            "CardOrderStateMachine": "STANDARD",
+        }
 
 
 def test_provision_applies_the_time_to_live_of_a_table(aws_env: None, tiny_template: Path) -> None:

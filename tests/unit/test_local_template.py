@@ -239,25 +239,37 @@ def test_the_real_templates_environments_merge_into_one_process(real: Any) -> No
     assert merged["SENDER_EMAIL"] == "no-reply@omnicity.example"
 
 
-def test_the_real_state_machine_is_substituted_with_function_arns(real: Any) -> None:
-    # Given the document request state machine
-    machine = real.state_machines["DocumentRequestStateMachine"]
+def task_targets(definition: dict[str, Any]) -> set[str]:
+    """What each Task calls: a function (plain ARN or lambda:invoke), or the machine a startExecution starts."""
+    targets = set()
+    for state in definition["States"].values():
+        if state["Type"] != "Task":
+            continue
+        if state["Resource"].startswith("arn:aws:states:::lambda:"):
+            targets.add(state["Parameters"]["FunctionName"])
+        elif state["Resource"].startswith("arn:aws:states:::states:startExecution"):
+            targets.add(state["Parameters"]["StateMachineArn"])
+        else:
+            targets.add(state["Resource"])
+    return targets
 
-    # Then no placeholder is left, it is JSON, and every Task calls one of the template's functions
-    assert "${" not in machine.definition
-    definition = json.loads(machine.definition)
-    arns = {function.arn for function in real.functions.values()}
-    resources = {
-        state["Parameters"]["FunctionName"]
-        if state["Resource"].startswith("arn:aws:states:::lambda:")
-        else state["Resource"]
-        for state in definition["States"].values()
-        if state["Type"] == "Task"
-    }
-    assert resources
-    assert resources <= arns
+
+def test_the_real_state_machines_are_substituted_with_function_and_machine_arns(real: Any) -> None:
+    # Given the document request machine (Express) and the review machine it hands cases to (Standard)
+    machine = real.state_machines["DocumentRequestStateMachine"]
+    review = real.state_machines["DocumentReviewStateMachine"]
+    functions = {function.arn for function in real.functions.values()}
+
+    # Then no placeholder is left, it is JSON, and every Task calls one of the template's functions...
+    for each in (machine, review):
+        assert "${" not in each.definition
+    assert task_targets(json.loads(review.definition)) <= functions
+    # ...or, for the document machine, starts the review machine
+    assert task_targets(json.loads(machine.definition)) <= functions | {review.arn}
+    assert review.arn in task_targets(json.loads(machine.definition))
     assert machine.substitutions["NotifyFunctionArn"] == real.functions["NotifyFunction"].arn
     assert machine.arn == "arn:aws:states:eu-west-1:123456789012:stateMachine:DocumentRequestStateMachine"
+    assert (machine.type, review.type) == ("EXPRESS", "STANDARD")
 
 
 def test_the_real_templates_data_clients_and_layer_are_described(real: Any) -> None:

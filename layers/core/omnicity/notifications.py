@@ -46,12 +46,17 @@ def compose(message: str, case: Case, procedure: Procedure, to: str, extra: Mapp
         "comment": decided.note.in_language(language) if decided and decided.note else "",
         **(extra or {}),
     }
-    env = _environment()
     return Email(
         to=to,
-        subject=env.from_string(template.subject.in_language(language)).render(context),
-        body=env.from_string(template.body.in_language(language)).render(context),
+        subject=_compiled(template.subject.in_language(language)).render(context),
+        body=_compiled(template.body.in_language(language)).render(context),
     )
+
+
+@cache
+def _compiled(source: str) -> Any:
+    """A message template compiled once per execution environment (messages.yaml does not change while it runs)."""
+    return _environment().from_string(source)
 
 
 class EmailSender:
