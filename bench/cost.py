@@ -430,9 +430,9 @@ def run(quick: bool) -> Section:
         f"third of a vCPU, so real durations may be longer: with every Lambda duration x3 the average would be "
         f"${slow_average:.3g} per product.",
         "Per-product counts exclude the scheduled functions, a fixed monthly cost: the simulated card producer "
-        "runs every minute (43,200 invocations a month) and the overdue-task monitor every 15 minutes (2,880), "
-        "each well under $0.10 a month at these durations. The eID journey includes the one tick of the "
-        "schedules that confirmed its order (the producer's run and the monitor's).",
+        "runs every minute (43,200 invocations a month), the overdue-task monitor and the stalled-case sweep every "
+        "15 minutes (2,880 each), each well under $0.10 a month at these durations. The eID journey includes the "
+        "one tick of the schedules that confirmed its order (the producer's run, the monitor's and the sweep's).",
         *_families(usages, prices, runtime.description),
         "Excluded (see bench/prices.yaml): " + "; ".join(prices.table.get("excluded", [])),
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from omnicity.errors import CaseConflictError, ConflictError, NotFoundError
 from omnicity.models import AgentTask, Case
@@ -42,6 +42,10 @@ class FakeCaseRepository:
         self.cases[case.case_id] = stored
         self.saves += 1
         return stored
+
+    def in_flight_before(self, moment: datetime, limit: int = 100) -> list[Case]:
+        stalled = [c for c in self.cases.values() if c.status.is_in_flight and c.updated_at < moment]
+        return sorted(stalled, key=lambda case: (case.updated_at, case.case_id))[:limit]
 
     def update(self, case_id: str, change: Callable[[Case], Case | None], attempts: int = 3) -> Case:
         for attempt in range(attempts):

@@ -33,15 +33,20 @@ def describe_events(tmp_path: Path, events: str) -> tuple[ScheduleSpec, ...]:
     return describe(template).schedules
 
 
-def test_the_real_template_schedules_the_card_producer_simulator_and_the_overdue_monitor() -> None:
+def test_the_real_template_schedules_the_simulator_the_overdue_monitor_and_the_stalled_case_sweep() -> None:
     schedules = {schedule.function_id: schedule for schedule in describe(REAL_TEMPLATE).schedules}
-    assert set(schedules) == {"CardProducerSimulatorFunction", "MonitorOverdueTasksFunction"}
+    assert set(schedules) == {
+        "CardProducerSimulatorFunction",
+        "MonitorOverdueTasksFunction",
+        "RecoverStalledCasesFunction",
+    }
     simulator = schedules["CardProducerSimulatorFunction"]
     assert simulator.expression == "rate(1 minute)"
     assert simulator.rate_seconds == 60
     assert simulator.enabled
     assert simulator.input is None
     assert schedules["MonitorOverdueTasksFunction"].rate_seconds == 15 * 60
+    assert schedules["RecoverStalledCasesFunction"].rate_seconds == 15 * 60
 
 
 def test_schedules_of_both_kinds_are_described_with_their_state_and_input(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -318,6 +318,49 @@ def test_complete_on_a_rejected_case_is_refused(world: World) -> None:
     with pytest.raises(StepInputError):
         world.workflow.complete("case-1")
     assert world.case().status is CaseStatus.REJECTED
+
+
+# ---------------------------------------------------------------------------------------------------- fail_stalled
+def test_the_sweep_fails_a_case_no_step_moved_for_too_long_once(world: World) -> None:
+    # Given a case in progress last moved at NOW (the fake's clock), and the sweep running an hour later
+    _in_progress(world)
+    world.cases.cases["case-1"] = world.case().model_copy(update={"updated_at": NOW})
+    later = NOW + timedelta(hours=1)
+    counted: list[str] = []
+    # When the sweep runs with a 15-minute limit, twice
+    failed = world.workflow.fail_stalled(
+        later, timedelta(minutes=15), on_failed=lambda case: counted.append(case.case_id)
+    )
+    again = world.workflow.fail_stalled(
+        later, timedelta(minutes=15), on_failed=lambda case: counted.append(case.case_id)
+    )
+    # Then the case was failed (and counted) by the first round only, with the cause agents read
+    assert [case.case_id for case in failed] == ["case-1"]
+    assert (again, counted) == ([], ["case-1"])
+    case = world.case()
+    assert case.status is CaseStatus.FAILED
+    assert case.failure is not None
+    assert (case.failure.error, case.failure.cause) == (
+        "WorkflowStalled",
+        "no workflow step moved the case for 15 minutes",
+    )
+
+
+def test_the_sweep_leaves_a_case_a_step_moved_after_it_was_found(world: World) -> None:
+    # Given a case the sweep found stalled (its snapshot: in progress, last moved an hour before the sweep)
+    _in_progress(world)
+    stale = world.case().model_copy(update={"updated_at": NOW - timedelta(hours=1)})
+    world.cases.cases["case-1"] = stale
+    snapshot = world.cases.in_flight_before(NOW - timedelta(minutes=15))
+    assert snapshot == [stale]
+    # and a step that moves it before the sweep writes (the case is now changed at the real time)
+    world.cases.cases["case-1"] = stale.model_copy(update={"updated_at": NOW, "version": stale.version + 1})
+    world.cases.in_flight_before = lambda moment, limit=100: snapshot  # type: ignore[method-assign]
+    # When the sweep writes
+    failed = world.workflow.fail_stalled(NOW, timedelta(minutes=15))
+    # Then the case stays in progress: the step's move wins
+    assert failed == []
+    assert world.case().status is CaseStatus.IN_PROGRESS
 
 
 # ---------------------------------------------------------------------------------------------------- mark_failed

@@ -16,6 +16,8 @@ a case by a document it issued     pk=DOC#<document_id>, sk=DOC -> case_id     G
 public cases of a procedure        gsi3pk=PUBLIC#<procedure>#<yyyy-mm>,        Query gsi3 per month (UTC)
 (Open311), newest first            gsi3sk=<created>#<id>                       of a bounded window
 a case's audit trail               pk=CASE#<case_id>, sk=AUDIT#<at>#<id>       see omnicity.audit
+cases in flight (submitted or in   gsi2pk=INFLIGHT, gsi2sk=<updated>#<id>      Query gsi2, oldest first,
+progress) not moved since a time   (sparse: only while in flight)              gsi2sk < the time
 =================================  ==========================================  ===========================
 
 Every write of a case is conditional on the version it was read at; the loser of a race gets
@@ -47,6 +49,8 @@ from omnicity.stats import delivery_counters
 
 CASE_SK = "CASE"
 CITIZEN_INDEX = "gsi1"
+IN_FLIGHT_INDEX = "gsi2"  # shared with the task queues and the producer's orders: the partition names differ
+IN_FLIGHT_PARTITION = "INFLIGHT"
 PUBLIC_INDEX = "gsi3"
 MAX_PUBLIC_MONTHS = 13  # a public listing's window spans at most this many calendar months (one Query each)
 MAX_PAGE = 100
@@ -222,6 +226,23 @@ class CaseRepository(TableRepository):
         last_key = response.get("LastEvaluatedKey")
         return cases, _encode_cursor(last_key["gsi1sk"]["S"]) if last_key else None
 
+    def in_flight_before(self, moment: datetime, limit: int = MAX_PAGE) -> list[Case]:
+        """Cases still submitted or in progress whose last change is older than ``moment``, oldest first, at most
+        ``limit`` (one Query of the sparse in-flight entries: only such cases are in it, whatever the table holds)."""
+        response = self._call(
+            "query",
+            TableName=self._table,
+            IndexName=IN_FLIGHT_INDEX,
+            KeyConditionExpression="gsi2pk = :partition AND gsi2sk < :moment",
+            ExpressionAttributeValues={
+                ":partition": {"S": IN_FLIGHT_PARTITION},
+                ":moment": {"S": _utc_position(moment)},
+            },
+            ScanIndexForward=True,
+            Limit=max(1, min(limit, MAX_PAGE)),
+        )
+        return [_case_from_item(item) for item in response.get("Items", [])]
+
     def iter_public(self, procedure_id: str, start: datetime, end: datetime) -> Iterator[Case]:
         """The public cases of a procedure created from ``start`` to ``end`` (both included), newest first.
 
@@ -265,6 +286,9 @@ class CaseRepository(TableRepository):
         if case.applicant.nrn is not None:  # an anonymous report is in no citizen's list
             item["gsi1pk"] = {"S": f"CITIZEN#{case.applicant.nrn}"}
             item["gsi1sk"] = {"S": f"{case.created_at.isoformat()}#{case.case_id}"}
+        if case.status.is_in_flight:  # a step should move it soon: if none does, the stalled-case sweep finds it
+            item["gsi2pk"] = {"S": IN_FLIGHT_PARTITION}
+            item["gsi2sk"] = {"S": f"{_utc_position(case.updated_at)}#{case.case_id}"}
         if case.public:  # listed by month of creation: a window of dates reads only its months' partitions
             item["gsi3pk"] = {"S": public_partition(case.procedure_id, case.created_at)}
             item["gsi3sk"] = {"S": f"{_utc_position(case.created_at)}#{case.case_id}"}
@@ -310,7 +334,7 @@ def _pointer(kind: str, value: str, case_id: str) -> dict[str, Any]:
     return {**_pointer_key(kind, value), "type": {"S": kind.lower()}, "case_id": {"S": case_id}}
 
 
-_KEY_ATTRIBUTES = ("pk", "sk", "type", "gsi1pk", "gsi1sk", "gsi3pk", "gsi3sk", audit.EXPIRES_AT)
+_KEY_ATTRIBUTES = ("pk", "sk", "type", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk", audit.EXPIRES_AT)
 
 
 def _case_from_item(item: dict[str, Any]) -> Case:

@@ -51,6 +51,13 @@ class NotifySettings(CoreSettings):
     sender_email: str = Field(alias="SENDER_EMAIL", min_length=3)
 
 
+class StalledCasesSettings(CoreSettings):
+    """The stalled-case sweep: how long a case may stay submitted or in progress without a step moving it. Longer
+    than any execution can run without moving it (an Express run stops at 5 minutes, retries take seconds)."""
+
+    stalled_after_minutes: int = Field(alias="STALLED_AFTER_MINUTES", ge=10, le=1440)
+
+
 class CardProducerSettings(CoreSettings):
     """The simulated card producer: how long after an order it dispatches the letter (and confirms it)."""
 

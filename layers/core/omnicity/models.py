@@ -41,8 +41,14 @@ class CaseStatus(StrEnum):
     def is_terminal(self) -> bool:
         return self in _TERMINAL
 
+    @property
+    def is_in_flight(self) -> bool:
+        """A workflow step is about to move the case (nobody else: not an agent, the producer or the citizen)."""
+        return self in _IN_FLIGHT
+
 
 _TERMINAL = frozenset({CaseStatus.COMPLETED, CaseStatus.REJECTED, CaseStatus.FAILED, CaseStatus.CANCELLED})
+_IN_FLIGHT = frozenset({CaseStatus.SUBMITTED, CaseStatus.IN_PROGRESS})
 
 
 class Frozen(BaseModel):

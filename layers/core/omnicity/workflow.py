@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, Protocol, TypeVar
 
 from omnicity import sla
@@ -64,6 +64,8 @@ class Cases(Protocol):
     def update(self, case_id: str, change: Callable[[Case], Case | None], attempts: int = 3) -> Case: ...
 
     def register_document(self, document_id: str, case_id: str) -> None: ...
+
+    def in_flight_before(self, moment: datetime, limit: int = 100) -> list[Case]: ...
 
 
 class PdfStore(Protocol):
@@ -374,12 +376,15 @@ class Workflow:
         cause: str,
         step: str | None = None,
         on_failed: Callable[[Case], None] | None = None,
+        stalled_before: datetime | None = None,
     ) -> Case:
         """The workflow stopped on an error: the case is failed, with the reason, visible to agents.
 
         A case already failed stays as it is (the execution-ended event that follows our own Fail state, or a
         retry). A case that reached another outcome (completed, rejected, cancelled) keeps it; the error is
         recorded on its timeline once. ``on_failed`` is called by the call that failed the case, and only by it.
+        ``stalled_before``: only if the case is still in flight and has not moved since then (a step that moves it
+        meanwhile wins: the case is left as it is).
         """
         failure = Failure(error=error[:100], cause=cause[:_MAX_CAUSE], step=step)
         failed = False
@@ -387,6 +392,8 @@ class Workflow:
         def change(case: Case) -> Case | None:
             nonlocal failed
             failed = False
+            if stalled_before is not None and (not case.status.is_in_flight or case.updated_at >= stalled_before):
+                return None
             if case.status is CaseStatus.FAILED or case.failure == failure:
                 return None
             if case.status.is_terminal:
@@ -400,6 +407,25 @@ class Workflow:
         if failed and on_failed is not None:
             on_failed(case)
         return case
+
+    def fail_stalled(
+        self, now: datetime, after: timedelta, on_failed: Callable[[Case], None] | None = None, limit: int = 100
+    ) -> list[Case]:
+        """Mark failed the cases that no step has moved for ``after`` while in flight (submitted or in progress):
+        their execution ended without telling (an Express run past its limit, a MarkFailed that gave up, a start that
+        never happened). The cases it failed, oldest first; ``limit`` per call (the next round takes the rest)."""
+        cutoff = now - after
+        failed: list[Case] = []
+
+        def count(case: Case) -> None:
+            failed.append(case)
+            if on_failed is not None:
+                on_failed(case)
+
+        cause = f"no workflow step moved the case for {int(after.total_seconds() // 60)} minutes"
+        for case in self._cases.in_flight_before(cutoff, limit):
+            self.mark_failed(case.case_id, "WorkflowStalled", cause, on_failed=count, stalled_before=cutoff)
+        return failed
 
     # ------------------------------------------------------------------------------------------ helpers
     def _email_details(self, case: Case) -> dict[str, str]:
