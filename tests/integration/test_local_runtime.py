@@ -321,7 +321,7 @@ def test_provision_builds_the_real_templates_resources_from_its_own_properties(a
         # Then the table has the key schema and the GSI the template names
         created = boto3.client("dynamodb").describe_table(TableName=table.name)["Table"]
         assert created["KeySchema"] == table.properties["KeySchema"]
-        assert [index["IndexName"] for index in created["GlobalSecondaryIndexes"]] == ["gsi1", "gsi2", "gsi3"]
+        assert [index["IndexName"] for index in created["GlobalSecondaryIndexes"]] == ["gsi1", "gsi2", "gsi3", "gsi4"]
         assert (
             created["GlobalSecondaryIndexes"][0]["KeySchema"]
             == table.properties["GlobalSecondaryIndexes"][0]["KeySchema"]

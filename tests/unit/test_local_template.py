@@ -276,7 +276,12 @@ def test_the_real_templates_data_clients_and_layer_are_described(real: Any) -> N
     # Then the table keeps its template properties, with conditions resolved for the local (dev) stage
     table = real.tables["CasesTable"]
     assert table.name == "CasesTable"
-    assert [index["IndexName"] for index in table.properties["GlobalSecondaryIndexes"]] == ["gsi1", "gsi2", "gsi3"]
+    assert [index["IndexName"] for index in table.properties["GlobalSecondaryIndexes"]] == [
+        "gsi1",
+        "gsi2",
+        "gsi3",
+        "gsi4",
+    ]
     assert table.properties["DeletionProtectionEnabled"] is False
     assert describe(REAL_TEMPLATE, {"Stage": "prod"}).tables["CasesTable"].properties["DeletionProtectionEnabled"]
     # And the app clients' ids are their names, with their id token lifetimes

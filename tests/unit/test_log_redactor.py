@@ -63,6 +63,7 @@ def test_the_platforms_logger_scrubs_messages_extra_fields_and_nested_values() -
                 "headers": {"Authorization": f"Bearer {JWT}", "Accept": "application/json"},
                 "items": [{"last_name": "Exemplaire", "street": "Rue du Marché aux Herbes"}, {"task_token": "AQB8="}],
                 "form": {"address": {"street": "Rue Haute", "number": "120"}},
+                "inquiry": {"task_id": "task-1", "question": "Quel usage ?", "answer": "Pour un emploi"},
                 "national_number": int(NRN),
                 "bytes": 12345,
             },
@@ -81,6 +82,7 @@ def test_the_platforms_logger_scrubs_messages_extra_fields_and_nested_values() -
     assert line["headers"] == {"Authorization": REDACTED, "Accept": "application/json"}
     assert line["items"] == [{"last_name": REDACTED, "street": REDACTED}, {"task_token": REDACTED}]
     assert line["form"] == REDACTED
+    assert line["inquiry"] == {"task_id": "task-1", "question": REDACTED, "answer": REDACTED}
     assert line["national_number"] == REDACTED
     assert line["bytes"] == 12345
     assert (line["level"], line["service"]) == ("INFO", "omnicity")

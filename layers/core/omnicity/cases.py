@@ -16,8 +16,8 @@ a case by a document it issued     pk=DOC#<document_id>, sk=DOC -> case_id     G
 public cases of a procedure        gsi3pk=PUBLIC#<procedure>#<yyyy-mm>,        Query gsi3 per month (UTC)
 (Open311), newest first            gsi3sk=<created>#<id>                       of a bounded window
 a case's audit trail               pk=CASE#<case_id>, sk=AUDIT#<at>#<id>       see omnicity.audit
-cases in flight (submitted or in   gsi2pk=INFLIGHT, gsi2sk=<updated>#<id>      Query gsi2, oldest first,
-progress) not moved since a time   (sparse: only while in flight)              gsi2sk < the time
+cases in flight (submitted or in   gsi4pk=INFLIGHT, gsi4sk=<updated>#<id>      Query gsi4 (keys only), oldest
+progress) not moved since a time   (sparse: only while in flight)              first, gsi4sk < the time; GetItem
 =================================  ==========================================  ===========================
 
 Every write of a case is conditional on the version it was read at; the loser of a race gets
@@ -49,7 +49,7 @@ from omnicity.stats import delivery_counters
 
 CASE_SK = "CASE"
 CITIZEN_INDEX = "gsi1"
-IN_FLIGHT_INDEX = "gsi2"  # shared with the task queues and the producer's orders: the partition names differ
+IN_FLIGHT_INDEX = "gsi4"
 IN_FLIGHT_PARTITION = "INFLIGHT"
 PUBLIC_INDEX = "gsi3"
 MAX_PUBLIC_MONTHS = 13  # a public listing's window spans at most this many calendar months (one Query each)
@@ -228,12 +228,13 @@ class CaseRepository(TableRepository):
 
     def in_flight_before(self, moment: datetime, limit: int = MAX_PAGE) -> list[Case]:
         """Cases still submitted or in progress whose last change is older than ``moment``, oldest first, at most
-        ``limit`` (one Query of the sparse in-flight entries: only such cases are in it, whatever the table holds)."""
+        ``limit``: one Query of the sparse in-flight entries (only such cases are in it, whatever the table holds;
+        keys only), then each case read (a stalled case is rare: the index stays a write unit per save)."""
         response = self._call(
             "query",
             TableName=self._table,
             IndexName=IN_FLIGHT_INDEX,
-            KeyConditionExpression="gsi2pk = :partition AND gsi2sk < :moment",
+            KeyConditionExpression="gsi4pk = :partition AND gsi4sk < :moment",
             ExpressionAttributeValues={
                 ":partition": {"S": IN_FLIGHT_PARTITION},
                 ":moment": {"S": _utc_position(moment)},
@@ -241,7 +242,13 @@ class CaseRepository(TableRepository):
             ScanIndexForward=True,
             Limit=max(1, min(limit, MAX_PAGE)),
         )
-        return [_case_from_item(item) for item in response.get("Items", [])]
+        cases = []
+        for item in response.get("Items", []):
+            try:
+                cases.append(self.get(item["pk"]["S"].removeprefix("CASE#")))
+            except NotFoundError:  # expired or removed since the index was read
+                continue
+        return cases
 
     def iter_public(self, procedure_id: str, start: datetime, end: datetime) -> Iterator[Case]:
         """The public cases of a procedure created from ``start`` to ``end`` (both included), newest first.
@@ -287,8 +294,8 @@ class CaseRepository(TableRepository):
             item["gsi1pk"] = {"S": f"CITIZEN#{case.applicant.nrn}"}
             item["gsi1sk"] = {"S": f"{case.created_at.isoformat()}#{case.case_id}"}
         if case.status.is_in_flight:  # a step should move it soon: if none does, the stalled-case sweep finds it
-            item["gsi2pk"] = {"S": IN_FLIGHT_PARTITION}
-            item["gsi2sk"] = {"S": f"{_utc_position(case.updated_at)}#{case.case_id}"}
+            item["gsi4pk"] = {"S": IN_FLIGHT_PARTITION}
+            item["gsi4sk"] = {"S": f"{_utc_position(case.updated_at)}#{case.case_id}"}
         if case.public:  # listed by month of creation: a window of dates reads only its months' partitions
             item["gsi3pk"] = {"S": public_partition(case.procedure_id, case.created_at)}
             item["gsi3sk"] = {"S": f"{_utc_position(case.created_at)}#{case.case_id}"}
@@ -334,7 +341,7 @@ def _pointer(kind: str, value: str, case_id: str) -> dict[str, Any]:
     return {**_pointer_key(kind, value), "type": {"S": kind.lower()}, "case_id": {"S": case_id}}
 
 
-_KEY_ATTRIBUTES = ("pk", "sk", "type", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk", audit.EXPIRES_AT)
+_KEY_ATTRIBUTES = ("pk", "sk", "type", "gsi1pk", "gsi1sk", "gsi3pk", "gsi3sk", "gsi4pk", "gsi4sk", audit.EXPIRES_AT)
 
 
 def _case_from_item(item: dict[str, Any]) -> Case:

@@ -68,6 +68,8 @@ SENSITIVE_KEYS: Final = frozenset(
         "form",
         "body",
         "comment",
+        "question",
+        "answer",
         # credentials: tokens, keys, signatures, codes
         "token",
         "accesstoken",
