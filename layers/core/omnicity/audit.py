@@ -27,14 +27,15 @@ Entries appended after closure (reads) carry it from the start. A case still ope
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from omnicity.dynamo import ConditionFailedError, TableRepository, call, from_attributes, to_attributes
-from omnicity.errors import NotFoundError
+from omnicity.dynamo import TableRepository, call, from_attributes, to_attributes
+from omnicity.errors import NotFoundError, TransientError
 from omnicity.models import Case, CaseStatus, Frozen, Procedure
 from omnicity.observability import logger
 
@@ -42,6 +43,8 @@ AUDIT_PREFIX = "AUDIT#"
 EXPIRES_AT = "expires_at"  # the table's TTL attribute (template.yaml: CasesTable.TimeToLiveSpecification)
 DEFAULT_RETENTION_DAYS: int = Procedure.model_fields["retention_days"].default
 _ITEM_ATTRIBUTES = ("pk", "sk", "type", EXPIRES_AT)
+_BATCH = 25  # BatchWriteItem's most items a call
+_UNPROCESSED_PAUSES = (0.05, 0.2, 0.8)  # before sending DynamoDB's unprocessed items again
 
 
 class AuditKind(StrEnum):
@@ -184,23 +187,26 @@ class AuditTrail(TableRepository):
         return [entry for entry in reversed(self.entries(case_id)) if entry.kind is AuditKind.READ]
 
     def retain(self, case_id: str, expires_at: int, pointers: Iterable[dict[str, Any]] = ()) -> None:
-        """Give the case's entries and ``pointers`` (keys of its REF/HANDOFF/DOC items) the TTL they lack. Only
-        ``expires_at`` is added, once; an item gone or already stamped is left alone."""
-        keys = [{"pk": item["pk"], "sk": item["sk"]} for item in self._items(case_id) if EXPIRES_AT not in item]
-        for key in [*keys, *pointers]:
-            try:
-                call(
-                    self.client,
-                    "update_item",
-                    TableName=self._table,
-                    Key=key,
-                    UpdateExpression="SET #ttl = :ttl",
-                    ConditionExpression="attribute_exists(pk) AND attribute_not_exists(#ttl)",
-                    ExpressionAttributeNames={"#ttl": EXPIRES_AT},
-                    ExpressionAttributeValues={":ttl": {"N": str(expires_at)}},
-                )
-            except ConditionFailedError:
-                continue
+        """Give the case's entries and ``pointers`` (its REF/HANDOFF/DOC items, whole) the TTL they lack.
+
+        Each item is written back as it is with ``expires_at`` added (BatchWriteItem, 25 items a call: a write unit
+        each, as an update would cost, in one round trip for a case's few items). Entries are append-only and
+        pointers never change, so writing them back whole changes nothing else; an entry already stamped is left
+        alone. Items DynamoDB leaves unprocessed are sent again; still unprocessed after that: TransientError.
+        """
+        items = [item for item in self._items(case_id) if EXPIRES_AT not in item]
+        items += [dict(pointer) for pointer in pointers]
+        stamped = [{**item, EXPIRES_AT: {"N": str(expires_at)}} for item in items]
+        for start in range(0, len(stamped), _BATCH):
+            requests = [{"PutRequest": {"Item": item}} for item in stamped[start : start + _BATCH]]
+            for pause in (*_UNPROCESSED_PAUSES, None):
+                response = call(self.client, "batch_write_item", RequestItems={self._table: requests})
+                requests = response.get("UnprocessedItems", {}).get(self._table, [])
+                if not requests:
+                    break
+                if pause is None:
+                    raise TransientError(f"{len(requests)} items of case {case_id} kept no TTL (throttled)")
+                time.sleep(pause)
 
     def _items(self, case_id: str) -> Iterator[dict[str, Any]]:
         query: dict[str, Any] = {

@@ -321,7 +321,7 @@ class CaseRepository(TableRepository):
         pointers += [("DOC", document.document_id) for document in case.documents]
         try:
             audit.AuditTrail(self._table, self.client).retain(
-                case.case_id, expires_at, [_pointer_key(kind, value) for kind, value in pointers]
+                case.case_id, expires_at, [_pointer(kind, value, case.case_id) for kind, value in pointers]
             )
         except TransientError:  # the case is stored (closed, with its TTL): say what kept its other items' TTL back
             logger.exception("retention not applied to every item of a closed case", extra={"case_id": case.case_id})
