@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 ELISE = "87031413235"  # fictional, French-speaking, lives in 1000 Bruxelles (first person of the register)
 PIETER = "79051708730"  # fictional, Dutch-speaking, lives in 1020 Laeken
+HUGO = "72030324138"  # fictional; his criminal record holds entries: his extracts wait for the population department
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,26 @@ class Api:
 
     def outbox(self) -> list[dict[str, Any]]:
         return list(self.request("GET", "/local/outbox").json)
+
+
+# ---------------------------------------------------------------------------------------------------- the back office
+def agent(api: Api, sub: str, *departments: str) -> str:
+    """A token of agent ``sub`` on the counter's client, in ``departments`` (population by default)."""
+    return api.token(sub, role="agent", client="counter", departments=list(departments or ("population",)))
+
+
+def extract_waiting_for_an_agent(api: Api, hugo: str) -> dict[str, Any]:
+    """Hugo's criminal record extract (his record holds entries), once it waits for an agent: the API's 201 body."""
+    body = {"procedure_id": "criminal-record-extract", "language": "fr", "form": {"model": "595"}}
+    reply = api.request("POST", "/v1/cases", token=hugo, body=body)
+    assert reply.status == 201, reply.body
+    api.wait_for_status(reply.json["case_id"], hugo, "waiting")
+    return dict(reply.json)
+
+
+def act(api: Api, token: str, task_id: str, action: str, body: Any = None) -> Reply:
+    """``POST /v1/agent/tasks/{task_id}/{action}`` (claim, release, reassign, ask, complete)."""
+    return api.request("POST", f"/v1/agent/tasks/{task_id}/{action}", token=token, body=body)
 
 
 @contextmanager

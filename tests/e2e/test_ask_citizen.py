@@ -12,22 +12,9 @@ import pytest
 from omnicity.business_days import city_calendar
 from omnicity.cases import CaseRepository
 from omnicity.models import brussels_date
-from tests.conftest import ELISE, Api
+from tests.conftest import ELISE, HUGO, Api, act, agent, extract_waiting_for_an_agent
 
-HUGO = "72030324138"  # fictional; his criminal record holds entries: his extracts wait for the population department
 QUESTION = "Pour quel usage demandez-vous cet extrait ? Joignez la lettre de l'employeur."
-
-
-def agent(api: Api, sub: str, *departments: str) -> str:
-    return api.token(sub, role="agent", client="counter", departments=list(departments or ("population",)))
-
-
-def extract_waiting_for_an_agent(api: Api, hugo: str) -> dict[str, Any]:
-    body = {"procedure_id": "criminal-record-extract", "language": "fr", "form": {"model": "595"}}
-    reply = api.request("POST", "/v1/cases", token=hugo, body=body)
-    assert reply.status == 201, reply.body
-    api.wait_for_status(reply.json["case_id"], hugo, "waiting")
-    return dict(reply.json)
 
 
 def queue(api: Api, token: str, status: str, department: str = "population") -> list[dict[str, Any]]:
@@ -39,10 +26,6 @@ def queue(api: Api, token: str, status: str, department: str = "population") -> 
 
 def task_of(api: Api, token: str, reference: str, status: str = "open") -> dict[str, Any]:
     return next(task for task in queue(api, token, status) if task["reference"] == reference)
-
-
-def act(api: Api, token: str, task_id: str, action: str, body: Any = None) -> Any:
-    return api.request("POST", f"/v1/agent/tasks/{task_id}/{action}", token=token, body=body)
 
 
 def agent_view(api: Api, token: str, case_id: str) -> dict[str, Any]:

@@ -15,23 +15,12 @@ import pytest
 from infra.local.runtime import LocalRuntime
 from omnicity.cases import CaseRepository
 from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
-from tests.conftest import ELISE, PIETER, Api
+from tests.conftest import ELISE, HUGO, PIETER, Api, act, agent, extract_waiting_for_an_agent
 
-HUGO = "72030324138"  # fictional; his criminal record holds entries: his extracts wait for the population department
 GRAND_PLACE = {"lat": 50.8467, "lon": 4.3525}
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
-def agent(api: Api, sub: str, *departments: str) -> str:
-    return api.token(sub, role="agent", client="counter", departments=list(departments or ("population",)))
-
-
-def extract_waiting_for_an_agent(api: Api, hugo: str) -> dict[str, Any]:
-    body = {"procedure_id": "criminal-record-extract", "language": "fr", "form": {"model": "595"}}
-    reply = api.request("POST", "/v1/cases", token=hugo, body=body)
-    assert reply.status == 201, reply.body
-    api.wait_for_status(reply.json["case_id"], hugo, "waiting")
-    return dict(reply.json)
 
 
 def queue(api: Api, token: str, query: str) -> list[dict[str, Any]]:
@@ -42,10 +31,6 @@ def queue(api: Api, token: str, query: str) -> list[dict[str, Any]]:
 
 def task_of(api: Api, token: str, reference: str, query: str = "department=population") -> dict[str, Any]:
     return next(task for task in queue(api, token, query) if task["reference"] == reference)
-
-
-def act(api: Api, token: str, task_id: str, action: str, body: Any = None) -> Any:
-    return api.request("POST", f"/v1/agent/tasks/{task_id}/{action}", token=token, body=body)
 
 
 @pytest.fixture(scope="module")
