@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from omnicity.dynamo import TableRepository, call, from_attributes, to_attributes
+from omnicity.dynamo import TableRepository, call, from_attributes, pages, to_attributes
 from omnicity.errors import NotFoundError, TransientError
 from omnicity.models import Case, CaseStatus, Frozen, Procedure
 from omnicity.observability import logger
@@ -215,10 +215,5 @@ class AuditTrail(TableRepository):
             "ExpressionAttributeValues": {":case": {"S": f"CASE#{case_id}"}, ":audit": {"S": AUDIT_PREFIX}},
             "ConsistentRead": True,
         }
-        while True:
-            response = call(self.client, "query", **query)
-            yield from response.get("Items", [])
-            last_key = response.get("LastEvaluatedKey")
-            if not last_key:
-                return
-            query["ExclusiveStartKey"] = last_key
+        for page in pages(self.client, query):
+            yield from page.get("Items", [])

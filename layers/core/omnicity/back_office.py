@@ -11,11 +11,11 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Protocol
 
 from omnicity import sla
 from omnicity.audit import AuditEntry, AuditTrail
+from omnicity.cases import find_case
 from omnicity.catalogue import Catalogue
 from omnicity.errors import ForbiddenError, NotFoundError
 from omnicity.identity import Principal
@@ -91,11 +91,7 @@ class CaseFile:
         return AccessLog(items=[_access_entry(entry) for entry in self._trail.reads(case.case_id)])
 
     def _case(self, case_id: str) -> Case:
-        try:
-            uuid.UUID(case_id)
-            return self._cases.get(case_id)
-        except (ValueError, NotFoundError):
-            raise NotFoundError(f"no case {case_id!r}") from None
+        return find_case(self._cases, case_id)
 
     @staticmethod
     def _department(principal: Principal, procedure: Procedure, case: Case) -> str | None:

@@ -29,12 +29,13 @@ from __future__ import annotations
 
 import base64
 import re
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from omnicity import audit
-from omnicity.dynamo import ConditionFailedError, TableRepository, call, from_attributes, to_attributes
+from omnicity.dynamo import ConditionFailedError, TableRepository, call, from_attributes, pages, to_attributes
 from omnicity.errors import (
     CaseConflictError,
     ConflictError,
@@ -55,6 +56,20 @@ PUBLIC_INDEX = "gsi3"
 MAX_PUBLIC_MONTHS = 13  # a public listing's window spans at most this many calendar months (one Query each)
 MAX_PAGE = 100
 MAX_CURSOR_LENGTH = 160  # a position is at most 32 + 1 + 64 characters: 130 in base64
+
+
+class CaseReader(Protocol):
+    def get(self, case_id: str) -> Case: ...
+
+
+def find_case(cases: CaseReader, case_id: str) -> Case:
+    """The case ``case_id`` names, for a caller who may not know it exists: NotFoundError (404) for a missing case
+    and for text that is not a case id (never sent to DynamoDB), the same error either way."""
+    try:
+        uuid.UUID(case_id)
+        return cases.get(case_id)
+    except (ValueError, NotFoundError):
+        raise NotFoundError(f"no case {case_id!r}") from None
 
 
 def case_key(case_id: str) -> dict[str, Any]:
@@ -277,13 +292,8 @@ class CaseRepository(TableRepository):
                 },
                 "ScanIndexForward": False,
             }
-            while True:
-                response = self._call("query", **query)
-                yield from (_case_from_item(item) for item in response.get("Items", []))
-                last_key = response.get("LastEvaluatedKey")
-                if not last_key:
-                    break
-                query["ExclusiveStartKey"] = last_key
+            for page in pages(self.client, query):
+                yield from (_case_from_item(item) for item in page.get("Items", []))
 
     # ------------------------------------------------------------------------------------------ plumbing
     def _item(self, case: Case) -> dict[str, Any]:

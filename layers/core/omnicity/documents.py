@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from omnicity import aws
+from omnicity.errors import field_error
 
 _NAMESPACE = uuid.UUID("5b0d1f7e-3c5a-4b1e-9f2d-6a8c0e4b7d21")
 
@@ -99,6 +100,15 @@ class Uploads:
         return UploadSlot(
             key=key, url=post["url"], fields=post["fields"], expires_in=self._ttl, max_bytes=MAX_UPLOAD_BYTES
         )
+
+    def not_uploaded(self, keys: list[str], path: str) -> list[dict[str, Any]]:
+        """A field error (``<path>[<index>]``) for each key that was never uploaded."""
+        missing = set(self.missing(keys)) if keys else set()
+        return [
+            field_error(f"{path}[{index}]", "no such upload (upload the photo first)")
+            for index, key in enumerate(keys)
+            if key in missing
+        ]
 
     def missing(self, keys: list[str]) -> list[str]:
         """The keys that were never uploaded (a form may only reference photos that exist)."""

@@ -5,7 +5,7 @@ Repositories own their keys and access patterns; this module only knows the wire
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -42,6 +42,19 @@ def call(client: Any, operation: str, **kwargs: Any) -> Any:
         if aws.error_code(exc) in ("ConditionalCheckFailedException", "TransactionCanceledException"):
             raise ConditionFailedError(aws.error_code(exc)) from exc
         raise
+
+
+def pages(client: Any, query: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Each page of a Query, following ``LastEvaluatedKey`` to the end (a caller with enough stops reading): never a
+    result silently cut at DynamoDB's 1 MB page."""
+    request = dict(query)
+    while True:
+        response = call(client, "query", **request)
+        yield response
+        last_key = response.get("LastEvaluatedKey")
+        if not last_key:
+            return
+        request["ExclusiveStartKey"] = last_key
 
 
 def to_attributes(document: Mapping[str, Any]) -> dict[str, Any]:

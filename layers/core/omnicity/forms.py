@@ -32,7 +32,7 @@ from __future__ import annotations
 import calendar
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -105,6 +105,19 @@ def validate_form(
     if checker.errors:
         raise ValidationFailedError("the form has invalid fields", checker.errors)
     return cleaned
+
+
+def upload_key_problem(key: Any, owner: str, earlier: Collection[str]) -> str | None:
+    """Why ``key`` cannot be attached by the person whose uploads are ``owner``'s, after ``earlier`` (None: it can).
+    Whether the upload exists is S3's to say (``omnicity.documents.Uploads.not_uploaded``)."""
+    match = _UPLOAD_KEY.fullmatch(key) if isinstance(key, str) else None
+    if match is None:
+        return "not an upload key (uploads/<owner>/<id>.jpg or .png)"
+    if match[1] != owner:
+        return "not one of your uploads"
+    if key in earlier:
+        return "listed twice"
+    return None
 
 
 def _stripped(value: Any) -> Any:
@@ -263,13 +276,9 @@ class _Checker:
         keys: list[str] = []
         for index, entry in enumerate(value):
             key = _stripped(entry)
-            match = _UPLOAD_KEY.fullmatch(key) if isinstance(key, str) else None
-            if match is None:
-                self.fail(f"{path}[{index}]", "not an upload key (uploads/<owner>/<id>.jpg or .png)")
-            elif match[1] != self.uploads_owner:
-                self.fail(f"{path}[{index}]", "not one of your uploads")
-            elif key in keys:
-                self.fail(f"{path}[{index}]", "listed twice")
+            reason = upload_key_problem(key, self.uploads_owner, keys)
+            if reason is not None:
+                self.fail(f"{path}[{index}]", reason)
             else:
                 keys.append(key)
         return keys if len(self.errors) == before else _INVALID

@@ -18,13 +18,11 @@ gets 409.
 
 from __future__ import annotations
 
-import re
-import uuid
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from omnicity import sla
-from omnicity.cases import CaseRepository
+from omnicity.cases import CaseRepository, find_case
 from omnicity.catalogue import Catalogue
 from omnicity.desk import require_agent, task_of_departments, task_state
 from omnicity.errors import (
@@ -36,7 +34,7 @@ from omnicity.errors import (
     ValidationFailedError,
     field_error,
 )
-from omnicity.forms import UPLOAD_KEY_PATTERN
+from omnicity.forms import upload_key_problem
 from omnicity.identity import Principal
 from omnicity.models import AgentTask, Case, CaseStatus, Inquiry, Role, TaskStatus
 from omnicity.notifications import Email, compose
@@ -44,15 +42,13 @@ from omnicity.observability import logger
 from omnicity.tasks import TaskRepository
 from omnicity.views import AskCitizenRequest, CaseView, ReplyRequest, TaskView
 
-_UPLOAD_KEY = re.compile(UPLOAD_KEY_PATTERN)
-
 
 class Mailer(Protocol):
     def send(self, email: Email) -> str: ...
 
 
 class UploadCheck(Protocol):
-    def missing(self, keys: list[str]) -> list[str]: ...
+    def not_uploaded(self, keys: list[str], path: str) -> list[dict[str, Any]]: ...
 
 
 class Inquiries:
@@ -91,7 +87,7 @@ class Inquiries:
             status=CaseStatus.AWAITING_CITIZEN,
             inquiries=[*case.inquiries, inquiry],
         )
-        waiting = self._save_together(asked, case, task.model_copy(update={"status": TaskStatus.WAITING_CITIZEN}))
+        _, waiting = self._save_together(asked, case, task.model_copy(update={"status": TaskStatus.WAITING_CITIZEN}))
         logger.info("citizen asked for information", extra={"task_id": task_id, "case_id": case.case_id})
         self._tell_citizen(asked, request.question)
         return TaskView.of(waiting)
@@ -122,47 +118,35 @@ class Inquiries:
             inquiries=[answered if item is inquiry else item for item in case.inquiries],
         )
         back = TaskStatus.CLAIMED if task.claimed_by else TaskStatus.OPEN
-        self._save_together(replied, case, task.model_copy(update={"status": back, "due_on": replied.due_on}))
+        stored, _ = self._save_together(
+            replied, case, task.model_copy(update={"status": back, "due_on": replied.due_on})
+        )
         logger.info("citizen answered", extra={"case_id": case_id, "task_id": task.task_id})
-        return CaseView.of(self._cases.get(case_id), for_agent=False)
+        return CaseView.of(stored, for_agent=False)
 
-    def _save_together(self, case: Case, previous: Case, task: AgentTask) -> AgentTask:
+    def _save_together(self, case: Case, previous: Case, task: AgentTask) -> tuple[Case, AgentTask]:
         """The case and its task, both or neither (each conditional on the version read)."""
         put, stored = self._tasks.conditional_put(task)
         try:
-            self._cases.save(case, along=[{"Put": put}], previous=previous)
+            saved = self._cases.save(case, along=[{"Put": put}], previous=previous)
         except CaseConflictError:
             raise ConflictError("the case or its task changed meanwhile: read it again") from None
-        return stored
+        return saved, stored
 
     def _own_case(self, principal: Principal, case_id: str) -> Case:
-        not_found = NotFoundError(f"no case {case_id!r}")
-        try:
-            uuid.UUID(case_id)
-            case = self._cases.get(case_id)
-        except (ValueError, NotFoundError):
-            raise not_found from None
+        case = find_case(self._cases, case_id)
         if principal.role is not Role.CITIZEN or not principal.owns(case.applicant.nrn):
-            raise not_found
+            raise NotFoundError(f"no case {case_id!r}")
         return case
 
     def _check_attachments(self, principal: Principal, keys: list[str]) -> None:
         problems = []
         for index, key in enumerate(keys):
-            match = _UPLOAD_KEY.fullmatch(key)
-            if match is None:
-                problems.append(field_error(f"attachments[{index}]", "not an upload key (uploads/<owner>/<id>.jpg)"))
-            elif match[1] != principal.uploads_owner:
-                problems.append(field_error(f"attachments[{index}]", "not one of your uploads"))
-            elif key in keys[:index]:
-                problems.append(field_error(f"attachments[{index}]", "sent twice"))
-        if not problems and keys:
-            missing = set(self._uploads.missing(keys))
-            problems = [
-                field_error(f"attachments[{index}]", "no such upload (upload the photo first)")
-                for index, key in enumerate(keys)
-                if key in missing
-            ]
+            reason = upload_key_problem(key, principal.uploads_owner, keys[:index])
+            if reason is not None:
+                problems.append(field_error(f"attachments[{index}]", reason))
+        if not problems:
+            problems = self._uploads.not_uploaded(keys, "attachments")
         if problems:
             raise ValidationFailedError("the answer has invalid fields", problems)
 

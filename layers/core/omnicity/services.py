@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from omnicity import aws
-from omnicity.cases import CaseRepository
+from omnicity.cases import CaseRepository, find_case
 from omnicity.catalogue import Catalogue
 from omnicity.city import get_messages
 from omnicity.documents import DocumentStore, Uploads, UploadSlot
@@ -200,15 +200,7 @@ class CaseService:
         photo_fields = [field.name for field in procedure.fields if field.type is FieldType.PHOTOS]
         problems = []
         for name in photo_fields:
-            keys = list(form.get(name, []))
-            if not keys:
-                continue
-            missing = set(self._need_uploads().missing(keys))
-            problems += [
-                field_error(f"form.{name}[{index}]", "no such upload (upload the photo first)")
-                for index, key in enumerate(keys)
-                if key in missing
-            ]
+            problems += self._need_uploads().not_uploaded(list(form.get(name, [])), f"form.{name}")
         if problems:
             raise ValidationFailedError("the form has invalid fields", problems)
 
@@ -399,18 +391,10 @@ class CaseService:
     def _readable_case(self, principal: Principal, case_id: str) -> Case:
         """The case, if this principal may read it (its citizen, or an agent of the procedure's department);
         otherwise the same 404 as a case that does not exist."""
-        not_found = NotFoundError(f"no case {case_id!r}")
-        try:
-            uuid.UUID(case_id)
-        except ValueError:
-            raise not_found from None
-        try:
-            case = self._cases.get(case_id)
-        except NotFoundError:
-            raise not_found from None
+        case = find_case(self._cases, case_id)
         if principal.owns(case.applicant.nrn) or self._serves(principal, case):
             return case
-        raise not_found
+        raise NotFoundError(f"no case {case_id!r}")
 
     def _serves(self, principal: Principal, case: Case) -> bool:
         """Agents read the cases of the procedures their departments handle, and no others."""

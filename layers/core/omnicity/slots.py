@@ -30,7 +30,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from omnicity.business_days import city_calendar
-from omnicity.dynamo import ConditionFailedError, TableRepository, call, from_attributes, to_attributes
+from omnicity.dynamo import ConditionFailedError, TableRepository, call, from_attributes, pages, to_attributes
 from omnicity.errors import ConfigurationError, ConflictError, NotFoundError, ValidationFailedError, field_error
 from omnicity.models import BookingSpec, Procedure, today_in_brussels
 from omnicity.observability import logger
@@ -225,14 +225,11 @@ class SlotBook(TableRepository):
             "ConsistentRead": True,
         }
         booked: dict[str, int] = {}
-        while True:  # a window of days is a few KB: one page, but never silently cut short
-            response = call(self.client, "query", **query)
-            for item in response.get("Items", []):
+        for page in pages(self.client, query):  # a window of days is a few KB: one page in practice
+            for item in page.get("Items", []):
                 slot = from_attributes(item)
                 booked[str(slot["sk"])] = int(slot.get("booked", 0))
-            if "LastEvaluatedKey" not in response:
-                return booked
-            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return booked
 
 
 def booked_day(procedure: Procedure, form: Mapping[str, Any]) -> date:

@@ -28,9 +28,8 @@ from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from omnicity import aws
 from omnicity.catalogue import Catalogue
-from omnicity.dynamo import call
+from omnicity.dynamo import TableRepository, pages
 from omnicity.errors import ForbiddenError, ValidationFailedError, field_error
 from omnicity.identity import Principal
 from omnicity.models import Case, CaseStatus, Channel, Role, brussels_date
@@ -190,18 +189,8 @@ def figures_of(first: date, last: date, days: Iterable[Counts], procedures: Iter
 
 
 # ---------------------------------------------------------------------------------------------------- reading
-class StatsRepository:
+class StatsRepository(TableRepository):
     """Reads the day counters: one Query per calendar year of the period (a page holds a whole year)."""
-
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = aws.dynamodb()
-        return self._client
 
     def days(self, first: date, last: date) -> Iterator[dict[str, int]]:
         """The counters of each day of ``first``..``last`` on which something was delivered."""
@@ -215,12 +204,8 @@ class StatsRepository:
                     ":last": {"S": end.isoformat()},
                 },
             }
-            while True:  # one page in practice (366 items of ~200 bytes); followed anyway, never silently cut
-                response = call(self.client, "query", **query)
-                yield from (_counts(item) for item in response.get("Items", []))
-                if "LastEvaluatedKey" not in response:
-                    break
-                query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            for page in pages(self.client, query):  # one page in practice (366 items of ~200 bytes)
+                yield from (_counts(item) for item in page.get("Items", []))
 
 
 def _counts(item: Mapping[str, Any]) -> dict[str, int]:

@@ -32,7 +32,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from omnicity.audit import retention_days_of
-from omnicity.dynamo import ConditionFailedError, TableRepository, call, from_attributes, to_attributes
+from omnicity.dynamo import ConditionFailedError, TableRepository, call, from_attributes, pages, to_attributes
 from omnicity.errors import ConflictError, NotFoundError
 from omnicity.models import AgentTask, TaskStatus, today_in_brussels
 
@@ -118,12 +118,7 @@ class TaskRepository(TableRepository):
                 },
                 "Select": "COUNT",
             }
-            while True:
-                response = call(self.client, "query", **query)
-                total += int(response.get("Count", 0))
-                if "LastEvaluatedKey" not in response:
-                    break
-                query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            total += sum(int(page.get("Count", 0)) for page in pages(self.client, query))
         return total
 
     def queue(
@@ -155,13 +150,10 @@ class TaskRepository(TableRepository):
             query["FilterExpression"] = "procedure_id = :procedure"
             query["ExpressionAttributeValues"][":procedure"] = {"S": procedure_id}
         tasks: list[AgentTask] = []
-        while len(tasks) < limit:  # a filtered page may hold fewer tasks than asked: read on
-            response = call(self.client, "query", **query)
-            tasks += [AgentTask.model_validate(from_attributes(item, _KEY_ATTRIBUTES)) for item in response["Items"]]
-            last_key = response.get("LastEvaluatedKey")
-            if not last_key:
+        for page in pages(self.client, query):  # a filtered page may hold fewer tasks than asked: read on
+            tasks += [AgentTask.model_validate(from_attributes(item, _KEY_ATTRIBUTES)) for item in page["Items"]]
+            if len(tasks) >= limit:
                 break
-            query["ExclusiveStartKey"] = last_key
         return tasks[:limit]
 
     def _item(self, task: AgentTask) -> dict[str, Any]:
