@@ -27,7 +27,7 @@ from infra.local.tokens import LocalIssuer
 from tests.conftest import ELISE, PIETER, TEMPLATE, Api, Reply
 
 HUGO: Final = "72030324138"  # fictional; his criminal record holds entries: his extract waits for an agent
-OPEN311_KEY: Final = "omnicity-open311-demo-key"  # the template's default (the README's demo key)
+OPEN311_KEY: Final = "omnicity-open311-demo-key"  # the template's default (the demo key, docs/open311.md)
 FORM: Final = "application/x-www-form-urlencoded"
 
 # ------------------------------------------------------------------------------------------------ who calls

@@ -20,7 +20,7 @@ from tests.conftest import PIETER, Api, Reply
 from tests.conftest import ROOT as REPO
 from tests.e2e.test_public_space_alert import GRAND_PLACE, field_agent, task_for, upload
 
-API_KEY = "omnicity-open311-demo-key"  # the template's default: the README's demo key
+API_KEY = "omnicity-open311-demo-key"  # the template's default: the demo key (docs/open311.md)
 FORM = "application/x-www-form-urlencoded; charset=utf-8"
 ROOT = "/open311/v2"
 KEYED = f"api_key={API_KEY}&service_code=litter"

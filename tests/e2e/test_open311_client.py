@@ -8,7 +8,6 @@ and XML. It does not create requests, so those are posted the way Open311 client
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -20,11 +19,11 @@ import requests
 from georeport import GeoReport
 
 from infra.local.runtime import LocalRuntime
-from tests.conftest import PIETER, ROOT
+from tests.conftest import PIETER
+from tests.documentation import marked_block
 
 API_KEY = "omnicity-open311-demo-key"
 JPEG = b"\xff\xd8\xff\xe0" + b"1" * 64
-README = ROOT / "README.md"
 
 
 def as_list(value: Any) -> list[Any]:
@@ -122,12 +121,10 @@ def test_media_url_serves_the_alerts_first_photo(served: LocalRuntime) -> None:
     assert photo.content == JPEG
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="the README's examples use curl")
-def test_the_readmes_open311_examples_work_verbatim(served: LocalRuntime, tmp_path: Path) -> None:
-    # Given the README's Open311 block, pointed at this runtime's port (the only change)
-    block = re.search(r"<!-- open311:start -->\s*```bash\n(.*?)```\s*<!-- open311:end -->", README.read_text(), re.S)
-    assert block, "the README has lost its marked Open311 block"
-    script = block.group(1)
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the documented examples use curl")
+def test_the_documented_open311_examples_work_verbatim(served: LocalRuntime, tmp_path: Path) -> None:
+    # Given the documentation's Open311 block (docs/open311.md), pointed at this runtime's port (the only change)
+    script = marked_block("open311", "session")
     assert "API=http://127.0.0.1:3000\n" in script
     script = script.replace("API=http://127.0.0.1:3000\n", f"API={served.api_url}\n", 1)
     # When it runs in a shell

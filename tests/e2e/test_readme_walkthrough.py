@@ -1,4 +1,7 @@
-"""The README's curl walk-through, run as written against the local runtime serving over real HTTP."""
+"""The documented curl walk-throughs (README.md and docs/), run as written against the local runtime over real HTTP.
+
+Each block is found by what it holds (``tests.documentation.marked_block``), whichever page it lives in.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +13,7 @@ from pathlib import Path
 import pytest
 
 from infra.local.runtime import LocalRuntime
-from tests.conftest import ROOT
-
-README = ROOT / "README.md"
-
-
-def walkthrough_scripts() -> list[str]:
-    text = README.read_text(encoding="utf-8")
-    blocks = re.findall(r"<!-- walkthrough:start -->\s*```bash\n(.*?)```\s*<!-- walkthrough:end -->", text, re.S)
-    assert len(blocks) >= 2, "the README has lost its marked walk-through blocks"
-    return list(blocks)
+from tests.documentation import marked_block
 
 
 def run(script: str, runtime: LocalRuntime, folder: Path) -> subprocess.CompletedProcess[str]:
@@ -33,8 +27,8 @@ def run(script: str, runtime: LocalRuntime, folder: Path) -> subprocess.Complete
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the walk-through uses curl")
 def test_the_certificate_walkthrough_works_verbatim(served: LocalRuntime, tmp_path: Path) -> None:
-    # When the first block runs in a shell
-    result = run(walkthrough_scripts()[0], served, tmp_path)
+    # When the certificate block runs in a shell
+    result = run(marked_block("walkthrough", "certificate"), served, tmp_path)
     # Then every step worked: a case, completed, a PDF downloaded, an email in Dutch
     assert result.returncode == 0, result.stdout + result.stderr
     assert "status: completed" in result.stdout
@@ -45,7 +39,7 @@ def test_the_certificate_walkthrough_works_verbatim(served: LocalRuntime, tmp_pa
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the walk-through uses curl")
 def test_the_alert_walkthrough_works_verbatim(served: LocalRuntime, tmp_path: Path) -> None:
     # When the alert block runs in a shell
-    result = run(walkthrough_scripts()[1], served, tmp_path)
+    result = run(marked_block("walkthrough", "alert"), served, tmp_path)
     # Then the photo was uploaded and referenced, the field agent closed the alert, Pieter was told
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
@@ -56,8 +50,7 @@ def test_the_alert_walkthrough_works_verbatim(served: LocalRuntime, tmp_path: Pa
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the walk-through uses curl")
 def test_the_bulky_items_walkthrough_works_verbatim(served: LocalRuntime, tmp_path: Path) -> None:
     # When the bulky-items block (token -> slots -> book -> my case -> cancel) runs in a shell
-    [block] = [script for script in walkthrough_scripts() if "bulky-items-removal" in script]
-    result = run(block, served, tmp_path)
+    result = run(marked_block("walkthrough", "bulky_items"), served, tmp_path)
     # Then the first open day was booked (one place less), the case waited for the crew, the cancellation freed it
     assert result.returncode == 0, result.stdout + result.stderr
     first, booked, left, status, freed = result.stdout.splitlines()
@@ -71,8 +64,7 @@ def test_the_bulky_items_walkthrough_works_verbatim(served: LocalRuntime, tmp_pa
 def test_the_agents_day_walkthrough_works_verbatim(served: LocalRuntime, tmp_path: Path) -> None:
     # When the agent's day block (token -> queue with filters -> claim -> the case's file -> ask the citizen -> the
     # citizen answers -> complete) runs in a shell
-    [block] = [script for script in walkthrough_scripts() if "/claim" in script]
-    result = run(block, served, tmp_path)
+    result = run(marked_block("walkthrough", "agents_day"), served, tmp_path)
     # Then the queue listed the task with its due date, the agent claimed it, read the file (the applicant's NRN),
     # asked Hugo (the task waited, he saw the question), he answered (the case went back to waiting for her), she
     # approved it, the extract was issued, and Hugo sees her read with its reason

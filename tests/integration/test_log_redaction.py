@@ -18,7 +18,7 @@ from omnicity.registries.national import Person, get_national_register
 from tests.conftest import ELISE, Api
 
 HUGO = "72030324138"  # fictional; his criminal record holds entries: his extract waits for an agent
-OPEN311_KEY = "omnicity-open311-demo-key"  # the template's default (the README's demo key)
+OPEN311_KEY = "omnicity-open311-demo-key"  # the template's default (the demo key, docs/open311.md)
 PASSER_BY = {"email": "passer.by.redaction@example.org", "street": "Rue des Éperonniers"}
 OPEN311_REPORTER = {
     "email": "jo.reporter@example.net",
