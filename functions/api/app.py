@@ -32,7 +32,7 @@ from omnicity.errors import (
     ValidationFailedError,
     field_error,
 )
-from omnicity.http import MAX_BODY_BYTES, check_body_size, secure
+from omnicity.http import MAX_BODY_BYTES, check_body_size, parse_json_object, secure
 from omnicity.idempotency import (
     IDEMPOTENCY_HEADER,
     KEY_MAX_LENGTH,
@@ -52,6 +52,7 @@ from omnicity.services import CaseService, WorkflowStarter
 from omnicity.slots import SlotBook, SlotList
 from omnicity.stats import Figures, StatsRepository, StatsService
 from omnicity.tasks import TaskRepository
+from omnicity.text import SafeText
 from omnicity.views import (
     AccessLog,
     AgentCaseView,
@@ -79,33 +80,8 @@ from omnicity.views import (
 settings = load_settings(ApiSettings)
 
 
-def parse_json_body(text: str) -> dict[str, Any]:
-    """The resolver's JSON parser. Powertools parses a body once, for the routes that take one, in its validation
-    middleware (before any middleware of ours could run) and caches the result on the event.
-
-    Text that is not one reasonable JSON document is the client's mistake: a 400 naming the body, never a 500, and
-    never the body's text in the error or the logs. Every body of this API is an object; anything else is a 422
-    here, because Powertools would validate the first item of an array as if it were the whole body.
-    """
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _malformed_body(f"not valid JSON ({exc.msg} at position {exc.pos})") from None
-    except RecursionError:
-        raise _malformed_body("nested too deeply") from None
-    except ValueError:  # an integer longer than Python converts (sys.get_int_max_str_digits())
-        raise _malformed_body("a number has too many digits") from None
-    if not isinstance(document, dict):
-        raise ValidationFailedError("the request has invalid fields", [field_error("body", "must be a JSON object")])
-    return document
-
-
-def _malformed_body(reason: str) -> MalformedRequestError:
-    return MalformedRequestError("the body is not valid JSON", [field_error("body", reason)])
-
-
 CORS = CORSConfig(allow_origin=settings.allowed_origin, allow_headers=["Idempotency-Key"], max_age=600)
-app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json_body, cors=CORS)
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json_object, cors=CORS)
 # One description of the API for Swagger UI (/swagger) and the committed openapi.json (make openapi).
 OPENAPI: dict[str, Any] = {
     "title": "omnicity API",
@@ -137,7 +113,7 @@ DocumentId = Annotated[str, Path(min_length=1, max_length=64)]
 ProcedureId = Annotated[str, Path(min_length=1, max_length=63)]
 TaskId = Annotated[str, Path(min_length=1, max_length=64)]
 # Why an agent reads a case: logged in its audit trail, shown to its citizen ("case view" when not given).
-ReadReason = Annotated[str | None, Query(min_length=1, max_length=200, examples=["phone call from the citizen"])]
+ReadReason = Annotated[SafeText | None, Query(min_length=1, max_length=200, examples=["phone call from the citizen"])]
 HandoffCode = Annotated[str, Path(min_length=8, max_length=12, examples=["K7QM-3XPD"])]
 DocumentCode = Annotated[str, Path(pattern=r"^doc-[0-9a-f]{20}$", examples=["doc-3574ac4bbd065f42976b"])]
 Reference = Annotated[str, Path(pattern=r"^[A-Z]{2,5}-\d{4}-\d{6}$", examples=["BXL-2026-000123"])]
@@ -544,8 +520,8 @@ def handle_request_in_progress(error: RequestInProgressError) -> Response[Any]:
 @app.exception_handler(UnicodeDecodeError)  # type: ignore[untyped-decorator]
 def handle_undecodable_body(_: UnicodeDecodeError) -> Response[Any]:
     """A body that is not UTF-8 text. API Gateway hands such a body over in base64; Powertools decodes it to text
-    before any route runs (and before :func:`parse_json_body`), and no code of ours decodes bytes. The bytes are
-    never logged."""
+    before any route runs (and before :func:`omnicity.http.parse_json_object`), and no code of ours decodes bytes. The
+    bytes are never logged."""
     return _error_response(MalformedRequestError("the body is not valid JSON", [field_error("body", "not UTF-8 text")]))
 
 

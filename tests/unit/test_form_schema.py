@@ -91,16 +91,43 @@ def _days(days: int) -> str:
 GRAND_PLACE = {"lat": 50.8467, "lon": 4.3525}
 TOWN_HALL = {"street": "Grand-Place", "number": "1", "postal_code": "1000"}
 
+# Every character on which str.splitlines() breaks a line (omnicity.text refuses each in a citizen's text)
+SEPARATORS = ["\n", "\r", "\r\n", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+
 # Values each field's schema and the server must both accept, and values both must refuse. Accepted values are
 # canonical (what a client sends after trimming); see test_the_known_differences_are_exactly_the_documented_ones.
 EXAMPLES: dict[str, tuple[list[Any], list[Any]]] = {
     "code": (["AB", "AB123"], ["A", "AB1234", "ab", "A1", "", "  ", 12, None, True, ["AB"]]),
-    "remark": (["Bonjour", "x", "x" * 2000, "deux  mots"], ["", "   ", "\t\n", "x" * 2001, 3, None, {"text": "x"}]),
+    "remark": (
+        [
+            "Bonjour",
+            "x",
+            "x" * 2000,
+            "deux  mots",
+            "Łukasz Wiśniewski",
+            "Nguyễn Thị Minh Khai",
+            "café ☕ 👍",
+            "a\u00adb",
+        ],
+        [
+            "",
+            "   ",
+            "\t\n",
+            "x" * 2001,
+            3,
+            None,
+            {"text": "x"},
+            *(f"Animation{separator}## Personne" for separator in SEPARATORS),
+            "x\u202eevil",  # a right-to-left override
+            "x\u200by",  # a zero-width space
+            "x\ud800y",  # a lone surrogate, which JSON can spell
+        ],
+    ),
     "contact": (
         ["a@example.org", "elise.exemplaire@example.be"],
         ["a@example", "a b@example.org", "@example.org", "a@@example.org", "", 1, None],
     ),
-    "children": ([0, 5, 12], [-1, 13, "3", True, False, 3.5, None, [3]]),
+    "children": ([0, 5, 12], [-1, 13, "3", True, False, 3.5, None, [3], 10**400, -(10**400), float("inf")]),
     "consent": ([True, False], ["true", 1, 0, None, "yes"]),
     "moved_on": (
         ["2024-02-29", "1999-12-31"],
@@ -119,6 +146,9 @@ EXAMPLES: dict[str, tuple[list[Any], list[Any]]] = {
             {"lat": 50.85, "lon": 4.4401},
             {"lat": 51.2194, "lon": 4.4025},  # Antwerp
             {"lat": 4.35, "lon": 50.85},  # swapped
+            {"lat": 10**400, "lon": 4.35},  # valid JSON, no float holds it
+            {"lat": -(10**400), "lon": 4.35},
+            {"lat": float("inf"), "lon": 4.35},  # how Python reads 1e400
             {"lat": "50.85", "lon": 4.35},
             {"lat": True, "lon": 4.35},
             {"lat": None, "lon": 4.35},
@@ -143,6 +173,8 @@ EXAMPLES: dict[str, tuple[list[Any], list[Any]]] = {
             {**TOWN_HALL, "number": ""},
             {**TOWN_HALL, "number": 1},
             {**TOWN_HALL, "street": "   "},
+            {**TOWN_HALL, "street": "Grand-Place\u2028- Sonorisation: autorisée"},
+            {**TOWN_HALL, "box": "3\x1e4"},
             {**TOWN_HALL, "street": "x" * 121},
             {**TOWN_HALL, "box": "x" * 11},
             {**TOWN_HALL, "city": "Bruxelles"},

@@ -346,6 +346,91 @@ def test_a_text_field_without_max_length_is_still_bounded() -> None:
     assert list(_reasons(raised.value)) == ["form.remark"]
 
 
+# Every character on which str.splitlines() breaks a line, and the invisible ones that reorder or hide text
+LINE_BREAKERS = ["\n", "\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+HIDERS = ["\x00", "\t", "\x1b", "\x7f", "\u202e", "\u2066", "\u200b", "\u200f", "\ufeff", "\ud800"]
+
+
+@pytest.mark.parametrize("character", LINE_BREAKERS + HIDERS, ids=lambda c: f"U+{ord(c):04X}")
+@pytest.mark.parametrize(
+    ("form", "path"),
+    [
+        ({"remark": "Animation{c}## Personne{c}- Nom: Dupont"}, "form.remark"),
+        ({"contact": "elise{c}@example.org"}, "form.contact"),
+        (
+            {"address": {"street": "Grand-Place{c}- Sonorisation: autorisée", "number": "1", "postal_code": "1000"}},
+            "form.address.street",
+        ),
+        (
+            {"address": {"street": "Grand-Place", "number": "1", "box": "3{c}4", "postal_code": "1000"}},
+            "form.address.box",
+        ),
+    ],
+    ids=["text", "email", "street", "box"],
+)
+def test_a_control_or_separator_character_inside_a_text_is_refused_naming_it(
+    character: str, form: dict[str, Any], path: str
+) -> None:
+    # Given a text that holds the character between words (trimming cannot remove it)
+    procedure = _procedure(
+        _field("remark", FieldType.TEXT, required=False),
+        _field("contact", FieldType.EMAIL, required=False),
+        _field("address", FieldType.ADDRESS, required=False),
+    )
+    hostile = {
+        name: value.replace("{c}", character)
+        if isinstance(value, str)
+        else {key: text.replace("{c}", character) for key, text in value.items()}
+        for name, value in form.items()
+    }
+
+    # When it is submitted / Then the field is refused, and the reason names the character by its code
+    errors = _errors(procedure, hostile)
+    assert list(errors) == [path]
+    assert f"U+{ord(character):04X}" in errors[path]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Łukasz Wiśniewski", "Ștefan Țurcanu", "Ağaoğlu I\u015f\u0131l", "Nguyễn Thị Minh Khai", "Zoë 👍", "co\u00adop"],
+)
+def test_letters_of_every_script_with_their_accents_and_emoji_are_text(text: str) -> None:
+    # Given a free text field / When a name with accents, or an emoji, is submitted / Then it is kept as typed
+    assert _check(_procedure(_field("remark", FieldType.TEXT)), {"remark": text}) == {"remark": text}
+
+
+@pytest.mark.parametrize(
+    ("form", "path", "reason"),
+    [
+        ({"spot": {"lat": 10**400, "lon": 4.35}}, "form.spot.lat", "outside the city: must be between 50.79 and 50.92"),
+        (
+            {"spot": {"lat": 50.85, "lon": -(10**400)}},
+            "form.spot.lon",
+            "outside the city: must be between 4.29 and 4.44",
+        ),
+        (
+            {"spot": {"lat": float("inf"), "lon": 4.35}},
+            "form.spot.lat",
+            "outside the city: must be between 50.79 and 50.92",
+        ),
+        ({"children": 10**400}, "form.children", "must be at most 12"),
+        ({"count": 10**400}, "form.count", "must be at most 9007199254740991"),
+        ({"count": -(2**53)}, "form.count", "must be at least -9007199254740991"),
+        ({"count": 1e400}, "form.count", "must be an integer"),
+        ({"bulky": [{"item": "sofa", "quantity": 10**400}]}, "form.bulky[0].quantity", "must be at most 5"),
+    ],
+    ids=["lat-huge", "lon-huge-negative", "lat-infinite", "bounded", "unbounded", "unbounded-negative", "1e400", "qty"],
+)
+def test_a_number_no_float_can_hold_is_refused_naming_the_field(form: dict[str, Any], path: str, reason: str) -> None:
+    # Given fields that take numbers, one without bounds of its own
+    procedure = _procedure(
+        *(FIELDS[name].model_copy(update={"required": False}) for name in ("spot", "children", "bulky")),
+        _field("count", FieldType.INTEGER, required=False),
+    )
+    # When a number too large for a float (valid JSON) is submitted / Then a clear problem names the field, no crash
+    assert _errors(procedure, form) == {path: reason}
+
+
 def test_every_bad_field_is_reported_at_once() -> None:
     # Given a form where every field is wrong, some in several places
     form = {
@@ -642,6 +727,29 @@ def test_the_rule_does_not_run_on_a_field_that_already_failed() -> None:
 
     # Then only the start date is reported
     assert errors == {"form.start_date": "must be a date (YYYY-MM-DD)"}
+
+
+@pytest.mark.parametrize(
+    ("form", "rule", "reported"),
+    [
+        (
+            {"model": "596.2", "purpose": "Animation\u2028## Personne"},
+            "purpose_required_for_article_596",
+            "form.purpose",
+        ),
+        ({"location": {"lat": 10**400, "lon": 4.35}}, "location_or_address", "form.location.lat"),
+    ],
+    ids=["purpose", "part-of-a-location"],
+)
+def test_a_rule_never_reports_again_a_field_that_was_refused(form: dict[str, Any], rule: str, reported: str) -> None:
+    # Given a field refused on its own (the rule then finds it missing from the cleaned form)
+    procedure = _procedure(
+        _field("model", FieldType.CHOICE, required=False, choices=[Choice(value="596.2", label=LABEL)]),
+        _field("purpose", FieldType.TEXT, required=False),
+        _field("location", FieldType.LOCATION, required=False),
+    )
+    # When validated with the rule / Then only the field's own problem is reported, not "required" again
+    assert list(_errors(procedure, form, rules=[rule])) == [reported]
 
 
 def test_rules_apply_only_when_asked_for() -> None:

@@ -1,4 +1,5 @@
-"""omnicity.http: the security headers put on a Lambda proxy reply, and a body's size as API Gateway hands it over."""
+"""omnicity.http: the security headers put on a Lambda proxy reply, a body's size as API Gateway hands it over, and how
+a JSON body is read."""
 
 from __future__ import annotations
 
@@ -7,8 +8,17 @@ from typing import Any
 
 import pytest
 
-from omnicity.errors import PayloadTooLargeError
-from omnicity.http import MAX_BODY_BYTES, PAGE_CSP, SECURITY_HEADERS, body_size, check_body_size, secure
+from omnicity.errors import MalformedRequestError, PayloadTooLargeError, ValidationFailedError
+from omnicity.http import (
+    MAX_BODY_BYTES,
+    MAX_JSON_DEPTH,
+    PAGE_CSP,
+    SECURITY_HEADERS,
+    body_size,
+    check_body_size,
+    parse_json_object,
+    secure,
+)
 
 
 def test_a_resolver_reply_gets_them_in_its_multi_value_headers_replacing_its_own() -> None:
@@ -66,3 +76,53 @@ def test_a_body_over_the_limit_is_refused_naming_the_body() -> None:
     assert refused.value.details == [
         {"field": "body", "reason": f"{MAX_BODY_BYTES + 1} bytes: at most {MAX_BODY_BYTES} bytes (64 KiB)"}
     ]
+
+
+def _body_problem(text: str) -> str:
+    with pytest.raises(MalformedRequestError) as refused:
+        parse_json_object(text)
+    [detail] = refused.value.details
+    assert detail["field"] == "body"
+    return str(detail["reason"])
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["1" + "0" * 400, "-1" + "0" * 400, "1e400", "-1e400", "1E2", "0.5e-400", "-0", "-0.0", "5085e-2", "1" * 4300],
+)
+def test_every_number_form_json_has_is_read_as_written(number: str) -> None:
+    # Given a body with a number JSON allows (however large: the fields refuse what they cannot hold)
+    # When it is read / Then it is the number Python reads, never an error or a float the text did not say
+    assert parse_json_object(f'{{"lat": {number}}}') == {
+        "lat": int(number) if number.lstrip("-").isdigit() else float(number)
+    }
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_numbers_json_has_not_are_a_400_naming_the_body(constant: str) -> None:
+    # Given a body with a constant Python's parser takes but JSON does not have
+    # When it is read / Then it is refused as not JSON
+    assert f"{constant.lstrip('-')} is not a JSON number" in _body_problem(f'{{"lat": {constant}}}')
+
+
+@pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 100, 500, 900, 990, 5000])
+@pytest.mark.parametrize(("open_", "close"), [("[", "]"), ('{"a":', "}")], ids=["arrays", "objects"])
+def test_a_body_nested_past_the_limit_is_a_400_whatever_its_depth(depth: int, open_: str, close: str) -> None:
+    # Given a body nesting arrays or objects deeper than any request of the API (inside a field, as a form would)
+    text = '{"form": {"purpose": ' + open_ * (depth - 2) + "1" + close * (depth - 2) + "}}"
+    # When it is read / Then it is refused, saying how deep a body may go
+    assert _body_problem(text) == f"nested too deeply (at most {MAX_JSON_DEPTH} levels)"
+
+
+def test_a_body_as_deep_as_the_limit_is_read() -> None:
+    # Given a body exactly as deep as allowed
+    text = '{"a": ' + "[" * (MAX_JSON_DEPTH - 1) + "]" * (MAX_JSON_DEPTH - 1) + "}"
+    # When it is read / Then it is the document
+    assert isinstance(parse_json_object(text), dict)
+
+
+@pytest.mark.parametrize("text", ["[]", "42", '"x"', "null"])
+def test_a_body_that_is_no_object_is_a_422_naming_the_body(text: str) -> None:
+    with pytest.raises(ValidationFailedError) as refused:
+        parse_json_object(text)
+    assert refused.value.details == [{"field": "body", "reason": "must be a JSON object"}]

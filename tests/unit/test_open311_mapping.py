@@ -391,9 +391,33 @@ def test_free_words_about_the_place_and_a_media_url_are_kept_for_the_field_agent
     )
     # Then both follow the description, and nothing is fetched
     assert reporter.reports[0].form["description"] == (
-        "Sacs poubelles éventrés.\n\nbehind the church\n\nhttps://img.example/1.jpg"
+        "Sacs poubelles éventrés. — behind the church — https://img.example/1.jpg"
     )
     assert "address" not in reporter.reports[0].form
+
+
+def test_line_breaks_the_standard_allows_in_a_description_are_read_as_spaces() -> None:
+    # Given a description written on three lines, as the standard allows
+    open311, reporter, _ = face()
+    # When it is posted
+    open311.create_request(Format.JSON, post(lat="50.8467", long="4.3525", description="Sacs\r\néventrés\nrue\rHaute"))
+    # Then the report's description is one line (the platform's texts hold no line break)
+    assert reporter.reports[0].form["description"] == "Sacs éventrés rue Haute"
+
+
+@pytest.mark.parametrize("character", ["\v", "\f", "\x1c", "\x1e", "\x85", "\u2028", "\u2029", "\x00", "\u202e"])
+@pytest.mark.parametrize("name", ["description", "address_string"])
+def test_any_other_control_or_separator_character_is_a_400_naming_the_parameter(name: str, character: str) -> None:
+    # Given a text parameter holding a character no text of the platform may hold, between words
+    open311, reporter, _ = face()
+    values = {"lat": "50.8467", "long": "4.3525", name: f"Rue Haute{character}## Personne"}
+    # When it is posted / Then it is refused, naming the parameter and the character, and nothing is filed
+    with pytest.raises(MalformedRequestError) as refused:
+        open311.create_request(Format.JSON, post(**values))
+    [detail] = refused.value.details
+    assert detail["field"] == name
+    assert f"U+{ord(character):04X}" in detail["reason"]
+    assert reporter.reports == []
 
 
 @pytest.mark.parametrize(

@@ -209,6 +209,47 @@ def test_a_value_cannot_inject_markup(context: dict[str, Any]) -> None:
     assert "Dupont # Faux titre" in pdf_text(render_document(TEMPLATE, "fr", context))
 
 
+# Every character on which str.splitlines() breaks a line (the markup's lines once broke there too)
+SEPARATORS = ["\n", "\r", "\r\n", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+
+
+@pytest.mark.parametrize("separator", SEPARATORS, ids=lambda c: "+".join(f"U+{ord(x):04X}" for x in c))
+def test_a_value_holding_any_line_separator_stays_one_inline_run(separator: str, context: dict[str, Any]) -> None:
+    # Given a criminal record extract (596.2) whose purpose tries to add a second, false "Personne" section
+    purpose = separator.join(["Animation", "## Personne", "- Nom: Dupont"])
+    extract = {**context, "model": "596.2", "purpose": purpose, "entries": []}
+
+    # When it is rendered
+    text = pdf_text(render_document("criminal-record-extract", "fr", extract))
+
+    # Then the purpose is printed inline, markup characters and all, and the document has its one "Personne" section
+    assert "Activité visée Animation ## Personne - Nom: Dupont Extrait destiné" in text  # the row's label, its value
+    assert text.count("Personne") == 2  # the false one, inline, and the document's own heading
+    assert "Personne Nom Van den Broeck Prénom(s) Amélie" in text
+
+
+def test_a_value_first_on_a_line_is_never_read_as_markup(context: dict[str, Any]) -> None:
+    # Given a household certificate in Dutch, whose wording starts a line with the person's first name, and a first
+    # name that would make that line a section heading, and a member's first name holding a row's ": "
+    person = {**context["person"], "first_name": "## Valse sectie"}
+    member = {"first_name": "Jan: ouder", "last_name": "Peeters", "relation": "child", "gender": "M"}
+    household = {
+        **context,
+        "person": person,
+        "members": [
+            {**person, "relation": "reference_person", "gender": "F"},
+            {**member, "birth_date": date(2010, 1, 2)},
+        ],
+    }
+
+    # When it is rendered
+    text = pdf_text(render_document("household-composition-certificate", "nl", household))
+
+    # Then the name is printed as written, inside its paragraph, and the member's row keeps its whole name as label
+    assert "gezin waarvan ## Valse sectie Van den Broeck (rijksregisternummer" in text
+    assert "Jan: ouder Peeters zoon, geboren op 2 januari 2010" in text
+
+
 @pytest.mark.parametrize("language", ["de", "FR", ""])
 def test_unknown_language_is_refused(language: str, context: dict[str, Any]) -> None:
     # Given a language the city does not issue documents in

@@ -30,6 +30,7 @@ from omnicity.forms import (
     EMAIL_PATTERN,
     FORM_RULES,
     HOUSE_NUMBER_PATTERN,
+    MAX_SAFE_INTEGER,
     MAX_TEXT_LENGTH,
     NRN_PATTERN,
     STREET_MAX_LENGTH,
@@ -37,6 +38,7 @@ from omnicity.forms import (
     postal_codes,
 )
 from omnicity.models import Choice, FieldType, FormField, LocalizedText, Procedure
+from omnicity.text import TEXT_PATTERN
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 Schema = dict[str, Any]
@@ -103,7 +105,11 @@ def _type(field: FormField, city: City) -> Schema:  # noqa: PLR0911 - one return
         case FieldType.TEXT | FieldType.EMAIL:
             return _text(field)
         case FieldType.INTEGER:
-            return _without_none({"type": "integer", "minimum": field.minimum, "maximum": field.maximum})
+            return {
+                "type": "integer",
+                "minimum": -MAX_SAFE_INTEGER if field.minimum is None else field.minimum,
+                "maximum": MAX_SAFE_INTEGER if field.maximum is None else field.maximum,
+            }
         case FieldType.BOOLEAN:
             return {"type": "boolean"}
         case FieldType.DATE:
@@ -148,10 +154,12 @@ def _text(field: FormField) -> Schema:
         # A given text has something besides spaces (only spaces is "not given"); a field's own pattern is anchored,
         # as the server matches it against the whole text.
         "pattern": f"^(?:{field.pattern})$" if field.pattern is not None else r"\S",
+        # no control, separator or invisible formatting character (omnicity.text)
+        "allOf": [{"pattern": TEXT_PATTERN}],
     }
     if field.type is FieldType.EMAIL:
         schema["format"] = "email"
-        schema["allOf"] = [{"pattern": EMAIL_PATTERN}]
+        schema["allOf"].append({"pattern": EMAIL_PATTERN})
     return schema
 
 
@@ -173,7 +181,13 @@ def _sub(name: str, schema: Schema) -> Schema:
 
 
 def _given_text(max_length: int) -> Schema:
-    return {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": r"\S"}
+    return {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": max_length,
+        "pattern": r"\S",
+        "allOf": [{"pattern": TEXT_PATTERN}],
+    }
 
 
 def _location(city: City) -> Schema:

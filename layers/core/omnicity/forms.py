@@ -41,12 +41,14 @@ from typing import Any
 from omnicity.city import City, get_city
 from omnicity.errors import ValidationFailedError, field_error
 from omnicity.models import FieldType, FormField, LocalizedText, Procedure, today_in_brussels
+from omnicity.text import text_problem
 
 FieldError = dict[str, str]
 
 # Shared with omnicity.form_schema, so the published schema says exactly what is checked here. The patterns are
 # written in the subset of regular expressions that Python and ECMA-262 (the portal's JSON Schema validator) share.
 MAX_TEXT_LENGTH = 2000
+MAX_SAFE_INTEGER = 2**53 - 1  # the largest integer a JSON reader holds exactly (ECMA-262's Number.MAX_SAFE_INTEGER)
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 NRN_PATTERN = r"^[\s.\-]*(?:[0-9][\s.\-]*){11}$"
@@ -100,11 +102,17 @@ def validate_form(
         result = checker.clean(field, value, path)
         if result is not _INVALID:
             cleaned[field.name] = result
+    failed = [error["field"] for error in checker.errors]
     for name in rules:
-        checker.errors.extend(FORM_RULES[name](cleaned))
+        # a field already refused (or a part of it) is not reported again by a rule that finds it missing
+        checker.errors.extend(error for error in FORM_RULES[name](cleaned) if not _reported(error["field"], failed))
     if checker.errors:
         raise ValidationFailedError("the form has invalid fields", checker.errors)
     return cleaned
+
+
+def _reported(path: str, failed: Sequence[str]) -> bool:
+    return any(other == path or other.startswith((f"{path}.", f"{path}[")) for other in failed)
 
 
 def upload_key_problem(key: Any, owner: str, earlier: Collection[str]) -> str | None:
@@ -129,7 +137,14 @@ def _is_blank(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """A JSON number (not NaN). Never converted: JSON allows ``1`` followed by 400 zeros, which no float can hold
+    (converting it raises), and Python reads ``1e400`` as infinity; such numbers are compared exactly with bounds
+    and found out of them."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and not (isinstance(value, float) and math.isnan(value))
+    )
 
 
 def _is_integer(value: Any) -> bool:
@@ -370,6 +385,9 @@ def _text(field: FormField, value: Any) -> str:
     limit = field.max_length or MAX_TEXT_LENGTH
     if len(value) > limit:
         raise _BadValueError(f"at most {limit} characters")
+    problem = text_problem(value)
+    if problem is not None:
+        raise _BadValueError(problem)
     if field.min_length is not None and len(value) < field.min_length:
         raise _BadValueError(f"at least {field.min_length} characters")
     if field.type is FieldType.EMAIL and not _EMAIL.match(value):
@@ -380,6 +398,9 @@ def _text(field: FormField, value: Any) -> str:
 
 
 def _address_problem(key: str, text: str, codes: Sequence[str]) -> str | None:
+    problem = text_problem(text)
+    if problem is not None:
+        return problem
     if key == "street" and len(text) > STREET_MAX_LENGTH:
         return f"at most {STREET_MAX_LENGTH} characters"
     if key == "number" and not _HOUSE_NUMBER.fullmatch(text):
@@ -392,12 +413,16 @@ def _address_problem(key: str, text: str, codes: Sequence[str]) -> str | None:
 
 
 def _integer(value: Any, minimum: int | None, maximum: int | None) -> int:
+    """An integer within the bounds, which default to the integers every JSON reader holds exactly (a JavaScript
+    number, a float): ``1`` followed by 400 zeros is valid JSON, and no store or client could take it."""
     if not _is_integer(value):
         raise _BadValueError("must be an integer")
-    if minimum is not None and value < minimum:
-        raise _BadValueError(f"must be at least {minimum}")
-    if maximum is not None and value > maximum:
-        raise _BadValueError(f"must be at most {maximum}")
+    low = -MAX_SAFE_INTEGER if minimum is None else minimum
+    high = MAX_SAFE_INTEGER if maximum is None else maximum
+    if value < low:
+        raise _BadValueError(f"must be at least {low}")
+    if value > high:
+        raise _BadValueError(f"must be at most {high}")
     return int(value)
 
 

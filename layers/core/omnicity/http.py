@@ -1,4 +1,4 @@
-"""What every HTTP reply of the platform carries, and how large a request body may be.
+"""What every HTTP reply of the platform carries, how large a request body may be, and how a JSON body is read.
 
 The one place for the functions behind API Gateway (the API, Open311): each passes its proxy reply through
 :func:`secure` and checks a body with :func:`check_body_size` before anything parses it. The replies API Gateway
@@ -16,11 +16,12 @@ makes itself (401 from the authorizer, 4XX, 5XX) carry the same headers through 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, MutableMapping
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
-from omnicity.errors import PayloadTooLargeError, field_error
+from omnicity.errors import MalformedRequestError, PayloadTooLargeError, ValidationFailedError, field_error
 
 MAX_BODY_BYTES: Final = 64 * 1024
 """The largest request body a function reads (every body is a small JSON object or form; photos go straight to S3)."""
@@ -100,3 +101,57 @@ def _replace(headers: MutableMapping[str, Any], name: str, value: Any) -> None:
     for existing in [key for key in headers if key.lower() == name.lower()]:
         del headers[existing]
     headers[name] = value
+
+
+MAX_JSON_DEPTH: Final = 16
+"""How deeply a JSON body may nest arrays and objects: the deepest body of the API is 4 levels (a form's items: body,
+form, list, line); past this, a body is no request of ours, and a deeper one would reach code that recurses (pydantic
+gives up serialising past a few hundred levels: an Idempotency-Key request once answered such a body with a 502)."""
+
+
+def parse_json_object(text: str) -> dict[str, Any]:
+    """A request body as the API reads it: one JSON object, reasonable, or the client's mistake, never a 500.
+
+    Text that is not JSON, nests past :data:`MAX_JSON_DEPTH`, spells numbers that JSON has not (``NaN``, ``Infinity``:
+    Python's parser would take them) or has an integer longer than Python converts is a 400 naming the body, without
+    the body's text (in the error or the logs). Every body of this API is an object; anything else is a 422, because
+    Powertools would validate the first item of an array as if it were the whole body. (Numbers JSON has but no float
+    holds, ``1e400`` or ``1`` and 400 zeros, are the fields' to refuse: ``omnicity.forms``.)
+    """
+    try:
+        document = json.loads(text, parse_constant=_not_a_json_number)
+    except json.JSONDecodeError as exc:
+        raise _malformed_body(f"not valid JSON ({exc.msg} at position {exc.pos})") from None
+    except RecursionError:
+        raise _malformed_body(f"nested too deeply (at most {MAX_JSON_DEPTH} levels)") from None
+    except ValueError:  # an integer longer than Python converts (sys.get_int_max_str_digits())
+        raise _malformed_body("a number has too many digits") from None
+    if _depth(document) > MAX_JSON_DEPTH:
+        raise _malformed_body(f"nested too deeply (at most {MAX_JSON_DEPTH} levels)")
+    if not isinstance(document, dict):
+        raise ValidationFailedError("the request has invalid fields", [field_error("body", "must be a JSON object")])
+    return document
+
+
+def _not_a_json_number(constant: str) -> NoReturn:
+    raise json.JSONDecodeError(f"{constant} is not a JSON number", constant, 0)
+
+
+def _depth(document: Any) -> int:
+    """How deeply ``document`` nests lists and dicts (a scalar: 0), counted without recursion."""
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(document, 0)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            deepest = max(deepest, depth + 1)
+            if deepest > MAX_JSON_DEPTH:
+                return deepest
+            pending.extend((item, depth + 1) for item in value)
+    return deepest
+
+
+def _malformed_body(reason: str) -> MalformedRequestError:
+    return MalformedRequestError("the body is not valid JSON", [field_error("body", reason)])

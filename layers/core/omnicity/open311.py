@@ -10,9 +10,11 @@ module maps them onto omnicity's and back. The Lambda (``functions/open311``) on
 - **POST requests** file an anonymous report through :meth:`CaseService.report`, so the form's validation, the
   references and the workflow are the portal's. ``lat``/``long`` become the form's ``location``; ``address_string``
   its ``address`` when it reads ``<street> <number>[ bte|bus|box <box>], <postal code>[ <municipality>]``, otherwise
-  it is refused (400) or, next to ``lat``/``long``, kept as a last paragraph of the description; ``address_id`` alone
+  it is refused (400) or, next to ``lat``/``long``, kept at the end of the description; ``address_id`` alone
   is refused (the city has no address ids to offer). ``email`` is where the reporter is told how it was handled.
-  ``media_url`` is never fetched: it ends the description, a link for the field agent. ``first_name``,
+  ``media_url`` is never fetched: it ends the description, a link for the field agent. The standard lets a
+  ``description`` hold line breaks: they are read as spaces (the platform's texts are one line, ``omnicity.text``);
+  any other control or separator character in a text is a 400 naming the parameter. ``first_name``,
   ``last_name``, ``phone``, ``device_id`` and ``account_id`` are accepted and not stored.
 - **requests** are the procedure's cases (every alert, signed in or not, is public), newest first: ``open`` until the
   case is completed, rejected, cancelled or failed, then ``closed`` with the outcome as ``status_notes``;
@@ -47,6 +49,7 @@ from omnicity.city import get_city, get_messages
 from omnicity.errors import ForbiddenError, MalformedRequestError, NotFoundError, OmnicityError, field_error
 from omnicity.forms import EMAIL_PATTERN
 from omnicity.models import Case, CaseStatus, FieldType, FormField, Language, LocalizedText, Procedure
+from omnicity.text import text_problem
 from omnicity.views import CaseCreated, ReportRequest
 
 Params = Mapping[str, Sequence[str]]
@@ -65,6 +68,9 @@ FORM_CONTENT_TYPE: Final = "application/x-www-form-urlencoded"
 _REFERENCE = re.compile(r"[A-Z]{2,5}-\d{4}-\d{6}")
 _EMAIL = re.compile(EMAIL_PATTERN)
 _MEDIA_URL = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
+_LINE_BREAKS = re.compile(r"\r\n|\r|\n")
+NOTE_SEPARATOR: Final = " — "
+"""Between the description and what ends it (the reporter's address_string next to lat/long, the media_url)."""
 _W3_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?")
 _ATTRIBUTE = re.compile(r"attribute\[([^\[\]]{1,64})\](\[\])?")
 _ADDRESS = re.compile(
@@ -186,6 +192,12 @@ def _one(params: Params, name: str) -> str | None:
     """A single-valued parameter: its last non-blank value, stripped; blank or absent is None (the spec's rule)."""
     values = [value.strip() for value in params.get(name, ()) if value.strip()]
     return values[-1] if values else None
+
+
+def _check_text(name: str, text: str) -> None:
+    problem = text_problem(text)
+    if problem is not None:
+        raise MalformedRequestError(f"invalid {name}", [field_error(name, problem)])
 
 
 def _listed(params: Params, name: str) -> list[str]:
@@ -405,6 +417,7 @@ class Open311:
                 raise MalformedRequestError("this service takes an address_string, not lat/long")
             form[self._location] = {"lat": _coordinate("lat", lat), "lon": _coordinate("long", long)}
         if address_string is not None:
+            _check_text("address_string", address_string)
             address = parse_address(address_string) if self._address else None
             if address is not None and self._address is not None:
                 form[self._address] = address
@@ -425,7 +438,11 @@ class Open311:
             notes.append(media_url)  # never fetched: a link for the field agent
         description = _one(params, "description")
         if description is not None:
-            form["description"] = "\n\n".join([description, *notes])
+            # The standard lets a description hold line breaks; the platform's texts hold none (omnicity.text): they
+            # are read as spaces. Any other control or separator character is refused like everywhere else.
+            description = _LINE_BREAKS.sub(" ", description)
+            _check_text("description", description)
+            form["description"] = NOTE_SEPARATOR.join([description, *notes])
         form.update(self._attribute_values(params))
         return form
 

@@ -21,8 +21,9 @@ The markup, one instruction per line (leading spaces are ignored):
 (blank line)
     Ends the current paragraph or note and adds vertical space.
 
-Jinja comments (``{# ... #}``) document a template without reaching the page. Every ``{{ expression }}`` has its
-line breaks replaced by spaces, so a value from the context can never start a markup line of its own.
+Jinja comments (``{# ... #}``) document a template without reaching the page. Every ``{{ expression }}`` is one
+inline run whatever it holds (see ``_finalize``): its line breaks of every kind become spaces, and it is never read as
+markup, even first on a line, so a value from the context can never make a title, a section, a row or a note.
 
 The layout draws, on every page, a header band with the city's name in French and Dutch (``context["city"]``),
 and a footer with the case reference, the date of issue, the page number and the document id as a verification
@@ -57,6 +58,7 @@ from fpdf import FPDF
 from fpdf.fonts import CORE_FONTS_CHARWIDTHS
 
 from omnicity.nrn import format_nrn
+from omnicity.text import one_run
 
 __all__ = [
     "LANGUAGES",
@@ -164,11 +166,18 @@ def _nrn_filter(value: str) -> str:
     return format_nrn(_defined(value))
 
 
-def _finalize(value: Any) -> Any:
-    # A value printed by {{ }} stays on its line: no markup injection through the context.
-    if isinstance(value, str) and ("\n" in value or "\r" in value):
-        return " ".join(value.splitlines())
-    return value
+# A value printed by {{ }} is one inline run, whatever it holds: the characters omnicity.text refuses in a person's
+# text (line breaks of every kind, controls, invisible reordering) become spaces, and the value is fenced by two
+# private-use characters that the markup parser reads as "inside a value". So a value never starts a markup line of
+# its own ("# ", "## ", "- ", "> ", "@department "), never starts one where it stands first on a line, and never
+# holds the ": " that splits a row or the "|" that splits the department line. The fences never reach the page.
+_VALUE_OPEN: Final = "\ue000"
+_VALUE_CLOSE: Final = "\ue001"
+_FENCES: Final = re.compile("[\ue000\ue001]")
+
+
+def _finalize(value: Any) -> str:
+    return f"{_VALUE_OPEN}{_FENCES.sub('', one_run(str(value)))}{_VALUE_CLOSE}"
 
 
 @lru_cache(maxsize=1)
@@ -329,15 +338,33 @@ class _Markup:
     title: str | None
 
 
+def _plain(text: str) -> str:
+    """Text of the markup as the page shows it: without the values' fences, in what the core fonts can show."""
+    return to_pdf_text(_FENCES.sub("", text)).strip()
+
+
+def _partition(line: str, separator: str) -> tuple[str, str, str]:
+    """``str.partition`` at the first ``separator`` written by the template, never one inside a value."""
+    depth = 0
+    for index, char in enumerate(line):
+        if char == _VALUE_OPEN:
+            depth += 1
+        elif char == _VALUE_CLOSE:
+            depth -= 1
+        elif depth == 0 and line.startswith(separator, index):
+            return line[:index], separator, line[index + len(separator) :]
+    return line, "", ""
+
+
 def _line_block(line: str) -> _Block | None:
     """The block of a one-line instruction (title, heading, row, bullet); None for paragraph and note text."""
     if line.startswith("# "):
-        return _Block("title", line[2:].strip())
+        return _Block("title", _plain(line[2:]))
     if line.startswith("## "):
-        return _Block("heading", line[3:].strip())
+        return _Block("heading", _plain(line[3:]))
     if line.startswith("- "):
-        label, separator, value = line[2:].partition(": ")
-        return _Block("row", value.strip(), label.strip()) if separator else _Block("bullet", line[2:].strip())
+        label, separator, value = _partition(line[2:], ": ")
+        return _Block("row", _plain(value), _plain(label)) if separator else _Block("bullet", _plain(line[2:]))
     return None
 
 
@@ -354,21 +381,23 @@ def _parse(markup: str) -> _Markup:
             pending.clear()
         pending_kind = ""
 
-    for raw in markup.splitlines():
-        line = to_pdf_text(raw).strip()
+    # Lines end at "\n" only (what jinja writes): never at a character of a value (see _finalize).
+    for raw in markup.split("\n"):
+        line = raw.strip()
+        blank = not _plain(line)
         block = _line_block(line)
-        if block is not None or not line or line.startswith("@department "):
+        if block is not None or blank or line.startswith("@department "):
             flush()
         if block is not None:
             blocks.append(block)
-        elif not line:
+        elif blank:
             if blocks and blocks[-1].kind != "space":
                 blocks.append(_Block("space"))
         elif line.startswith("@department "):
-            french, _, dutch = line.removeprefix("@department ").partition("|")
-            department = (french.strip(), dutch.strip())
+            french, _, dutch = _partition(line.removeprefix("@department "), "|")
+            department = (_plain(french), _plain(dutch))
         else:
-            kind, text = ("note", line[1:].strip()) if line.startswith(">") else ("paragraph", line)
+            kind, text = ("note", _plain(line[1:])) if line.startswith(">") else ("paragraph", _plain(line))
             if kind != pending_kind:
                 flush()
                 pending_kind = kind

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from omnicity.form_schema import form_schema
 from omnicity.models import (
@@ -23,6 +23,16 @@ from omnicity.models import (
     today_in_brussels,
 )
 from omnicity.nrn import Nrn
+from omnicity.text import TEXT_PATTERN, SafeText, checked_text
+
+PROCEDURE_ID = r"^[a-z][a-z0-9-]*$"
+# An email address, and a text like any other (its own pattern, and omnicity.text's rule under allOf)
+Email = Annotated[
+    str,
+    Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    AfterValidator(checked_text),
+    Field(json_schema_extra={"allOf": [{"pattern": TEXT_PATTERN}]}),
+]
 
 
 class View(BaseModel):
@@ -71,7 +81,9 @@ class SubmitCaseRequest(BaseModel):
     citizen_nrn: Annotated[Nrn | None, Field(description="At the counter: the citizen's national register number")] = (
         None
     )
-    procedure_id: Annotated[str, Field(min_length=1, max_length=63, examples=["residence-certificate"])]
+    procedure_id: Annotated[
+        str, Field(min_length=1, max_length=63, pattern=PROCEDURE_ID, examples=["residence-certificate"])
+    ]
     language: Annotated[Language, Field(description="Language of the case, its documents and emails")]
     form: Annotated[dict[str, Any], Field(default_factory=dict, description="The procedure's form fields")]
 
@@ -81,10 +93,12 @@ class ReportRequest(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    procedure_id: Annotated[str, Field(min_length=1, max_length=63, examples=["public-space-alert"])]
+    procedure_id: Annotated[
+        str, Field(min_length=1, max_length=63, pattern=PROCEDURE_ID, examples=["public-space-alert"])
+    ]
     language: Language
     form: Annotated[dict[str, Any], Field(default_factory=dict)]
-    email: Annotated[str | None, Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    email: Annotated[Email | None, Field(default=None)]
 
 
 class UploadRequest(BaseModel):
@@ -270,7 +284,7 @@ class CompleteTaskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     outcome: Annotated[str, Field(min_length=1, max_length=32, examples=["approve"])]
-    comment: Annotated[str | None, Field(max_length=2000, examples=["Dossier complet."])] = None
+    comment: Annotated[SafeText | None, Field(max_length=2000, examples=["Dossier complet."])] = None
 
 
 class AskCitizenRequest(BaseModel):
@@ -280,7 +294,7 @@ class AskCitizenRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     question: Annotated[
-        str, Field(min_length=1, max_length=2000, examples=["Pouvez-vous joindre une photo du lieu exact ?"])
+        SafeText, Field(min_length=1, max_length=2000, examples=["Pouvez-vous joindre une photo du lieu exact ?"])
     ]
 
 
@@ -289,9 +303,9 @@ class ReplyRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    answer: Annotated[str, Field(min_length=1, max_length=4000, examples=["Voici la photo demandée."])]
+    answer: Annotated[SafeText, Field(min_length=1, max_length=4000, examples=["Voici la photo demandée."])]
     attachments: Annotated[
-        list[Annotated[str, Field(max_length=300)]],
+        list[Annotated[SafeText, Field(max_length=300)]],
         Field(max_length=3, description="Keys of the citizen's own uploads (POST /v1/uploads)"),
     ] = []
 
