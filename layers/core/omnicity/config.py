@@ -6,6 +6,7 @@ A missing setting is a deployment error: it fails loudly (no silent default tabl
 from __future__ import annotations
 
 import os
+import re
 from functools import cache
 from typing import TypeVar
 
@@ -20,6 +21,9 @@ class CoreSettings(BaseModel):
     table_name: str = Field(alias="TABLE_NAME", min_length=1)
     documents_bucket: str = Field(alias="DOCUMENTS_BUCKET", min_length=1)
     stage: str = Field(alias="STAGE", default="dev")
+
+
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")  # as template.yaml's AllowedOrigin AllowedPattern
 
 
 class ApiSettings(CoreSettings):
@@ -45,6 +49,17 @@ class ApiSettings(CoreSettings):
             return arns[family]
         except KeyError as exc:
             raise ConfigurationError(f"no state machine configured for the procedure family {family!r}") from exc
+
+    @field_validator("allowed_origin")
+    @classmethod
+    def _one_explicit_origin_in_prod(cls, value: str, info: ValidationInfo) -> str:
+        """The origin browsers may call the API from: ``*`` (any site) outside prod only; in prod the portal's own,
+        served over https (template.yaml's ProdNamesItsOrigin rule refuses ``*`` at deploy time too)."""
+        if value != "*" and not _ORIGIN.fullmatch(value):
+            raise ValueError("an origin, scheme://host[:port] without a path (or * outside prod)")
+        if info.data.get("stage") == "prod" and not value.startswith("https://"):
+            raise ValueError("in prod, the portal's https origin (AllowedOrigin=https://...), not * or http")
+        return value
 
 
 class NotifySettings(CoreSettings):
@@ -102,5 +117,6 @@ def load_settings(kind: type[SettingsT]) -> SettingsT:
     try:
         return kind.model_validate(dict(os.environ))
     except ValidationError as exc:
-        missing = ", ".join(str(err["loc"][0]) for err in exc.errors())
-        raise ConfigurationError(f"{kind.__name__}: missing or invalid environment variables: {missing}") from exc
+        # each variable with pydantic's reason, which never quotes the value (a key, a secret)
+        problems = "; ".join(f"{err['loc'][0]} ({err['msg']})" for err in exc.errors())
+        raise ConfigurationError(f"{kind.__name__}: missing or invalid environment variables: {problems}") from exc
