@@ -55,6 +55,9 @@ BATCH: Final = 25  # BatchWriteItem's limit
 DEFAULT_PRODUCTS: Final = 150_000
 DEFAULT_CASES: Final = 200
 MAX_PRODUCTS: Final = 999_999  # references number six digits a year
+# Where the figures go: the table the function serving this route reads (its CoreSettings.table_name).
+STATS_ROUTE: Final = ("GET", "/v1/stats")
+TABLE_SETTING: Final = "TABLE_NAME"
 
 # The seed's channel mix (the city's published figures).
 CHANNEL_MIX: Final[Mapping[Channel, float]] = {Channel.PORTAL: 0.54, Channel.KIOSK: 0.31, Channel.COUNTER: 0.15}
@@ -362,12 +365,24 @@ def _move_reference_counter(client: Any, table_name: str, year: int, at_least: i
 
 # ---------------------------------------------------------------------------------------------------- make demo-data
 def _table_name(template: Path) -> str:
+    """The table ``GET /v1/stats`` reads: the ``TABLE_NAME`` setting of the function the template routes it to, as
+    ``make run`` resolves it (samconfig.toml's local parameters). Chosen by what it is, not by counting the template's
+    tables: other tables (the Idempotency-Key records...) may come and go."""
+    from infra.local.__main__ import samconfig_overrides
     from infra.local.template import describe
 
-    tables = describe(template).tables
-    if len(tables) != 1:
-        raise SystemExit(f"{template.name} declares {len(tables)} tables: name one with --table")
-    return next(iter(tables.values())).name
+    description = describe(template, samconfig_overrides(template.parent / "samconfig.toml"))
+    names = {
+        description.function(route.function_id).environment.get(TABLE_SETTING)
+        for route in description.routes
+        if (route.method.upper(), route.path) == STATS_ROUTE
+    }
+    if len(names) != 1 or None in names:
+        raise SystemExit(
+            f"{template.name} does not route {' '.join(STATS_ROUTE)} to one function with a {TABLE_SETTING} setting: "
+            "name the table with --table"
+        )
+    return str(names.pop())
 
 
 def _count(text: str) -> int | None:
@@ -382,7 +397,7 @@ def _count(text: str) -> int | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.demo_data", description=__doc__.split("\n\n")[0])
     parser.add_argument("--endpoint-url", default="http://127.0.0.1:5005", help="the make run moto server")
-    parser.add_argument("--table", help="the table (default: the template's, as the local runtime names it)")
+    parser.add_argument("--table", help="the table (default: the one GET /v1/stats reads, from template.yaml)")
     parser.add_argument("--products", type=int, default=DEFAULT_PRODUCTS, help="products delivered in the year")
     parser.add_argument("--year", type=int, default=2025)
     parser.add_argument("--cases", type=_count, default=DEFAULT_CASES, help="products also written as cases, or all")

@@ -27,10 +27,6 @@ def register() -> SimulatedNationalRegister:
     return SimulatedNationalRegister()
 
 
-def _addresses(record: dict[str, Any]) -> list[dict[str, Any]]:
-    return [record["address"], *record["previous_addresses"]]
-
-
 def _address(settled_on: date, street: str = "Rue de la Loi") -> Address:
     return Address(
         street=street,
@@ -76,18 +72,6 @@ def test_every_nrn_agrees_with_the_person(records: list[dict[str, Any]]) -> None
         assert birth_date(record["nrn"]) == date.fromisoformat(record["birth_date"]), record["first_name"]
         if record["gender"] in ("F", "M"):
             assert registered_sex(record["nrn"]) == record["gender"], record["first_name"]
-
-
-def test_names_and_streets_fit_the_pdf_core_fonts(records: list[dict[str, Any]]) -> None:
-    # Given the people in the data file
-    texts = [record["first_name"] for record in records] + [record["last_name"] for record in records]
-    for record in records:
-        for address in _addresses(record):
-            texts += [address["street"], address["municipality_fr"], address["municipality_nl"]]
-
-    # Then every name and street is latin-1 encodable
-    for text in texts:
-        text.encode("latin-1")
 
 
 def test_emails_are_on_example_domains_only(records: list[dict[str, Any]]) -> None:
