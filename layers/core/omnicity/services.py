@@ -197,10 +197,11 @@ class CaseService:
         return self._need_uploads().slot(principal.uploads_owner, request.content_type)
 
     def _check_photos_uploaded(self, procedure: Procedure, form: dict[str, Any]) -> None:
+        """Each photo the form references was uploaded, and is the JPEG or PNG its key says (422 naming it)."""
         photo_fields = [field.name for field in procedure.fields if field.type is FieldType.PHOTOS]
         problems = []
         for name in photo_fields:
-            problems += self._need_uploads().not_uploaded(list(form.get(name, [])), f"form.{name}")
+            problems += self._need_uploads().unusable(list(form.get(name, [])), f"form.{name}")
         if problems:
             raise ValidationFailedError("the form has invalid fields", problems)
 
