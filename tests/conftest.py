@@ -152,7 +152,7 @@ def act(api: Api, token: str, task_id: str, action: str, body: Any = None) -> Re
 
 
 # The shared platforms file many anonymous reports from one address (127.0.0.1): their limit is raised (the template's
-# own limit is tried in tests/e2e/test_abuse_limits.py, on a platform of its own).
+# own limit is tried in tests/e2e/test_abuse_controls.py, on a platform of its own).
 SHARED_PARAMETERS: Final = {"AnonymousReportLimit": "100000"}
 
 
