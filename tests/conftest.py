@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import boto3
 import pytest
@@ -52,12 +52,16 @@ class Api:
         raw: bytes | None = None,
         query: str = "",
         headers: Mapping[str, str] | None = None,
+        source_ip: str = "127.0.0.1",
     ) -> Reply:
+        """``source_ip``: the address the request comes from (API Gateway's ``requestContext.identity.sourceIp``)."""
         sent = {"Content-Type": "application/json", **(headers or {})}
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
         payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        status, reply_headers, reply_body = self.runtime.gateway.dispatch(method, path, query, sent, payload)
+        status, reply_headers, reply_body = self.runtime.gateway.dispatch(
+            method, path, query, sent, payload, source_ip=source_ip
+        )
         return Reply(status, reply_headers, reply_body)
 
     def token(
@@ -147,12 +151,19 @@ def act(api: Api, token: str, task_id: str, action: str, body: Any = None) -> Re
     return api.request("POST", f"/v1/agent/tasks/{task_id}/{action}", token=token, body=body)
 
 
+# The shared platforms file many anonymous reports from one address (127.0.0.1): their limit is raised (the template's
+# own limit is tried in tests/e2e/test_abuse_controls.py, on a platform of its own).
+SHARED_PARAMETERS: Final = {"AnonymousReportLimit": "100000"}
+
+
 @contextmanager
-def fresh_runtime(mode: Literal["inprocess", "server"]) -> Iterator[LocalRuntime]:
+def fresh_runtime(
+    mode: Literal["inprocess", "server"], parameters: Mapping[str, str] = SHARED_PARAMETERS
+) -> Iterator[LocalRuntime]:
     """A local platform with no cached AWS client or settings from an earlier one (before and after)."""
     aws.reset_clients()
     load_settings.cache_clear()
-    with LocalRuntime(TEMPLATE, mode=mode, api_port=0, moto_port=0) as local:
+    with LocalRuntime(TEMPLATE, mode=mode, api_port=0, moto_port=0, parameters=parameters) as local:
         yield local
     aws.reset_clients()
     load_settings.cache_clear()

@@ -41,7 +41,6 @@ from omnicity.idempotency import (
     KEY_RULE,
     RECORD_TTL_SECONDS,
     IdempotentSubmissions,
-    RequestInProgressError,
 )
 from omnicity.identity import Principal, principal_from_claims
 from omnicity.inquiries import Inquiries
@@ -53,6 +52,7 @@ from omnicity.slots import SlotBook, SlotList
 from omnicity.stats import Figures, StatsRepository, StatsService
 from omnicity.tasks import TaskRepository
 from omnicity.text import SafeText
+from omnicity.throttle import CallerLimit, Limit, Throttle, caller_of_address
 from omnicity.views import (
     AccessLog,
     AgentCaseView,
@@ -114,7 +114,7 @@ ProcedureId = Annotated[str, Path(min_length=1, max_length=63)]
 TaskId = Annotated[str, Path(min_length=1, max_length=64)]
 # Why an agent reads a case: logged in its audit trail, shown to its citizen ("case view" when not given).
 ReadReason = Annotated[SafeText | None, Query(min_length=1, max_length=200, examples=["phone call from the citizen"])]
-HandoffCode = Annotated[str, Path(min_length=8, max_length=12, examples=["K7QM-3XPD"])]
+HandoffCode = Annotated[str, Path(min_length=15, max_length=24, examples=["K7QMF-3XPDA-HC5RN"])]
 DocumentCode = Annotated[str, Path(pattern=r"^doc-[0-9a-f]{20}$", examples=["doc-3574ac4bbd065f42976b"])]
 Reference = Annotated[str, Path(pattern=r"^[A-Z]{2,5}-\d{4}-\d{6}$", examples=["BXL-2026-000123"])]
 
@@ -127,6 +127,36 @@ def _responses(model: type[Any], *errors: int, status: int = 200) -> dict[int, A
     for error in sorted({*errors, 413, 422}):
         documented[error] = {"description": "Error", "content": error_content}
     return documented
+
+
+def _too_many(what: str) -> dict[int, Any]:
+    """A documented 429: the caller is over a limit, and may try again after Retry-After seconds."""
+    return {
+        429: {
+            "description": what,
+            "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+            "content": {"application/json": {"model": ErrorResponse}},
+        }
+    }
+
+
+REPORT_LIMIT = Limit(
+    "report",
+    settings.anonymous_report_limit,
+    settings.anonymous_report_window_seconds,
+    "too many reports from your address",
+)
+HANDOFF_FAILURES = Limit(
+    "handoff_failure",
+    settings.handoff_failure_limit,
+    settings.handoff_failure_window_seconds,
+    "too many wrong hand-off codes",
+)
+
+
+@cache
+def throttle() -> Throttle:
+    return Throttle(settings.table_name)
 
 
 @cache
@@ -143,6 +173,8 @@ def service() -> CaseService:
         withdrawals=desk(),
         reads=case_file(),
         portal_url=settings.portal_url,
+        report_limit=CallerLimit(throttle(), REPORT_LIMIT),
+        handoff_failures=CallerLimit(throttle(), HANDOFF_FAILURES),
     )
 
 
@@ -329,7 +361,10 @@ def create_upload(request: UploadRequest) -> UploadSlot:
     tags=["cases"],
     summary="Continue a case by its hand-off code (from a kiosk or the counter); attaches an anonymous report",
     security=SECURED,
-    responses=_responses(CaseView, 401, 403, 404),
+    responses={
+        **_responses(CaseView, 401, 403, 404),
+        **_too_many("Too many wrong codes lately: every code is refused until Retry-After seconds have passed"),
+    },
 )
 def continue_case(code: HandoffCode) -> CaseView:
     return service().continue_case(principal(), code)
@@ -351,10 +386,14 @@ def verify_document(document_id: DocumentCode) -> DocumentVerification:
     tags=["reports"],
     summary="Report anonymously (procedures that allow it, e.g. public-space-alert); follow it by its reference",
     status_code=201,
-    responses=_responses(CaseCreated, 400, 403, 404, status=201),
+    responses={
+        **_responses(CaseCreated, 400, 403, 404, status=201),
+        **_too_many("Too many reports from this address lately: retry after Retry-After seconds"),
+    },
 )
 def submit_report(request: ReportRequest) -> CaseCreated:
-    return service().report(request)
+    source = caller_of_address(app.current_event.request_context.identity.source_ip)
+    return service().report(request, source)
 
 
 @app.get(
@@ -499,7 +538,13 @@ def get_stats(
 
 # ---------------------------------------------------------------------------------------------- errors
 def _error_response(error: OmnicityError) -> Response[Any]:
-    return Response(status_code=error.http_status, content_type=content_types.APPLICATION_JSON, body=error.to_body())
+    """The error's status and body; ``Retry-After`` when it says when to try again (409 in progress, 429)."""
+    response = Response(
+        status_code=error.http_status, content_type=content_types.APPLICATION_JSON, body=error.to_body()
+    )
+    if error.retry_after_seconds is not None:
+        response.headers["Retry-After"] = str(error.retry_after_seconds)
+    return response
 
 
 @app.exception_handler(OmnicityError)  # type: ignore[untyped-decorator]
@@ -507,14 +552,6 @@ def handle_domain_error(error: OmnicityError) -> Response[Any]:
     if error.http_status >= 500:
         logger.exception("request failed", extra={"code": error.code})
     return _error_response(error)
-
-
-@app.exception_handler(RequestInProgressError)  # type: ignore[untyped-decorator]
-def handle_request_in_progress(error: RequestInProgressError) -> Response[Any]:
-    """A repeat of a submission still running (same Idempotency-Key): 409, and when to try again."""
-    response = _error_response(error)
-    response.headers["Retry-After"] = str(error.retry_after_seconds)
-    return response
 
 
 @app.exception_handler(UnicodeDecodeError)  # type: ignore[untyped-decorator]

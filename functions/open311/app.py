@@ -25,9 +25,16 @@ from omnicity.http import check_body_size, secure
 from omnicity.observability import logger, metrics, tracer
 from omnicity.open311 import PROCEDURE_ID, Open311, Params, Reply, format_of, merge_params, parse_form, split_document
 from omnicity.services import CaseService, WorkflowStarter
+from omnicity.throttle import CallerLimit, Limit, Throttle, caller_of_address
 
 settings = load_settings(Open311Settings)
 app = APIGatewayRestResolver()
+REPORT_LIMIT = Limit(
+    "report",
+    settings.anonymous_report_limit,
+    settings.anonymous_report_window_seconds,
+    "too many requests from this client and address",
+)
 
 
 @cache
@@ -42,6 +49,7 @@ def face() -> Open311:
         store=store,
         reference_prefix=get_city().reference_prefix,
         url_ttl_seconds=ttl,
+        report_limit=CallerLimit(Throttle(settings.table_name), REPORT_LIMIT),
     )
     procedure = get_catalogue().get(PROCEDURE_ID)
     return Open311(procedure, service, repository, settings.api_keys, lambda key: store.presigned_url(key, ttl))
@@ -76,7 +84,8 @@ def post_document(document: str) -> Response[str]:
         raise NotFoundError(f"no resource {document!r} to POST to: requests")
     check_body_size(app.current_event.body, base64_encoded=bool(app.current_event.is_base64_encoded))
     form = parse_form(app.current_event.decoded_body, app.current_event.headers.get("content-type"))
-    reply = face().create_request(fmt, merge_params(query(), form), accept_language())
+    source = caller_of_address(app.current_event.request_context.identity.source_ip)
+    reply = face().create_request(fmt, merge_params(query(), form), accept_language(), source=source)
     metrics.add_metric(name="Open311RequestsCreated", unit="Count", value=1)
     return respond(reply)
 
@@ -95,10 +104,14 @@ def get_request(request_file: str) -> Response[str]:
 
 # ---------------------------------------------------------------------------------------------- errors
 def error_response(error: OmnicityError) -> Response[str]:
-    """The error in the spec's format, in the format the path asks for (JSON when it names none)."""
+    """The error in the spec's format, in the format the path asks for (JSON when it names none); ``Retry-After``
+    when it says when to try again (429)."""
     if error.http_status >= 500:
         logger.exception("request failed", extra={"code": error.code})
-    return respond(face().error(format_of(app.current_event.path), error))
+    response = respond(face().error(format_of(app.current_event.path), error))
+    if error.retry_after_seconds is not None:
+        response.headers["Retry-After"] = str(error.retry_after_seconds)
+    return response
 
 
 @app.exception_handler(OmnicityError)  # type: ignore[untyped-decorator]

@@ -93,7 +93,7 @@ MISSING: Final = World(
     case_id=str(uuid.UUID(int=0x5EC)),
     document_id="doc-00000000000000000000",
     reference="BXL-2099-999999",
-    handoff_code="ZZZZ-ZZZZ",
+    handoff_code="AAAAA-AAAAA-AAAAA",  # well-formed (its check character matches), and no case's
     task_id="task-00000000000000000000",
     report_reference="BXL-2099-999998",
 )

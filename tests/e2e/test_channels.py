@@ -75,7 +75,7 @@ def test_a_case_started_at_the_kiosk_continues_on_the_portal_by_its_code(api: Ap
     at_kiosk = api.token(ELISE, client="kiosk")
     created = api.submit(at_kiosk).json
     code = created["handoff_code"]
-    assert len(code) == 9
+    assert len(code) == 17
     # When she types it on the portal, in lower case without the dash
     on_portal = api.token(ELISE)
     reply = api.request("POST", f"/v1/handoff/{code.replace('-', '').lower()}", token=on_portal)
@@ -85,7 +85,11 @@ def test_a_case_started_at_the_kiosk_continues_on_the_portal_by_its_code(api: Ap
     assert reply.json["handoff_qr"].endswith(f"/continue/{code}")
     # And Pieter, with her code, learns nothing
     assert api.request("POST", f"/v1/handoff/{code}", token=api.token(PIETER)).status == 404
-    assert api.request("POST", "/v1/handoff/AAAA-AAAA", token=on_portal).status == 404
+    assert api.request("POST", "/v1/handoff/AAAAA-AAAAA-AAAAA", token=on_portal).status == 404
+    # And a code mistyped (its check character does not match) is told as such, naming it
+    mistyped = api.request("POST", f"/v1/handoff/{code[:-1]}{'B' if code[-1] != 'B' else 'C'}", token=on_portal)
+    assert mistyped.status == 422
+    assert [detail["field"] for detail in mistyped.json["error"]["details"]] == ["code"]
 
 
 def test_an_anonymous_alert_is_attached_to_an_account_by_its_code(api: Api) -> None:

@@ -20,6 +20,7 @@ from omnicity.errors import (
     ForbiddenError,
     MalformedRequestError,
     NotFoundError,
+    TooManyRequestsError,
     TransientError,
     UnauthorizedError,
     ValidationFailedError,
@@ -46,6 +47,7 @@ from omnicity.open311 import (
 from omnicity.views import CaseCreated, ReportRequest
 
 KEY = "test-open311-key-0123456789"
+SOURCE = "address:198.51.100.7"  # the caller the handler makes of the request's source address
 NOW = datetime(2026, 7, 15, 12, 0, tzinfo=UTC)
 GRAND_PLACE = {"lat": 50.8467, "lon": 4.3525}
 
@@ -56,10 +58,12 @@ class FakeReporter:
     def __init__(self, procedure: Procedure) -> None:
         self.procedure = procedure
         self.reports: list[ReportRequest] = []
+        self.callers: list[str] = []
 
-    def report(self, request: ReportRequest) -> CaseCreated:
+    def report(self, request: ReportRequest, caller: str) -> CaseCreated:
         validate_form(self.procedure, request.form, rules=self.procedure.form_rules)
         self.reports.append(request)
+        self.callers.append(caller)
         return CaseCreated(case_id=str(uuid.uuid4()), reference="BXL-2026-000042", status=CaseStatus.SUBMITTED)
 
 
@@ -272,6 +276,14 @@ def test_errors_are_the_specs_list_with_the_http_status() -> None:
     unavailable = error_reply(Format.JSON, TransientError("DynamoDB throttled"))
     assert unavailable.status == 503
     assert "DynamoDB" not in unavailable.body
+    # A client over its limit of reports keeps the 429 (the handler adds Retry-After), in the spec's list
+    too_many = error_reply(
+        Format.JSON, TooManyRequestsError("too many requests: try again in 60 s", retry_after_seconds=60)
+    )
+    assert (too_many.status, body(too_many)) == (
+        429,
+        [{"code": 429, "description": "too many requests: try again in 60 s"}],
+    )
 
 
 def test_form_fields_are_named_as_open311_parameters() -> None:
@@ -356,6 +368,7 @@ def test_a_request_with_a_location_files_an_anonymous_report() -> None:
         Format.JSON,
         post(lat="50.8467", long="4.3525", email="passer.by@example.org", first_name="Jo", phone="0470000000"),
         accept_language="nl",
+        source=SOURCE,
     )
     assert reply.status == 200
     [created] = body(reply)
@@ -363,6 +376,8 @@ def test_a_request_with_a_location_files_an_anonymous_report() -> None:
     assert created["account_id"] is None
     assert "BXL-2026-000042" in created["service_notice"]
     assert "werkdagen" in created["service_notice"]
+    # And it counts against the limit of its client (the second key) at its source address
+    assert reporter.callers == [f"open311:1:{SOURCE}"]
     [report] = reporter.reports
     assert report.procedure_id == PROCEDURE_ID
     assert report.language is Language.NL
@@ -372,7 +387,9 @@ def test_a_request_with_a_location_files_an_anonymous_report() -> None:
 
 def test_an_address_string_becomes_the_forms_address() -> None:
     open311, reporter, _ = face()
-    reply = open311.create_request(Format.XML, post(address_string="Rue Haute 120 bte 4, 1000 Bruxelles"))
+    reply = open311.create_request(
+        Format.XML, post(address_string="Rue Haute 120 bte 4, 1000 Bruxelles"), source=SOURCE
+    )
     assert xml(reply).findtext("request/service_request_id") == "BXL-2026-000042"
     assert reporter.reports[0].form["address"] == {
         "street": "Rue Haute",
@@ -388,6 +405,7 @@ def test_free_words_about_the_place_and_a_media_url_are_kept_for_the_field_agent
     open311.create_request(
         Format.JSON,
         post(lat="50.8467", long="4.3525", address_string="behind the church", media_url="https://img.example/1.jpg"),
+        source=SOURCE,
     )
     # Then both follow the description, and nothing is fetched
     assert reporter.reports[0].form["description"] == (
@@ -444,7 +462,7 @@ def test_any_other_control_or_separator_character_is_a_400_naming_the_parameter(
 def test_a_bad_request_is_refused_in_the_specs_format(given: Params, status: int, message: str) -> None:
     open311, reporter, _ = face()
     with pytest.raises((ForbiddenError, MalformedRequestError, NotFoundError, ValidationFailedError)) as caught:
-        open311.create_request(Format.JSON, {**post(), **given})
+        open311.create_request(Format.JSON, {**post(), **given}, source=SOURCE)
     reply = open311.error(Format.JSON, caught.value)
     assert reply.status == status
     assert any(message in error["description"] for error in body(reply)), body(reply)
@@ -454,12 +472,14 @@ def test_a_bad_request_is_refused_in_the_specs_format(given: Params, status: int
 def test_attributes_fill_the_forms_other_fields_and_unknown_ones_are_ignored() -> None:
     open311, reporter, _ = face(procedure=procedure_with_attributes())
     given = {**post(lat="50.85", long="4.35"), "attribute[size]": ["large"], "attribute[bags]": ["3"]}
-    open311.create_request(Format.JSON, {**given, "attribute[blocking]": ["true"], "attribute[fixmystreet_id]": ["9"]})
+    open311.create_request(
+        Format.JSON, {**given, "attribute[blocking]": ["true"], "attribute[fixmystreet_id]": ["9"]}, source=SOURCE
+    )
     form = reporter.reports[0].form
     assert (form["size"], form["bags"], form["blocking"]) == ("large", 3, True)
     assert "fixmystreet_id" not in form
     with pytest.raises(ValidationFailedError) as caught:
-        open311.create_request(Format.JSON, {**given, "attribute[bags]": ["many"]})
+        open311.create_request(Format.JSON, {**given, "attribute[bags]": ["many"]}, source=SOURCE)
     assert body(open311.error(Format.JSON, caught.value)) == [
         {"code": 400, "description": "attribute[bags]: must be an integer"}
     ]

@@ -38,6 +38,12 @@ class ApiSettings(CoreSettings):
     portal_url: str = Field(alias="PORTAL_URL", pattern=r"^https?://")
     idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME", min_length=1)  # Idempotency-Key records
     sender_email: str = Field(alias="SENDER_EMAIL", min_length=3)  # an agent's question is emailed to the citizen
+    # Anonymous reports one source address may file per window (omnicity.throttle), and wrong hand-off codes one
+    # citizen may try per window before the next attempt is refused (429).
+    anonymous_report_limit: int = Field(alias="ANONYMOUS_REPORT_LIMIT", default=10, ge=1, le=100_000)
+    anonymous_report_window_seconds: int = Field(alias="ANONYMOUS_REPORT_WINDOW_SECONDS", default=600, ge=1, le=86_400)
+    handoff_failure_limit: int = Field(alias="HANDOFF_FAILURE_LIMIT", default=5, ge=1, le=100)
+    handoff_failure_window_seconds: int = Field(alias="HANDOFF_FAILURE_WINDOW_SECONDS", default=900, ge=60, le=86_400)
 
     def state_machine_arn(self, family: str) -> str:
         arns = {
@@ -88,6 +94,9 @@ class Open311Settings(CoreSettings):
     field_service_state_machine_arn: str = Field(alias="FIELD_SERVICE_STATE_MACHINE_ARN", min_length=1)
     open311_api_keys: str = Field(alias="OPEN311_API_KEYS", min_length=16)
     document_url_ttl_seconds: int = Field(alias="DOCUMENT_URL_TTL_SECONDS", default=300, ge=30, le=3600)
+    # Anonymous requests one client (api_key and source address) may file per window (omnicity.throttle)
+    anonymous_report_limit: int = Field(alias="ANONYMOUS_REPORT_LIMIT", default=10, ge=1, le=100_000)
+    anonymous_report_window_seconds: int = Field(alias="ANONYMOUS_REPORT_WINDOW_SECONDS", default=600, ge=1, le=86_400)
 
     @field_validator("open311_api_keys")
     @classmethod

@@ -57,6 +57,9 @@ class DocumentStore:
 
 UPLOAD_TYPES = {"image/jpeg": "jpg", "image/png": "png"}
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+# What an upload's first bytes must be, by the extension of its key: the file formats' own signatures
+SIGNATURES = {"jpg": (b"\xff\xd8\xff", "JPEG"), "png": (b"\x89PNG\r\n\x1a\n", "PNG")}
+SIGNATURE_BYTES = 16  # read from each upload: more than the longest signature
 
 
 class UploadSlot(BaseModel):
@@ -73,7 +76,8 @@ class UploadSlot(BaseModel):
 
 class Uploads:
     """Photo uploads straight to S3 (presigned POST): the API never carries the bytes. Keys are
-    ``uploads/<owner>/<id>.<ext>``, the owner being the uploader's opaque id, so a form can only reference its own."""
+    ``uploads/<owner>/<id>.<ext>``, the owner being the uploader's opaque id, so a form can only reference its own;
+    and only once its first bytes are the JPEG or PNG its extension says (:meth:`unusable`)."""
 
     def __init__(self, bucket: str, client: Any | None = None, ttl_seconds: int = 300) -> None:
         self._bucket = bucket
@@ -101,26 +105,33 @@ class Uploads:
             key=key, url=post["url"], fields=post["fields"], expires_in=self._ttl, max_bytes=MAX_UPLOAD_BYTES
         )
 
-    def not_uploaded(self, keys: list[str], path: str) -> list[dict[str, Any]]:
-        """A field error (``<path>[<index>]``) for each key that was never uploaded."""
-        missing = set(self.missing(keys)) if keys else set()
-        return [
-            field_error(f"{path}[{index}]", "no such upload (upload the photo first)")
-            for index, key in enumerate(keys)
-            if key in missing
-        ]
+    def unusable(self, keys: list[str], path: str) -> list[dict[str, Any]]:
+        """A field error (``<path>[<index>]``) for each key a form or an answer may not reference: never uploaded, or
+        whose first bytes are not the image its extension names. The presigned POST bound only the *declared* type:
+        the bytes themselves are checked here, with one ranged GET of each key's first bytes."""
+        problems = []
+        for index, key in enumerate(keys):
+            reason = self._problem(key)
+            if reason is not None:
+                problems.append(field_error(f"{path}[{index}]", reason))
+        return problems
 
-    def missing(self, keys: list[str]) -> list[str]:
-        """The keys that were never uploaded (a form may only reference photos that exist)."""
+    def _problem(self, key: str) -> str | None:
         from botocore.exceptions import ClientError
 
-        absent = []
-        for key in keys:
-            try:
-                with aws.translate_errors("S3 head_object"):
-                    self.client.head_object(Bucket=self._bucket, Key=key)
-            except ClientError as exc:
-                if aws.error_code(exc) not in ("404", "NoSuchKey", "NotFound"):
-                    raise
-                absent.append(key)
-        return absent
+        extension = key.rpartition(".")[2]
+        try:
+            with aws.translate_errors("S3 get_object"):
+                response = self.client.get_object(Bucket=self._bucket, Key=key, Range=f"bytes=0-{SIGNATURE_BYTES - 1}")
+                head: bytes = response["Body"].read(SIGNATURE_BYTES)
+                response["Body"].close()
+        except ClientError as exc:
+            if aws.error_code(exc) in ("404", "NoSuchKey", "NotFound"):
+                return "no such upload (upload the photo first)"
+            if aws.error_code(exc) != "InvalidRange":  # an empty object: no signature (S3 refuses the range)
+                raise
+            head = b""
+        signature, kind = SIGNATURES.get(extension, (None, extension))
+        if signature is None or not head.startswith(signature):
+            return f"not a {kind} image"
+        return None

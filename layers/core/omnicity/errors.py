@@ -13,6 +13,7 @@ from typing import Any
 class OmnicityError(Exception):
     code = "internal_error"
     http_status = 500
+    retry_after_seconds: int | None = None  # when set, the reply's Retry-After header (seconds)
 
     def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
@@ -72,6 +73,18 @@ class ValidationFailedError(OmnicityError):
 
     code = "validation_failed"
     http_status = 422
+
+
+class TooManyRequestsError(OmnicityError):
+    """One caller's attempts are over a limit (``omnicity.throttle``): refused until the window ends, in
+    ``retry_after_seconds`` (the reply's ``Retry-After``)."""
+
+    code = "too_many_requests"
+    http_status = 429
+
+    def __init__(self, message: str, details: list[dict[str, Any]] | None = None, *, retry_after_seconds: int) -> None:
+        super().__init__(message, details)
+        self.retry_after_seconds = retry_after_seconds
 
 
 class TransientError(OmnicityError):

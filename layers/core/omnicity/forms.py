@@ -117,7 +117,7 @@ def _reported(path: str, failed: Sequence[str]) -> bool:
 
 def upload_key_problem(key: Any, owner: str, earlier: Collection[str]) -> str | None:
     """Why ``key`` cannot be attached by the person whose uploads are ``owner``'s, after ``earlier`` (None: it can).
-    Whether the upload exists is S3's to say (``omnicity.documents.Uploads.not_uploaded``)."""
+    Whether the upload exists, and is an image, is S3's to say (``omnicity.documents.Uploads.unusable``)."""
     match = _UPLOAD_KEY.fullmatch(key) if isinstance(key, str) else None
     if match is None:
         return "not an upload key (uploads/<owner>/<id>.jpg or .png)"

@@ -48,7 +48,9 @@ class Mailer(Protocol):
 
 
 class UploadCheck(Protocol):
-    def not_uploaded(self, keys: list[str], path: str) -> list[dict[str, Any]]: ...
+    """Which keys may not be attached: never uploaded, or not the JPEG or PNG they say (``omnicity.documents``)."""
+
+    def unusable(self, keys: list[str], path: str) -> list[dict[str, Any]]: ...
 
 
 class Inquiries:
@@ -146,7 +148,7 @@ class Inquiries:
             if reason is not None:
                 problems.append(field_error(f"attachments[{index}]", reason))
         if not problems:
-            problems = self._uploads.not_uploaded(keys, "attachments")
+            problems = self._uploads.unusable(keys, "attachments")
         if problems:
             raise ValidationFailedError("the answer has invalid fields", problems)
 

@@ -21,7 +21,8 @@ module maps them onto omnicity's and back. The Lambda (``functions/open311``) on
   ``service_request_id`` is the case reference; ``media_url`` a short-lived link to the first photo, if any. No
   name, email, comment or national register number is ever published.
 - **errors** are the spec's list of ``{code, description}`` with the HTTP status: 400 for bad input, 403 for a
-  missing or wrong ``api_key``, 404 for what does not exist.
+  missing or wrong ``api_key``, 404 for what does not exist, 429 (with ``Retry-After``) for a client over its limit
+  of anonymous reports (per api_key and source address, ``omnicity.throttle``).
 
 JSON is written as is; XML with the standard library's ``xml.etree``: ``<services>``, ``<service_definition>``,
 ``<service_requests>`` (``<request>`` items) and ``<errors>``, UTF-8, no namespace.
@@ -114,7 +115,7 @@ _NOTICE = LocalizedText(
 class Reporter(Protocol):
     """Files an anonymous report (``omnicity.services.CaseService``)."""
 
-    def report(self, request: ReportRequest) -> CaseCreated: ...
+    def report(self, request: ReportRequest, caller: str) -> CaseCreated: ...
 
 
 class PublicCases(Protocol):
@@ -280,11 +281,12 @@ def _element(name: str, value: Any) -> ET.Element:
 
 def error_reply(fmt: Format, error: OmnicityError, rename: Callable[[str], str] = str) -> Reply:
     """An error in the spec's format: 403 for a missing or wrong api_key, 404 for what does not exist, 413 for a body
-    over the limit, 400 for any other mistake of the client; failures of ours keep their 5xx status. Each detail of a
-    validation error is one error of the list, its field named by ``rename`` (as the client sent it)."""
+    over the limit, 429 for a client over its limit of reports (the handler adds ``Retry-After``), 400 for any other
+    mistake of the client; failures of ours keep their 5xx status. Each detail of a validation error is one error of
+    the list, its field named by ``rename`` (as the client sent it)."""
     if error.http_status in (401, 403):
         status = 403
-    elif error.http_status in (404, 413) or error.http_status >= 500:
+    elif error.http_status in (404, 413, 429) or error.http_status >= 500:
         status = error.http_status
     else:
         status = 400
@@ -382,9 +384,12 @@ class Open311:
         }
 
     # ------------------------------------------------------------------------------------------ POST requests
-    def create_request(self, fmt: Format, params: Params, accept_language: str | None = None) -> Reply:
-        """File an anonymous report from a GeoReport POST; answers its reference (``service_request_id``)."""
-        self._check_api_key(_one(params, "api_key"))
+    def create_request(self, fmt: Format, params: Params, accept_language: str | None = None, *, source: str) -> Reply:
+        """File an anonymous report from a GeoReport POST; answers its reference (``service_request_id``).
+
+        ``source`` is the caller the request's address stands for (``omnicity.throttle.caller_of_address``): the
+        reports of one client app (its api_key) from one source count together against the report limit (429)."""
+        client = self._check_api_key(_one(params, "api_key"))
         self._check_jurisdiction(params)
         code = _one(params, "service_code")
         if code is None:
@@ -400,7 +405,7 @@ class Open311:
         except ValidationError as exc:
             details = [field_error(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]
             raise MalformedRequestError("invalid request", details) from None
-        created = self._service.report(request)
+        created = self._service.report(request, caller=f"open311:{client}:{source}")
         notice = _NOTICE.in_language(language).format(
             reference=created.reference, days=self._procedure.sla_business_days
         )
@@ -462,13 +467,15 @@ class Open311:
             values[field.name] = entries if field.type is FieldType.MULTI_CHOICE else _typed(field, entries[-1])
         return values
 
-    def _check_api_key(self, given: str | None) -> None:
+    def _check_api_key(self, given: str | None) -> int:
+        """Which of the keys ``given`` is (its position), or a 403."""
         if given is None:
             raise ForbiddenError("api_key was not provided: posting a request needs one")
         digest = hashlib.sha256(given.encode()).digest()
         matches = [hmac.compare_digest(digest, known) for known in self._key_digests]  # every key, in constant time
         if not any(matches):
             raise ForbiddenError("invalid api_key received: the request was not created")
+        return matches.index(True)
 
     # ------------------------------------------------------------------------------------------ GET requests
     def list_requests(self, fmt: Format, params: Params, accept_language: str | None = None) -> Reply:

@@ -24,6 +24,7 @@ from omnicity.errors import (
     field_error,
 )
 from omnicity.forms import validate_form
+from omnicity.handoff import RULE as HANDOFF_CODE_RULE
 from omnicity.handoff import new_code as new_handoff_code
 from omnicity.handoff import normalize as normalize_handoff
 from omnicity.handoff import qr_payload as handoff_qr
@@ -63,6 +64,15 @@ class TaskWithdrawal(Protocol):
     """Takes a cancelled case's open task out of its queue and ends the workflow waiting on it (omnicity.desk)."""
 
     def withdraw(self, case_id: str, kind: str, actor: str) -> None: ...
+
+
+class CallerLimit(Protocol):
+    """How often one caller may do something (``omnicity.throttle.CallerLimit``): ``hit`` counts an attempt, ``check``
+    only looks; both raise TooManyRequestsError (429) once the caller's window is used up."""
+
+    def hit(self, caller: str) -> None: ...
+
+    def check(self, caller: str) -> None: ...
 
 
 class ReadLog(Protocol):
@@ -119,6 +129,8 @@ class CaseService:
         withdrawals: TaskWithdrawal | None = None,
         portal_url: str = "https://my.brussels.example",
         reads: ReadLog | None = None,
+        report_limit: CallerLimit | None = None,
+        handoff_failures: CallerLimit | None = None,
     ) -> None:
         self._cases = repository
         self._catalogue = catalogue
@@ -131,6 +143,8 @@ class CaseService:
         self._withdrawals = withdrawals
         self._portal_url = portal_url
         self._reads = reads
+        self._report_limit = report_limit
+        self._handoff_failures = handoff_failures
 
     def submit(self, principal: Principal, request: SubmitCaseRequest) -> CaseCreated:
         """A citizen's own case (portal, kiosk), or one an agent opens at the counter for the citizen it names."""
@@ -160,17 +174,24 @@ class CaseService:
 
     def continue_case(self, principal: Principal, code: str) -> CaseView:
         """Continue or follow a case by its hand-off code: one's own case on another channel, or an anonymous
-        report, which is then attached to one's account. Anybody else's case is the same 404 as no case."""
+        report, which is then attached to one's account. Anybody else's case is the same 404 as no case.
+
+        A wrong code (no case, or somebody else's) counts against the citizen; once they have tried
+        ``handoff_failures``' limit of wrong codes in its window, every code is refused (429, right or wrong) until
+        the window ends; a right code does not reset the count, or guesses could go on between one's own codes. A
+        mistyped code (its check character does not match) is a 422 before any lookup, and not counted."""
         if principal.role is not Role.CITIZEN or principal.nrn is None:
             raise ForbiddenError("only a signed-in citizen continues a case")
         canonical = normalize_handoff(code)
-        not_found = NotFoundError("no case for this hand-off code")
         if canonical is None:
-            raise not_found
+            raise ValidationFailedError("this is not a hand-off code", [field_error("code", HANDOFF_CODE_RULE)])
+        failures, caller = self._need_handoff_failures(), f"citizen:{principal.nrn}"
+        failures.check(caller)
         try:
             case = self._cases.get_by_handoff(canonical)
         except NotFoundError:
-            raise not_found from None
+            failures.hit(caller)
+            raise NotFoundError("no case for this hand-off code") from None
         if case.applicant.nrn is None:
             owner = Applicant(nrn=principal.nrn, email=case.applicant.email or principal.email)
 
@@ -182,7 +203,8 @@ class CaseService:
 
             case = self._cases.update(case.case_id, attach)
         if not principal.owns(case.applicant.nrn):
-            raise not_found
+            failures.hit(caller)
+            raise NotFoundError("no case for this hand-off code")
         return self._view(case, for_agent=False)
 
     def _view(self, case: Case, *, for_agent: bool) -> CaseView:
@@ -197,10 +219,11 @@ class CaseService:
         return self._need_uploads().slot(principal.uploads_owner, request.content_type)
 
     def _check_photos_uploaded(self, procedure: Procedure, form: dict[str, Any]) -> None:
+        """Each photo the form references was uploaded, and is the JPEG or PNG its key says (422 naming it)."""
         photo_fields = [field.name for field in procedure.fields if field.type is FieldType.PHOTOS]
         problems = []
         for name in photo_fields:
-            problems += self._need_uploads().not_uploaded(list(form.get(name, [])), f"form.{name}")
+            problems += self._need_uploads().unusable(list(form.get(name, [])), f"form.{name}")
         if problems:
             raise ValidationFailedError("the form has invalid fields", problems)
 
@@ -208,6 +231,16 @@ class CaseService:
         if self._uploads is None:
             raise ConfigurationError("this service was built without an uploads store")
         return self._uploads
+
+    def _need_report_limit(self) -> CallerLimit:
+        if self._report_limit is None:
+            raise ConfigurationError("this service was built without a limit on anonymous reports")
+        return self._report_limit
+
+    def _need_handoff_failures(self) -> CallerLimit:
+        if self._handoff_failures is None:
+            raise ConfigurationError("this service was built without a limit on wrong hand-off codes")
+        return self._handoff_failures
 
     def _need_slots(self) -> SlotBook:
         if self._slots is None:
@@ -231,12 +264,17 @@ class CaseService:
                 logger.exception("a place could not be given back", extra={"day": day.isoformat()})
             raise
 
-    def report(self, request: ReportRequest) -> CaseCreated:
-        """An anonymous report (an alert): no account, no photos; followed by its reference."""
+    def report(self, request: ReportRequest, caller: str) -> CaseCreated:
+        """An anonymous report (an alert): no account, no photos; followed by its reference.
+
+        ``caller`` is who sends it, as far as an anonymous request tells (``omnicity.throttle.caller_of_address``):
+        each caller files at most ``report_limit``'s number of reports per window, every further one is a 429. Only a
+        report that would be filed counts (an invalid one costs the city nothing)."""
         procedure = self._catalogue.get(request.procedure_id)
         if not procedure.anonymous:
             raise ForbiddenError(f"{procedure.id} needs you to sign in")
         form = validate_form(procedure, request.form, uploads_owner=None, rules=procedure.form_rules)
+        self._need_report_limit().hit(caller)
         applicant = Applicant(nrn=None, email=request.email)
         return self._open(procedure, applicant, Channel.PORTAL, request.language, form, None)
 

@@ -112,7 +112,8 @@ class CaseCreated(View):
     reference: Annotated[str, Field(examples=["BXL-2026-000123"])]
     status: CaseStatus
     handoff_code: Annotated[
-        str | None, Field(description="To continue or follow the case on another channel", examples=["K7QM-3XPD"])
+        str | None,
+        Field(description="To continue or follow the case on another channel", examples=["K7QMF-3XPDA-HC5RN"]),
     ] = None
 
 
