@@ -418,7 +418,9 @@ def test_line_breaks_the_standard_allows_in_a_description_are_read_as_spaces() -
     # Given a description written on three lines, as the standard allows
     open311, reporter, _ = face()
     # When it is posted
-    open311.create_request(Format.JSON, post(lat="50.8467", long="4.3525", description="Sacs\r\néventrés\nrue\rHaute"))
+    open311.create_request(
+        Format.JSON, post(lat="50.8467", long="4.3525", description="Sacs\r\néventrés\nrue\rHaute"), source=SOURCE
+    )
     # Then the report's description is one line (the platform's texts hold no line break)
     assert reporter.reports[0].form["description"] == "Sacs éventrés rue Haute"
 
@@ -431,7 +433,7 @@ def test_any_other_control_or_separator_character_is_a_400_naming_the_parameter(
     values = {"lat": "50.8467", "long": "4.3525", name: f"Rue Haute{character}## Personne"}
     # When it is posted / Then it is refused, naming the parameter and the character, and nothing is filed
     with pytest.raises(MalformedRequestError) as refused:
-        open311.create_request(Format.JSON, post(**values))
+        open311.create_request(Format.JSON, post(**values), source=SOURCE)
     [detail] = refused.value.details
     assert detail["field"] == name
     assert f"U+{ord(character):04X}" in detail["reason"]
