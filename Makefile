@@ -1,6 +1,7 @@
 # omnicity: `make run` (the platform on the embedded local runtime) and `make test` (lint + all tests) do all
 # set-up themselves on a fresh machine: a .venv with the pinned dependencies, the SAM CLI in its own .venv-sam and
-# checkov in its own .venv-checkov (each pins boto3 and friends differently).
+# checkov in its own .venv-checkov (each pins boto3 and friends differently), and the Node tools of package.json
+# (Redocly CLI, the OpenAPI linter) in node_modules/ from package-lock.json (node 20.19+ or 22.12+ and npm on PATH).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,6 +10,9 @@ SAM := $(SAM_VENV)/bin/sam
 CHECKOV_VENV := .venv-checkov
 # offline: no download of external checks or guidelines, no version check, no platform key
 CHECKOV := CKV_SKIP_PACKAGE_UPDATE_CHECK=true BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --skip-download
+NODE_TOOLS := node_modules
+# offline: no usage data (redocly.yaml says so too), no check for a newer version
+REDOCLY := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(NODE_TOOLS)/.bin/redocly
 REGION ?= eu-west-1
 export PYTHONPATH := layers/core:.
 export SAM_CLI_TELEMETRY := 0
@@ -34,7 +38,13 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
 
-install: $(BIN)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## create .venv, .venv-sam and .venv-checkov
+# exactly package-lock.json's versions, into ./node_modules (npm ci starts from an empty folder), nothing global
+$(NODE_TOOLS)/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+INSTALLED := $(BIN)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed $(NODE_TOOLS)/.installed
+install: $(INSTALLED) ## create .venv, .venv-sam, .venv-checkov and node_modules
 
 run: $(BIN)/.installed ## serve the platform on http://127.0.0.1:3000 (embedded runtime: moto, no Docker)
 	$(BIN)/python -m infra.local
@@ -42,7 +52,7 @@ run: $(BIN)/.installed ## serve the platform on http://127.0.0.1:3000 (embedded 
 demo-data: $(BIN)/.installed ## a year of figures (150,000 products in 2025) into the running `make run` (ARGS=--help)
 	$(BIN)/python -m infra.demo_data $(ARGS)
 
-lint: install ## ruff, mypy, sam validate --lint, checkov, the state machine check, the OpenAPI drift check
+lint: install ## ruff, mypy, sam validate --lint, checkov, the state machine check, the OpenAPI drift check and linter
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(MAKE) --no-print-directory typecheck
@@ -50,6 +60,7 @@ lint: install ## ruff, mypy, sam validate --lint, checkov, the state machine che
 	$(MAKE) --no-print-directory checkov
 	$(BIN)/python -m infra.checks.statemachines template.yaml
 	$(BIN)/python -m infra.openapi --check
+	$(REDOCLY) lint openapi.json
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy layers/core/omnicity infra tests bench
@@ -83,5 +94,5 @@ build: $(SAM_VENV)/.installed ## sam build (needs python3.12 on PATH, or add --u
 deploy: build ## sam deploy to the dev stack (use `make deploy ENV=prod` for prod)
 	$(SAM) deploy --config-env $(or $(ENV),dev)
 
-clean: ## remove virtualenvs and build output
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .mypy_cache .ruff_cache .hypothesis
+clean: ## remove virtualenvs, node_modules and build output
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(NODE_TOOLS) .aws-sam .mypy_cache .ruff_cache .hypothesis

@@ -82,13 +82,18 @@ settings = load_settings(ApiSettings)
 
 CORS = CORSConfig(allow_origin=settings.allowed_origin, allow_headers=["Idempotency-Key"], max_age=600)
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json_object, cors=CORS)
-# One description of the API for Swagger UI (/swagger) and the committed openapi.json (make openapi).
+# One description of the API for Swagger UI (/swagger) and the committed openapi.json (make openapi). Plain mappings
+# (Powertools validates them into its OpenAPI models when it builds the document): those models are needed by GET
+# /swagger only, and importing them here would lengthen every cold start.
 OPENAPI: dict[str, Any] = {
     "title": "omnicity API",
     "version": "1.0.0",
-    "description": "A city's administrative procedures on every channel: portal, kiosk and counter.",
-    # A plain mapping (Powertools validates it into its HTTPBearer model when it builds the document): its OpenAPI
-    # models are needed by GET /swagger only, and importing them here would lengthen every cold start.
+    "description": (
+        "A city's administrative procedures on every channel: portal, kiosk and counter. Protected operations take "
+        "the ID token of the channel's app client as a bearer token; the channel of a case is the token's client. "
+        'Every error is JSON: {"error": {"code", "message", "details": [{"field", "reason"}]}}.'
+    ),
+    "license_info": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
     "security_schemes": {
         "bearer": {
             "type": "http",
@@ -97,7 +102,45 @@ OPENAPI: dict[str, Any] = {
             "description": "ID token of the channel's app client",
         }
     },
+    # Every operation's tag, declared once, in the order a reader meets them.
+    "tags": [
+        {"name": "procedures", "description": "The catalogue (public): what one can request, its form, the days open."},
+        {
+            "name": "cases",
+            "description": (
+                "A citizen's own cases, from the portal, a kiosk or an agent at the counter: submit, follow, answer, "
+                "cancel; photo uploads; continuing a case by its hand-off code."
+            ),
+        },
+        {"name": "documents", "description": "Verifying an issued document by the code printed on it (public)."},
+        {
+            "name": "reports",
+            "description": "Anonymous reports (e.g. a public-space alert) and their tracking (public).",
+        },
+        {
+            "name": "agents",
+            "description": (
+                "The back office, for agents of the department concerned: task queues, deciding a task, asking the "
+                "citizen, a case's whole file (each read is logged in the case's audit trail)."
+            ),
+        },
+        {"name": "figures", "description": "The city's figures: products delivered, by channel and procedure."},
+    ],
 }
+# Where the API is served, for the committed document only: Swagger UI keeps Powertools' default, the base path it is
+# served from (the stage on AWS), so that "Try it out" calls the API that served the page.
+OPENAPI_SERVERS: list[dict[str, Any]] = [
+    {"url": "http://127.0.0.1:3000", "description": "The local runtime (make run)"},
+    {
+        "url": "https://{api_id}.execute-api.{region}.amazonaws.com/{stage}",
+        "description": "A deployed stack (its ApiUrl output)",
+        "variables": {
+            "api_id": {"default": "0123456789", "description": "The REST API's id (OmnicityApi)"},
+            "region": {"default": "eu-west-1"},
+            "stage": {"default": "dev", "enum": ["dev", "prod"]},
+        },
+    },
+]
 
 
 @cache
@@ -108,6 +151,8 @@ def enable_swagger() -> None:
 
 
 SECURED: list[dict[str, list[str]]] = [{"bearer": []}]
+# A public operation says so: Powertools writes no empty security list, infra/openapi.py writes it (security: []).
+PUBLIC: list[dict[str, list[str]]] = []
 CaseId = Annotated[str, Path(min_length=1, max_length=64)]
 DocumentId = Annotated[str, Path(min_length=1, max_length=64)]
 ProcedureId = Annotated[str, Path(min_length=1, max_length=63)]
@@ -193,6 +238,11 @@ def principal() -> Principal:
     "/v1/procedures",
     tags=["procedures"],
     summary="The procedures a citizen can request",
+    description=(
+        "Every procedure of the catalogue with its titles and summaries in French, Dutch and English, its fee and the "
+        "channels it is offered on."
+    ),
+    security=PUBLIC,
     responses=_responses(ProcedureList),
 )
 def list_procedures() -> ProcedureList:
@@ -203,6 +253,11 @@ def list_procedures() -> ProcedureList:
     "/v1/procedures/<procedure_id>",
     tags=["procedures"],
     summary="One procedure with its form",
+    description=(
+        "One procedure with its form: each field's type, validation rules and labels in French, Dutch and English, as "
+        "the submission of a case is checked against them. 404 for a procedure the catalogue does not hold."
+    ),
+    security=PUBLIC,
     responses=_responses(ProcedureDetail, 404),
 )
 def get_procedure(procedure_id: ProcedureId) -> ProcedureDetail:
@@ -213,6 +268,11 @@ def get_procedure(procedure_id: ProcedureId) -> ProcedureDetail:
     "/v1/procedures/<procedure_id>/slots",
     tags=["procedures"],
     summary="The days one can book now, with places left (procedures that book a day, e.g. bulky-items-removal)",
+    description=(
+        "For a procedure that books a day (e.g. bulky-items-removal): the days one can book now, each with its "
+        "capacity and the places left. 404 for an unknown procedure or one that books no day."
+    ),
+    security=PUBLIC,
     responses=_responses(SlotList, 404),
 )
 def list_slots(procedure_id: ProcedureId) -> SlotList:
@@ -248,6 +308,12 @@ def submissions() -> IdempotentSubmissions:
     "/v1/cases",
     tags=["cases"],
     summary="Submit a case; starts the procedure's workflow",
+    description=(
+        "A citizen (portal, kiosk) submits a case for themself; an agent at the counter submits one for a citizen "
+        "named by citizen_nrn. The form is checked against the procedure's, the case gets its reference and hand-off "
+        "code, and the procedure's workflow starts. The channel is the token's app client, never the body. An "
+        "Idempotency-Key makes retries safe."
+    ),
     status_code=201,
     security=SECURED,
     responses={
@@ -279,6 +345,7 @@ def submit_case(request: SubmitCaseRequest, idempotency_key: IdempotencyKey = No
     "/v1/cases",
     tags=["cases"],
     summary="The caller's own cases",
+    description="The caller's cases, newest first, a page at a time: pass the cursor of one page to read the next.",
     security=SECURED,
     responses=_responses(CaseList, 400, 401, 403),
 )
@@ -293,6 +360,11 @@ def list_cases(
     "/v1/cases/<case_id>",
     tags=["cases"],
     summary="A case: status, timeline, documents",
+    description=(
+        "The case's status, dated timeline, documents and, once decided, the reason. Its citizen reads it; so do "
+        "agents of the department that handles it, whose read is logged with its reason. A case one may not read is "
+        "the same 404 as one that does not exist."
+    ),
     security=SECURED,
     responses=_responses(CaseView, 401, 403, 404),
 )
@@ -304,6 +376,10 @@ def get_case(case_id: CaseId, reason: ReadReason = None) -> CaseView:
     "/v1/cases/<case_id>/documents/<document_id>",
     tags=["cases"],
     summary="A short-lived download URL for a case's document",
+    description=(
+        "A presigned link to one of the case's documents, valid a few minutes (expires_in). Readers as for the case; "
+        "an agent's read is logged with its reason."
+    ),
     security=SECURED,
     responses=_responses(DocumentUrl, 401, 403, 404),
 )
@@ -315,6 +391,10 @@ def get_document(case_id: CaseId, document_id: DocumentId, reason: ReadReason = 
     "/v1/cases/<case_id>/access-log",
     tags=["cases"],
     summary="My file: which agent read my case, for which department, when and why (the case's citizen)",
+    description=(
+        "Every read of the case by an agent, newest first: who, for which department, when and why. Only the case's "
+        "citizen reads it."
+    ),
     security=SECURED,
     responses=_responses(AccessLog, 401, 403, 404),
 )
@@ -326,6 +406,11 @@ def get_access_log(case_id: CaseId) -> AccessLog:
     "/v1/cases/<case_id>/cancel",
     tags=["cases"],
     summary="Cancel one's booking (up to two days before the collection): the place is freed, the case is cancelled",
+    description=(
+        "The case's citizen cancels a booked day up to two days before it: the place is freed and the case ends "
+        "cancelled. Cancelling a cancelled case again is a 200; a 409 once too late or when the case has ended "
+        "otherwise."
+    ),
     security=SECURED,
     responses=_responses(CaseView, 401, 403, 404, 409),
 )
@@ -337,6 +422,10 @@ def cancel_case(case_id: CaseId) -> CaseView:
     "/v1/cases/<case_id>/reply",
     tags=["cases"],
     summary="Answer the question the case waits on (status awaiting_citizen): it goes back to the agent",
+    description=(
+        "The case's citizen answers the question an agent asked, with optional attachments (keys of their own "
+        "uploads): the case goes back to the agent and its SLA clock restarts. 409 when the case awaits no answer."
+    ),
     security=SECURED,
     responses=_responses(CaseView, 400, 401, 403, 404, 409, 422),
 )
@@ -348,6 +437,11 @@ def reply_to_case(case_id: CaseId, request: ReplyRequest) -> CaseView:
     "/v1/uploads",
     tags=["cases"],
     summary="A presigned S3 POST to upload one photo (JPEG or PNG, 5 MB at most); reference its key in a form",
+    description=(
+        "A presigned S3 POST (url, fields, key) for one JPEG or PNG photo of 5 MB at most, under the caller's own "
+        "folder and valid a few minutes. Photos never go through the API: a form or a reply references the returned "
+        "key once the photo is uploaded."
+    ),
     status_code=201,
     security=SECURED,
     responses=_responses(UploadSlot, 400, 401, 403, status=201),
@@ -360,6 +454,12 @@ def create_upload(request: UploadRequest) -> UploadSlot:
     "/v1/handoff/<code>",
     tags=["cases"],
     summary="Continue a case by its hand-off code (from a kiosk or the counter); attaches an anonymous report",
+    description=(
+        "A citizen signed in on the portal continues a case begun at a kiosk or the counter by the hand-off code "
+        "printed there; an anonymous report's code attaches the report to the caller's account. A code no case has is "
+        "a 404 and counts as a wrong one; a mistyped code (its check character) is a 422; after a few wrong codes, "
+        "every code is refused for a while (429, Retry-After)."
+    ),
     security=SECURED,
     responses={
         **_responses(CaseView, 401, 403, 404),
@@ -374,6 +474,11 @@ def continue_case(code: HandoffCode) -> CaseView:
     "/v1/documents/<document_id>",
     tags=["documents"],
     summary="Verify a document by the code printed on it: who issued it, when, and the digest of the PDF",
+    description=(
+        "Anyone holding an issued document checks it by the code printed on it: the reference, the kind of document, "
+        "the date of issue and the SHA-256 digest its PDF must have. 404 for a code the city never issued."
+    ),
+    security=PUBLIC,
     responses=_responses(DocumentVerification, 404),
 )
 def verify_document(document_id: DocumentCode) -> DocumentVerification:
@@ -385,7 +490,13 @@ def verify_document(document_id: DocumentCode) -> DocumentVerification:
     "/v1/reports",
     tags=["reports"],
     summary="Report anonymously (procedures that allow it, e.g. public-space-alert); follow it by its reference",
+    description=(
+        "Anyone reports without an account, for the procedures that allow it (e.g. public-space-alert), with an "
+        "optional e-mail address for the answer. The reply's reference follows the report; its hand-off code attaches "
+        "it to an account later."
+    ),
     status_code=201,
+    security=PUBLIC,
     responses={
         **_responses(CaseCreated, 400, 403, 404, status=201),
         **_too_many("Too many reports from this address lately: retry after Retry-After seconds"),
@@ -400,6 +511,11 @@ def submit_report(request: ReportRequest) -> CaseCreated:
     "/v1/reports/<reference>",
     tags=["reports"],
     summary="Where an anonymous report stands",
+    description=(
+        "Where an anonymous report stands, by its reference: status, outcome and dated steps, without its form or any "
+        "name."
+    ),
+    security=PUBLIC,
     responses=_responses(TrackView, 404),
 )
 def track_report(reference: Reference) -> TrackView:
@@ -437,6 +553,10 @@ def case_file() -> CaseFile:
     "/v1/agent/tasks",
     tags=["agents"],
     summary="A department's task queue (agents of that department): overdue first, then by due date, then oldest",
+    description=(
+        "The tasks of one department, for its agents: overdue first, then by due date, then oldest. Filter by status, "
+        "procedure and overdue."
+    ),
     security=SECURED,
     responses=_responses(TaskList, 401, 403),
 )
@@ -454,6 +574,10 @@ def list_agent_tasks(
     "/v1/agent/tasks/<task_id>/claim",
     tags=["agents"],
     summary="Claim an open task (of two agents claiming it at once, one wins, the other gets 409)",
+    description=(
+        "An agent of the task's department takes an open task: it is then theirs to decide. Of two agents claiming at "
+        "once one wins; the other, and any claim of a task no longer open, gets a 409."
+    ),
     security=SECURED,
     responses=_responses(TaskView, 401, 403, 404, 409),
 )
@@ -465,6 +589,10 @@ def claim_agent_task(task_id: TaskId) -> TaskView:
     "/v1/agent/tasks/<task_id>/release",
     tags=["agents"],
     summary="Give a task one claimed back to the open queue (only the agent who claimed it)",
+    description=(
+        "The agent who claimed a task gives it back to the department's open queue. 409 for anyone else, or for a task "
+        "not claimed."
+    ),
     security=SECURED,
     responses=_responses(TaskView, 401, 403, 404, 409),
 )
@@ -476,6 +604,10 @@ def release_agent_task(task_id: TaskId) -> TaskView:
     "/v1/agent/tasks/<task_id>/reassign",
     tags=["agents"],
     summary="Hand a task one claimed (or nobody's) to another agent, in whose name it is then claimed",
+    description=(
+        "An agent of the task's department hands a task they claimed, or nobody's, to another agent, in whose name it "
+        "is then claimed."
+    ),
     security=SECURED,
     responses=_responses(TaskView, 400, 401, 403, 404, 409),
 )
@@ -487,6 +619,10 @@ def reassign_agent_task(task_id: TaskId, request: ReassignTaskRequest) -> TaskVi
     "/v1/agent/tasks/<task_id>/ask",
     tags=["agents"],
     summary="Ask the citizen for information (task nobody's or the caller's): the case waits, its SLA clock stops",
+    description=(
+        "An agent asks the case's citizen a question (a task nobody's or the caller's; not for an anonymous report). "
+        "The task waits, the case awaits the citizen and its SLA clock stops until the answer."
+    ),
     security=SECURED,
     responses=_responses(TaskView, 400, 401, 403, 404, 409, 422),
 )
@@ -498,6 +634,11 @@ def ask_citizen(task_id: TaskId, request: AskCitizenRequest) -> TaskView:
     "/v1/agent/cases/<case_id>",
     tags=["agents"],
     summary="A case's whole file (agents who handle it): applicant, SLA, tasks, access log; the read is logged",
+    description=(
+        "The whole file of a case, for agents of the department that handles it: form, timeline, documents, applicant, "
+        "due date, tasks and access log. The read is logged in the case's audit trail with its reason, which the "
+        "citizen sees."
+    ),
     security=SECURED,
     responses=_responses(AgentCaseView, 401, 403, 404),
 )
@@ -509,6 +650,11 @@ def get_agent_case(case_id: CaseId, reason: ReadReason = None) -> AgentCaseView:
     "/v1/agent/tasks/<task_id>/complete",
     tags=["agents"],
     summary="Decide a task (nobody's, or claimed by the caller): the waiting workflow goes on with the outcome",
+    description=(
+        "An agent decides a task (nobody's, or claimed by the caller) with an outcome and a comment (required unless "
+        "the outcome approves): the waiting workflow goes on with it. Of two agents deciding at once one wins; the "
+        "other gets a 409."
+    ),
     security=SECURED,
     responses=_responses(TaskView, 400, 401, 403, 404, 409),
 )
@@ -526,6 +672,10 @@ def stats() -> StatsService:
     "/v1/stats",
     tags=["figures"],
     summary="Products delivered in a period, by channel and procedure, with the channel shares (reporting agents)",
+    description=(
+        "The products delivered between two dates, by channel and by procedure, with each channel's share and the "
+        "digital share. For agents of the reporting department."
+    ),
     security=SECURED,
     responses=_responses(Figures, 401, 403),
 )
