@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Que
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from omnicity.agents import CognitoAgentDirectory
 from omnicity.audit import AuditTrail
 from omnicity.back_office import CaseFile
 from omnicity.cases import CaseRepository
@@ -525,7 +526,12 @@ def track_report(reference: Reference) -> TrackView:
 # ---------------------------------------------------------------------------------------------- agents
 @cache
 def desk() -> AgentDesk:
-    return AgentDesk(TaskRepository(settings.table_name), get_catalogue(), WorkflowResumer())
+    return AgentDesk(
+        TaskRepository(settings.table_name),
+        get_catalogue(),
+        WorkflowResumer(),
+        agents=CognitoAgentDirectory(settings.agents_user_pool_id),
+    )
 
 
 @cache

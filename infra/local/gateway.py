@@ -15,7 +15,8 @@ Deliberate differences from API Gateway, for a friendlier local loop:
 - a CORS preflight and the local-only routes carry the same headers but the CORS ones (on AWS, SAM's preflight mock
   integration answers with the CORS headers only: a preflight has no body);
 - the local-only routes ``POST /local/token``, ``GET /local/people`` and ``GET /local/outbox`` exist here and never in
-  template.yaml.
+  template.yaml; a token minted for an agent (or a kiosk device) also signs them in to their client's user pool
+  (``infra.local.users``), where the agents' directory finds them.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from urllib.parse import parse_qsl, unquote
 from infra.local.bridge import LambdaBridge
 from infra.local.template import ACCOUNT_ID, REGION, ApiRoute, GatewayResponse, TemplateDescription
 from infra.local.tokens import ROLES, InvalidToken, LocalIssuer, authorizer_claims
+from infra.local.users import LocalUserPools
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +102,7 @@ class LocalGateway:
         bridge: LambdaBridge,
         issuer: LocalIssuer,
         *,
+        users: LocalUserPools | None = None,
         region: str = REGION,
         account_id: str = ACCOUNT_ID,
         domain_name: str = "127.0.0.1:3000",
@@ -111,6 +114,7 @@ class LocalGateway:
         self._routes = [_CompiledRoute.of(route) for route in description.routes]
         self._bridge = bridge
         self._issuer = issuer
+        self._users = users
         self._region = region
         self._account_id = account_id
         self._domain_name = domain_name
@@ -352,6 +356,8 @@ class LocalGateway:
             return _json_error(422, "validation_failed", f"invalid token request: {fields}", details=problems)
         if role == "citizen" and email_address is None:
             email_address = _registered_email(sub)
+        if self._users is not None:  # an agent's token signs the agent in: the directory then knows them
+            self._users.sign_in(role, sub.strip(), str(client), departments)
         token = self._issuer.mint(role, sub.strip(), str(client), departments, email=email_address)
         answer = {"access_token": token, "token_type": "Bearer", "expires_in": self._issuer.expires_in(str(client))}
         return _json(200, answer)

@@ -23,15 +23,21 @@ moto builds every stored item attribute by attribute, re-measuring the whole ite
 DynamoDB's 400 KB limit (quadratic in the item's attributes: a case item has dozens). ``measure_items_once``
 builds the item and measures it once: sizes are never negative, so the whole item is over moto's limit exactly when
 one of the partial measurements was; the same ``ItemSizeTooLarge``, before the item is stored.
+
+Every moto user pool imports the same bundled private key (the RSA key it signs tokens with, ``jwks-private.json``)
+when it is created: about half a second each, for each of the template's pools at every start of the runtime.
+``import_pool_keys_once`` hands every pool the key imported the first time (the same key, which signing only reads).
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 from typing import Any, Final
 
 PROGRAM_CACHE_SIZE: Final = 64  # distinct definitions kept parsed (a template holds a handful)
@@ -46,7 +52,8 @@ _JSONPATH_PARSERS: Final = (
     ("moto.stepfunctions.parser.asl.component.common.path.result_path", "parse"),  # jsonpath_ng.parse
 )
 _METHOD_NAMES: Final = ("moto.core.responses", "method_names_from_class")
-_MODULE_GLOBALS: Final = (*_JSONPATH_PARSERS, _METHOD_NAMES)
+_POOL_KEYS: Final = ("moto.cognitoidp.models", "jwk")  # joserfc's jwk, as moto's user pools import their key
+_MODULE_GLOBALS: Final = (*_JSONPATH_PARSERS, _METHOD_NAMES, _POOL_KEYS)
 
 
 def install() -> None:
@@ -56,6 +63,7 @@ def install() -> None:
     cache_jsonpath_parsing()
     cache_dispatch_method_names()
     measure_items_once()
+    import_pool_keys_once()
 
 
 def restore() -> None:
@@ -204,6 +212,38 @@ def cache_jsonpath_parsing() -> None:
 def cache_dispatch_method_names() -> None:
     """moto lists each response class's methods once (see the module's notes)."""
     _cache_module_function(*_METHOD_NAMES, maxsize=256)
+
+
+# -- Cognito
+def import_pool_keys_once() -> None:
+    """moto's user pools share the signing key imported first (see the module's notes)."""
+    module_name, name = _POOL_KEYS
+    module = importlib.import_module(module_name)
+    with _lock:
+        if f"{module_name}.{name}" in _originals:
+            return
+        original = _originals[f"{module_name}.{name}"] = getattr(module, name)
+    setattr(module, name, SimpleNamespace(RSAKey=_KeysImportedOnce(original.RSAKey)))
+
+
+class _KeysImportedOnce:
+    """joserfc's ``RSAKey`` whose ``import_key`` of a JWK (a mapping) keeps the key for the next import of the same."""
+
+    def __init__(self, rsa_key: Any) -> None:
+        self._rsa_key = rsa_key
+        self._imported: dict[str, Any] = {}
+
+    def import_key(self, value: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs or not isinstance(value, dict):
+            return self._rsa_key.import_key(value, *args, **kwargs)
+        text = json.dumps(value, sort_keys=True)
+        with _lock:
+            key = self._imported.get(text)
+        if key is None:
+            imported = self._rsa_key.import_key(value)
+            with _lock:
+                key = self._imported.setdefault(text, imported)
+        return key
 
 
 def _cache_module_function(module_name: str, name: str, *, maxsize: int) -> None:

@@ -13,6 +13,7 @@ from typing import Any, Final
 import boto3
 
 from infra.local.template import ACCOUNT_ID, PARTITION, TableSpec, TemplateDescription
+from infra.local.users import provision_user_pools
 
 STATES_ROLE_ARN: Final = f"arn:{PARTITION}:iam::{ACCOUNT_ID}:role/omnicity-local-states"
 
@@ -49,7 +50,8 @@ class ProvisionError(RuntimeError):
 
 
 def provision(description: TemplateDescription, *, region: str) -> None:
-    """Create every table, bucket, SES sender identity and state machine of ``description`` in ``region``."""
+    """Create every table, bucket, SES sender identity, user pool (``infra.local.users``) and state machine of
+    ``description`` in ``region``."""
     dynamodb = boto3.client("dynamodb", region_name=region)
     for table in description.tables.values():
         create_table(dynamodb, table)
@@ -68,6 +70,8 @@ def provision(description: TemplateDescription, *, region: str) -> None:
         ses = boto3.client("ses", region_name=region)
         for sender in description.ses_senders:
             ses.verify_email_identity(EmailAddress=sender)
+
+    provision_user_pools(description, region=region)
 
     stepfunctions = boto3.client("stepfunctions", region_name=region)
     for state_machine in description.state_machines.values():

@@ -37,6 +37,7 @@ from infra.local.scheduler import DEFAULT_INTERVAL_SECONDS, ENV_INTERVAL, LocalS
 from infra.local.service_integrations import install_service_integrations, restore_service_integrations
 from infra.local.template import REGION, TemplateDescription, describe, merged_environment
 from infra.local.tokens import LocalIssuer
+from infra.local.users import LocalUserPools
 
 Mode = Literal["server", "inprocess"]
 
@@ -151,6 +152,7 @@ class LocalRuntime:
             self.description,
             self._bridge,
             self._issuer,
+            users=LocalUserPools(self.description, region=self.region),
             region=self.region,
             domain_name=f"{HOST}:{self.api_port}",
         )

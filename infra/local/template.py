@@ -4,10 +4,10 @@
 their long form (``{"Ref": ...}``, ``{"Fn::GetAtt": [...]}``). ``Resolver`` evaluates intrinsic functions the way
 CloudFormation would in a stack named ``omnicity-local`` in ``eu-west-1``, account ``123456789012``. ``describe``
 returns a typed ``TemplateDescription``: functions (code, handler, resolved environment), the API's routes and gateway
-responses, tables, buckets, state machines (definition read and substituted), Cognito app clients, layers, the SES
-sender and the functions' schedules (``Type: Schedule`` / ``ScheduleV2`` events). Only the parts the local runtime
-needs are described; anything the runtime cannot emulate faithfully raises a ``TemplateError`` rather than being
-skipped.
+responses, tables, buckets, state machines (definition read and substituted), Cognito user pools (with their groups)
+and app clients, layers, the SES sender and the functions' schedules (``Type: Schedule`` / ``ScheduleV2`` events).
+Only the parts the local runtime needs are described; anything the runtime cannot emulate faithfully raises a
+``TemplateError`` rather than being skipped.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -35,6 +35,7 @@ _NAME_PROPERTIES: Final[Mapping[str, tuple[str, ...]]] = {
     "AWS::Serverless::StateMachine": ("Name",),
     "AWS::StepFunctions::StateMachine": ("StateMachineName",),
     "AWS::Cognito::UserPoolClient": ("ClientName",),
+    "AWS::Cognito::UserPoolIdentityProvider": ("ProviderName",),
     "AWS::Logs::LogGroup": ("LogGroupName",),
 }
 _ARN_FORMATS: Final[Mapping[str, str]] = {
@@ -181,8 +182,9 @@ class Resolver:
     def physical_name(self, logical_id: str) -> str:
         """The resource's local name: its name property when the template sets one, else a local default.
 
-        Tables, functions and state machines are named after their logical id, buckets
-        ``omnicity-local-<logicalid>``, Cognito app clients after their ``ClientName``.
+        Tables, functions, state machines and user pools are named after their logical id, buckets
+        ``omnicity-local-<logicalid>``, Cognito app clients after their ``ClientName``, identity providers after their
+        ``ProviderName`` (what ``!Ref`` gives on AWS).
         """
         resource_type, properties = self._resource(logical_id)
         default = f"{STACK_NAME}-{logical_id.lower()}" if resource_type == "AWS::S3::Bucket" else logical_id
@@ -480,11 +482,23 @@ class StateMachineSpec:
 
 @dataclass(frozen=True)
 class AppClientSpec:
-    """A Cognito app client: its local client id (the ``ClientName``) and its id token lifetime."""
+    """A Cognito app client: its local client id (the ``ClientName``), its id token lifetime and its user pool's id."""
 
     logical_id: str
     client_id: str
     id_token_validity_seconds: int
+    user_pool_id: str | None = None
+
+
+@dataclass(frozen=True)
+class UserPoolSpec:
+    """A Cognito user pool: its local id (what ``!Ref`` gives the functions: its logical id), its resolved template
+    ``Properties`` and the names of its groups (the template's ``AWS::Cognito::UserPoolGroup`` resources)."""
+
+    logical_id: str
+    pool_id: str
+    properties: Mapping[str, Any]
+    groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -535,6 +549,7 @@ class TemplateDescription:
     layers: tuple[LayerSpec, ...]
     ses_senders: tuple[str, ...]
     schedules: tuple[ScheduleSpec, ...] = ()
+    user_pools: Mapping[str, UserPoolSpec] = field(default_factory=dict)
 
     @property
     def routes(self) -> tuple[ApiRoute, ...]:
@@ -597,6 +612,7 @@ def describe(template_path: Path | str, parameters: Mapping[str, str] | None = N
         logical_id: _app_client_spec(logical_id, properties, resolver)
         for logical_id, properties in of_type("AWS::Cognito::UserPoolClient")
     }
+    user_pools = _user_pool_specs(of_type("AWS::Cognito::UserPool"), of_type("AWS::Cognito::UserPoolGroup"), resolver)
     layers = tuple(
         LayerSpec(logical_id, (base_dir / properties["ContentUri"]).resolve())
         for logical_id, properties in of_type("AWS::Serverless::LayerVersion")
@@ -621,6 +637,7 @@ def describe(template_path: Path | str, parameters: Mapping[str, str] | None = N
             for logical_id, properties in function_properties.items()
             for schedule in _schedule_specs(logical_id, properties, resolver)
         ),
+        user_pools=user_pools,
     )
 
 
@@ -856,6 +873,29 @@ def _state_machine_spec(
     )
 
 
+def _user_pool_specs(
+    pools: Iterable[tuple[str, Mapping[str, Any]]],
+    groups: Iterable[tuple[str, Mapping[str, Any]]],
+    resolver: Resolver,
+) -> dict[str, UserPoolSpec]:
+    """The user pools, each with the names of the groups the template declares in it."""
+    group_names: dict[str, list[str]] = {}
+    for logical_id, properties in groups:
+        pool_id = _to_string(resolver.resolve(properties.get("UserPoolId")), where=f"{logical_id}.UserPoolId")
+        if "GroupName" not in properties:
+            raise TemplateError(f"{logical_id}: the local runtime needs the group's GroupName")
+        group_names.setdefault(pool_id, []).append(
+            _to_string(resolver.resolve(properties["GroupName"]), where=f"{logical_id}.GroupName")
+        )
+    specs = {}
+    for logical_id, properties in pools:
+        pool_id = str(resolver.ref(logical_id))
+        specs[logical_id] = UserPoolSpec(
+            logical_id, pool_id, resolver.resolve(properties), tuple(group_names.get(pool_id, ()))
+        )
+    return specs
+
+
 def _app_client_spec(logical_id: str, properties: Mapping[str, Any], resolver: Resolver) -> AppClientSpec:
     # Cognito's defaults: an id token lives one hour; IdTokenValidity counts in TokenValidityUnits.IdToken (hours).
     validity = int(resolver.resolve(properties.get("IdTokenValidity", 1)))
@@ -863,8 +903,10 @@ def _app_client_spec(logical_id: str, properties: Mapping[str, Any], resolver: R
     unit = str(units.get("IdToken", "hours"))
     if unit not in _SECONDS_PER_UNIT:
         raise TemplateError(f"{logical_id}: unknown TokenValidityUnits.IdToken {unit!r}")
+    pool = resolver.resolve(properties.get("UserPoolId"))
     return AppClientSpec(
         logical_id=logical_id,
         client_id=str(resolver.ref(logical_id)),
         id_token_validity_seconds=validity * _SECONDS_PER_UNIT[unit],
+        user_pool_id=None if pool is None else _to_string(pool, where=f"{logical_id}.UserPoolId"),
     )

@@ -26,7 +26,7 @@ _API_GATEWAY_DATE_FORMAT: Final = "%a %b %d %H:%M:%S UTC %Y"
 
 Role = Literal["citizen", "agent", "kiosk"]
 ROLES: Final[tuple[str, ...]] = get_args(Role)
-_GROUP_OF_ROLE: Final[Mapping[str, str]] = {"agent": "agent", "kiosk": "kiosk"}
+GROUP_OF_ROLE: Final[Mapping[str, str]] = {"agent": "agent", "kiosk": "kiosk"}  # the Cognito group of a role
 
 
 class InvalidToken(Exception):  # noqa: N818 - the name the runtime's callers know it by
@@ -106,8 +106,8 @@ class LocalIssuer:
         if email:
             claims["email"] = email
             claims["email_verified"] = True  # addresses from the simulated register count as verified
-        if role in _GROUP_OF_ROLE:
-            claims["cognito:groups"] = [_GROUP_OF_ROLE[role]]
+        if role in GROUP_OF_ROLE:
+            claims["cognito:groups"] = [GROUP_OF_ROLE[role]]
         if role == "citizen":
             claims["custom:nrn"] = sub
         if role == "agent" and department_list:

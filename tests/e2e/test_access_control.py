@@ -211,8 +211,12 @@ RULES: Final[Mapping[tuple[str, str], Rule]] = {
     ("POST", "/v1/agent/tasks/{task_id}/release"): Rule(
         TOKEN, post("/v1/agent/tasks/{task_id}/release"), {**HUGOS_TASK, AGENT: 409}
     ),
+    # Handed to a colleague of the department the platform knows (the lookup agent signed in: see lookup_agent)
     ("POST", "/v1/agent/tasks/{task_id}/reassign"): Rule(
-        TOKEN, post("/v1/agent/tasks/{task_id}/reassign", {"agent": "agent-777"}), HUGOS_TASK, changes_the_object=True
+        TOKEN,
+        post("/v1/agent/tasks/{task_id}/reassign", {"agent": "agent-lookup"}),
+        HUGOS_TASK,
+        changes_the_object=True,
     ),
     ("POST", "/v1/agent/tasks/{task_id}/complete"): Rule(
         TOKEN, post("/v1/agent/tasks/{task_id}/complete", {"outcome": "approve"}), HUGOS_TASK, changes_the_object=True

@@ -5,6 +5,7 @@
 - A Query on the table's own key answers the partition's items, in key order both ways, paginated, whatever the
   other partitions hold.
 - An item over DynamoDB's size limit is refused as before; one just under it is stored whole.
+- User pools sign with moto's own key, imported once for all of them.
 """
 
 from __future__ import annotations
@@ -170,3 +171,18 @@ def test_an_item_over_the_size_limit_is_refused_and_one_under_it_stored_whole(dy
     with pytest.raises(dynamodb.exceptions.ClientError, match="Item size has exceeded the maximum allowed size"):
         dynamodb.put_item(TableName=table, Item={**key, **fitting, "a4": {"S": chunk}})
     assert "a4" not in dynamodb.get_item(TableName=table, Key=key)["Item"]
+
+
+def test_user_pools_sign_with_moto_s_bundled_key_imported_once(runtime: LocalRuntime) -> None:
+    from joserfc import jwk
+    from moto.cognitoidp import models
+    from moto.utilities.utils import load_resource
+
+    # Given two user pools created while the speed-ups are installed (the template's are two more)
+    cognito = boto3.client("cognito-idp")
+    created = [cognito.create_user_pool(PoolName=f"speed-{n}")["UserPool"]["Id"] for n in range(2)]
+    keys = [models.cognitoidp_backends["123456789012"][runtime.region].user_pools[p].json_web_key for p in created]
+    # Then they share one key object, and it is moto's own bundled key
+    assert keys[0] is keys[1]
+    bundled = jwk.RSAKey.import_key(load_resource("cognitoidp/resources/jwks-private.json"))
+    assert keys[0].as_dict(private=True) == bundled.as_dict(private=True)

@@ -16,6 +16,7 @@ from infra.local.template import (
     Resolver,
     TemplateError,
     describe,
+    load_template,
     merged_environment,
 )
 
@@ -284,9 +285,17 @@ def test_the_real_templates_data_clients_and_layer_are_described(real: Any) -> N
     ]
     assert table.properties["DeletionProtectionEnabled"] is False
     assert describe(REAL_TEMPLATE, {"Stage": "prod"}).tables["CasesTable"].properties["DeletionProtectionEnabled"]
-    # And the app clients' ids are their names, with their id token lifetimes
+    # And the app clients' ids are their names, with their id token lifetimes and their pools
     clients = {client.client_id: client.id_token_validity_seconds for client in real.app_clients.values()}
     assert clients == {"portal": 3600, "kiosk": 600, "counter": 3600}
+    pools = {client.client_id: client.user_pool_id for client in real.app_clients.values()}
+    assert pools == {"portal": "UserPool", "kiosk": "UserPool", "counter": "AgentUserPool"}
+    # And the user pools are described with their groups; the API is given the agents' pool
+    assert {pool.pool_id: pool.groups for pool in real.user_pools.values()} == {
+        "UserPool": ("kiosk",),
+        "AgentUserPool": ("agent",),
+    }
+    assert real.functions["ApiFunction"].environment["AGENTS_USER_POOL_ID"] == "AgentUserPool"
     assert [layer.content_dir for layer in real.layers] == [ROOT / "layers" / "core"]
 
 
@@ -298,6 +307,53 @@ def write(tmp_path: Path, template: str, files: dict[str, str] | None = None) ->
     path = tmp_path / "template.yaml"
     path.write_text(textwrap.dedent(template), encoding="utf-8")
     return path
+
+
+def test_user_pools_come_with_their_groups_and_a_provider_is_named_as_on_aws(tmp_path: Path) -> None:
+    # Given two pools, a group in one, a client of each and an identity provider one client names
+    path = write(
+        tmp_path,
+        """
+        Resources:
+          Citizens: {Type: AWS::Cognito::UserPool, Properties: {UserPoolName: citizens}}
+          Staff: {Type: AWS::Cognito::UserPool}
+          StaffGroup: {Type: AWS::Cognito::UserPoolGroup, Properties: {UserPoolId: !Ref Staff, GroupName: agent}}
+          Login:
+            Type: AWS::Cognito::UserPoolIdentityProvider
+            Properties: {UserPoolId: !Ref Citizens, ProviderName: FederalLogin, ProviderType: OIDC}
+          Portal:
+            Type: AWS::Cognito::UserPoolClient
+            Properties: {UserPoolId: !Ref Citizens, ClientName: portal, SupportedIdentityProviders: [!Ref Login]}
+          Counter: {Type: AWS::Cognito::UserPoolClient, Properties: {UserPoolId: !Ref Staff, ClientName: counter}}
+        """,
+    )
+    description = describe(path)
+
+    # Then each pool is named after its logical id (what !Ref gives), with its groups
+    assert {pool.pool_id: pool.groups for pool in description.user_pools.values()} == {
+        "Citizens": (),
+        "Staff": ("agent",),
+    }
+    assert description.user_pools["Citizens"].properties["UserPoolName"] == "citizens"
+    # And each client knows its pool; !Ref of a provider is its ProviderName, as on AWS
+    assert {c.client_id: c.user_pool_id for c in description.app_clients.values()} == {
+        "portal": "Citizens",
+        "counter": "Staff",
+    }
+    assert Resolver(load_template(path)).resolve({"Ref": "Login"}) == "FederalLogin"
+
+
+def test_a_group_without_a_name_cannot_be_emulated(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        Resources:
+          Staff: {Type: AWS::Cognito::UserPool}
+          Unnamed: {Type: AWS::Cognito::UserPoolGroup, Properties: {UserPoolId: !Ref Staff}}
+        """,
+    )
+    with pytest.raises(TemplateError, match=r"Unnamed.*GroupName"):
+        describe(path)
 
 
 def test_two_functions_disagreeing_on_a_variable_cannot_share_a_process(tmp_path: Path) -> None:

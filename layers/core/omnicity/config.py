@@ -33,6 +33,8 @@ class ApiSettings(CoreSettings):
     portal_client_id: str = Field(alias="PORTAL_CLIENT_ID", min_length=1)
     kiosk_client_id: str = Field(alias="KIOSK_CLIENT_ID", min_length=1)
     counter_client_id: str = Field(alias="COUNTER_CLIENT_ID", min_length=1)
+    # the agents' user pool: who a task may be handed to (omnicity.agents)
+    agents_user_pool_id: str = Field(alias="AGENTS_USER_POOL_ID", min_length=1)
     document_url_ttl_seconds: int = Field(alias="DOCUMENT_URL_TTL_SECONDS", default=300, ge=30, le=3600)
     allowed_origin: str = Field(alias="ALLOWED_ORIGIN", min_length=1)
     portal_url: str = Field(alias="PORTAL_URL", pattern=r"^https?://")

@@ -3,9 +3,11 @@ over a task, and completing it, which resumes the waiting workflow.
 
 Claiming is optional: an agent may complete a task that nobody claimed, or one they claimed; a task another agent
 claimed is theirs (409) until they release it or hand it over. Only the agent who claimed a task releases it; an
-agent hands over (reassigns) a task they claimed, or one nobody claimed, to another agent id (the platform keeps no
-directory of agents: the id is the one the city's identity provider gives them). Every change is a conditional write
-on the task's version: of two agents claiming (or completing) a task at once, exactly one wins, the other gets 409.
+agent hands over (reassigns) a task they claimed, or one nobody claimed, to another agent of the task's department,
+named by the id their tokens carry: the agents' directory (``omnicity.agents``) must know that agent and their
+department, otherwise the hand-over is refused (422 on ``agent``) and the task stays as it was. Every change is a
+conditional write on the task's version: of two agents claiming (or completing) a task at once, exactly one wins,
+the other gets 409.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from omnicity import aws
+from omnicity.agents import AgentDirectory
 from omnicity.catalogue import Catalogue
 from omnicity.errors import (
     CaseCancelledError,
+    ConfigurationError,
     ConflictError,
     ForbiddenError,
     NotFoundError,
@@ -66,10 +70,21 @@ class WorkflowResumer:
 
 
 class AgentDesk:
-    def __init__(self, tasks: TaskRepository, catalogue: Catalogue, resumer: WorkflowResumer) -> None:
+    """``agents``: the directory a hand-over asks (a desk without one, e.g. a step that only withdraws tasks, refuses
+    to hand tasks over)."""
+
+    def __init__(
+        self,
+        tasks: TaskRepository,
+        catalogue: Catalogue,
+        resumer: WorkflowResumer,
+        *,
+        agents: AgentDirectory | None = None,
+    ) -> None:
         self._tasks = tasks
         self._catalogue = catalogue
         self._resumer = resumer
+        self._agents = agents
 
     def queue(
         self,
@@ -116,11 +131,19 @@ class AgentDesk:
         return TaskView.of(released)
 
     def reassign(self, principal: Principal, task_id: str, request: ReassignTaskRequest) -> TaskView:
-        """Hand a task one claimed (or nobody's) to another agent: it is theirs, claimed in their name."""
+        """Hand a task one claimed (or nobody's) to another agent of its department: it is theirs, claimed in their
+        name. An id the directory does not know as an agent of the task's department is refused (422 on ``agent``)
+        before anything is written: the task stays as it was, claimable."""
         self._require_agent(principal)
         task = self._task_of_my_departments(principal, task_id)
         if not task.status.awaits_agent or (task.status is TaskStatus.CLAIMED and task.claimed_by != principal.actor):
             raise ConflictError(f"task {task_id} is {task_state(task)}: it is not yours to hand over")
+        if self._agents is None:
+            raise ConfigurationError("this desk has no agents' directory: it cannot hand tasks over")
+        departments = self._agents.departments_of(request.agent)
+        if departments is None or task.department not in departments:
+            reason = f"must be the id of an agent of the {task.department!r} department"
+            raise ValidationFailedError("no such agent to hand the task to", [field_error("agent", reason)])
         reassigned = self._tasks.save(_claimed(task, f"{Role.AGENT.value}:{request.agent}"))
         logger.info("task reassigned", extra={"task_id": task_id, "agent": principal.actor, "to": request.agent})
         return TaskView.of(reassigned)
