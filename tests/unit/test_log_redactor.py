@@ -165,6 +165,8 @@ def test_the_platforms_logger_scrubs_messages_extra_fields_and_nested_values() -
     assert line["national_number"] == REDACTED
     assert line["bytes"] == 12345
     assert (line["level"], line["service"]) == ("INFO", "omnicity")
+    # (Powertools' own location is where the code logged: kept)
+    assert line["location"].startswith("test_the_platforms_logger_scrubs_messages_extra_fields_and_nested_values:")
 
 
 def test_what_people_wrote_where_they_were_and_what_they_showed_is_redacted_by_field() -> None:

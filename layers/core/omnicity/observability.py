@@ -231,12 +231,21 @@ def redact(value: Any) -> Any:
     return redact_text(str(value))
 
 
+# Powertools' own "location" key, "<function>:<line>": where the code logged, not where a person was.
+_CODE_LOCATION: Final = re.compile(r"(?:\w+|<\w+>):[0-9]+")
+
+
 class RedactingFormatter(LambdaPowertoolsFormatter):
     """Powertools' JSON formatter that scrubs every record (message, extra fields, appended keys, exception)
-    with :func:`redact` just before it is serialized."""
+    with :func:`redact` just before it is serialized. Powertools' own ``location`` (the logging code's function and
+    line) is kept: the sensitive ``location`` is a place, in the fields of a report."""
 
     def serialize(self, log: LogRecord) -> str:
-        return super().serialize(redact(log))
+        scrubbed = redact(log)
+        location = log.get("location")
+        if isinstance(location, str) and _CODE_LOCATION.fullmatch(location):
+            scrubbed["location"] = location
+        return super().serialize(scrubbed)
 
 
 logger = Logger(service=SERVICE, logger_formatter=RedactingFormatter())
