@@ -16,5 +16,5 @@ workflow = build_workflow()
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = parse(DecisionStep, event)
-    decided = workflow.record_decision(step.case_id, step.decision.outcome, step.decision.agent, step.decision.comment)
+    decided = workflow.record_decision(step.case_id, step.decision.task_id, step.decision.outcome)
     return {"case_id": step.case_id, "decision": decided}

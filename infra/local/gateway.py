@@ -17,6 +17,18 @@ Deliberate differences from API Gateway, for a friendlier local loop:
 - the local-only routes ``POST /local/token``, ``GET /local/people`` and ``GET /local/outbox`` exist here and never in
   template.yaml; a token minted for an agent (or a kiosk device) also signs them in to their client's user pool
   (``infra.local.users``), where the agents' directory finds them.
+
+What the HTTP front (``infra.local.runtime``) checks before it reads a body (:meth:`LocalGateway.admit`), each refusal
+a JSON error of the API's shape, at once, and the connection closed:
+
+- the ``Host`` must be ``127.0.0.1:<port>`` or ``localhost:<port>``, the address it serves (421 otherwise, 400 when
+  there is none or several): a page of another site that a browser's DNS was made to point at 127.0.0.1 (DNS
+  rebinding) gets nothing;
+- the ``Content-Length`` must be a number of bytes (400 otherwise: ``-1``, ``12abc``, two different lengths), at most
+  API Gateway's 10 MB quota (413); a body sent in chunks (``Transfer-Encoding``) is refused (411).
+
+Its request log prints :meth:`LocalGateway.loggable`: the route's template, never the path as sent (a hand-off code
+is a path parameter), and the query's names without their values (an agent's ``reason=`` is free text).
 """
 
 from __future__ import annotations
@@ -28,6 +40,7 @@ import email.policy
 import hashlib
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -47,7 +60,12 @@ Headers = Mapping[str, str] | Sequence[tuple[str, str]]
 Response = tuple[int, dict[str, str], bytes]
 
 API_ID: Final = "local"
+LOCAL_HOSTS: Final = ("127.0.0.1", "localhost")
+MAX_PAYLOAD_BYTES: Final = 10 * 1024 * 1024  # API Gateway's quota on a request's payload (10 MB)
+REDACTED: Final = "[redacted]"  # as omnicity.observability writes it
 _JSON: Final = "application/json"
+_DIGITS: Final = re.compile(r"[0-9]+")
+_QUERY_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,63}")
 _DEFAULT_GATEWAY_MESSAGES: Final = {
     "UNAUTHORIZED": (401, "Unauthorized"),
     "ACCESS_DENIED": (403, "Forbidden"),
@@ -130,11 +148,80 @@ class LocalGateway:
             ("GET", "/local/people"): self._people,
             ("GET", "/local/outbox"): self._outbox,
         }
+        self._static_segments = {
+            segment
+            for path in [
+                *(compiled.segments for compiled in self._routes),
+                *(_split_path(p) for _, p in self._local_routes),
+            ]
+            for segment in path
+            if not segment.startswith("{")
+        }
 
     @property
     def stage(self) -> str:
         """The API stage the events carry (the template's ``StageName``)."""
         return self._api.stage_name
+
+    def admit(self, headers: Headers, port: int) -> int | Response:
+        """How many bytes of body to read for a request served on ``127.0.0.1:port`` with ``headers``, or the refusal
+        to send without reading any: a foreign or missing ``Host`` (421/400), a ``Content-Length`` that is no number
+        of bytes (400) or over API Gateway's quota (413), a chunked body (411). See the module's doc."""
+        pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
+        refusal = self._misdirected(_values(pairs, "Host"), port)
+        return refusal if refusal is not None else self._body_length(pairs)
+
+    def _misdirected(self, hosts: list[str], port: int) -> Response | None:
+        local = [f"{host}:{port}" for host in LOCAL_HOSTS]
+        if len(hosts) != 1:
+            return self._refused(400, "malformed_request", "a request names its host once", "Host", f"one of {local}")
+        if hosts[0].lower() not in local:
+            reason = f"must be one of {local}"
+            return self._refused(
+                421, "misdirected_request", "this server answers for the local runtime only", "Host", reason
+            )
+        return None
+
+    def _body_length(self, headers: list[tuple[str, str]]) -> int | Response:
+        if _values(headers, "Transfer-Encoding"):
+            reason = "send the body with its Content-Length"
+            return self._refused(
+                411, "length_required", "a body in chunks is not accepted", "Transfer-Encoding", reason
+            )
+        lengths = set(_values(headers, "Content-Length"))
+        if not lengths:
+            return 0
+        length = lengths.pop()
+        if lengths or _DIGITS.fullmatch(length) is None:
+            reason = "must be the number of bytes of the body, once"
+            return self._refused(
+                400, "malformed_request", "the Content-Length is not a length", "Content-Length", reason
+            )
+        significant = length.lstrip("0") or "0"  # (int() refuses more than 4,300 digits)
+        if len(significant) > len(str(MAX_PAYLOAD_BYTES)) or int(significant) > MAX_PAYLOAD_BYTES:
+            reason = f"at most {MAX_PAYLOAD_BYTES} bytes (API Gateway's quota)"
+            return self._refused(413, "payload_too_large", "the body is too large", "body", reason)
+        return int(significant)
+
+    def _refused(self, status: int, code: str, message: str, field: str, reason: str) -> Response:
+        error = _json_error(status, code, message, details=[{"field": field, "reason": reason}])
+        return _with_headers(error, self._4xx_headers)
+
+    def loggable(self, method: str, path: str, query: str) -> str:
+        """``path?query`` as a log may print it: the template of the route it reaches (``/v1/handoff/{code}``), or
+        for no route the path with every segment the API does not name replaced; each query parameter's name (when it
+        is a name) with its value replaced. Path parameters and query values are what callers typed: codes, reasons,
+        references."""
+        found = self._find_route(method.upper(), path)
+        if isinstance(found, _RouteMatch):
+            shape = found.route.path
+        else:
+            parts = _split_path(path)
+            shape = "/" + "/".join(part if part in self._static_segments else "{?}" for part in parts)
+        if not query:
+            return shape
+        names = [name if _QUERY_NAME.fullmatch(name) else "{?}" for name, _ in parse_qsl(query, keep_blank_values=True)]
+        return f"{shape}?" + "&".join(f"{name}={REDACTED}" for name in names) if names else f"{shape}?{REDACTED}"
 
     def dispatch(
         self,
@@ -163,13 +250,13 @@ class LocalGateway:
             try:
                 claims = authorizer_claims(self._issuer.verify(_bearer_token(header_pairs)))
             except InvalidToken as exc:
-                logger.info("%s %s refused: %s", method, path, exc)
+                logger.info("%s %s refused: %s", method, route.path, exc)
                 return self._gateway_response("UNAUTHORIZED")
         event = self._event(route, method, path, query, header_pairs, body, path_parameters, claims, source_ip)
         try:
             result = self._bridge.invoke_function(route.function_id, event)
         except Exception:  # a failing function is a 502 for the caller, as on AWS
-            logger.exception("%s raised while handling %s %s", route.function_id, method, path)
+            logger.exception("%s raised while handling %s %s", route.function_id, method, route.path)
             return self._gateway_response("DEFAULT_5XX")
         return self._proxy_response(route, result)
 
@@ -447,6 +534,11 @@ def _bearer_token(headers: Iterable[tuple[str, str]]) -> str:
     if not token:
         raise InvalidToken("no token")
     return token
+
+
+def _values(headers: Iterable[tuple[str, str]], header: str) -> list[str]:
+    """The values of ``header`` (any case), stripped."""
+    return [value.strip() for name, value in headers if name.lower() == header.lower()]
 
 
 def _split_path(path: str) -> tuple[str, ...]:

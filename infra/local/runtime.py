@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -323,26 +324,54 @@ def _handler_for(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
         server_version = "omnicity-local"
 
+        def handle_expect_100(self) -> bool:
+            # A client that waits for "100 Continue" before sending its body hears the refusal instead
+            return self._admitted() is not None and super().handle_expect_100()
+
+        def _admitted(self) -> int | None:
+            """The length of the body to read; None when the request was refused (answered, connection closing):
+            Host and Content-Length are checked before anything reads the body (LocalGateway.admit)."""
+            admitted = gateway.admit(list(self.headers.items()), self._port())
+            if isinstance(admitted, int):
+                return admitted
+            self.close_connection = True  # the body, if any, was not read: the connection cannot go on
+            self._reply(*admitted)
+            return None
+
         def _dispatch(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else None
+            admitted = self._admitted()
+            if admitted is None:
+                return
+            body = self.rfile.read(admitted) if admitted else None
             url = urlsplit(self.path)
-            status, headers, payload = gateway.dispatch(
-                self.command,
-                url.path,
-                url.query,
-                list(self.headers.items()),
-                body,
-                source_ip=self.client_address[0],
+            self._reply(
+                *gateway.dispatch(
+                    self.command,
+                    url.path,
+                    url.query,
+                    list(self.headers.items()),
+                    body,
+                    source_ip=self.client_address[0],
+                )
             )
+
+        def _reply(self, status: int, headers: Mapping[str, str], payload: bytes) -> None:
             self.send_response(status)
             for name, value in headers.items():
                 if name.lower() not in ("content-length", "connection", "transfer-encoding"):
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
+            if self.close_connection:
+                self.send_header("Connection", "close")
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(payload)
+
+        def _port(self) -> int:
+            """The port this server listens on (the one bound, when 0 was asked)."""
+            address = self.server.server_address
+            assert isinstance(address, tuple)
+            return int(address[1])
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _dispatch  # noqa: N815 - http.server's names
 
@@ -353,7 +382,22 @@ def _handler_for(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
                 return self._dispatch
             raise AttributeError(name)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            logger.info("%s %s", self.address_string(), format % args)
+        # The request log names the route, never the path or the query's values as sent (LocalGateway.loggable):
+        # a hand-off code is a path parameter, an agent's reason a query value.
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            status = code.value if isinstance(code, HTTPStatus) else code
+            logger.info('%s "%s" %s %s', self.address_string(), self._loggable_request(), status, size)
+
+        def log_error(self, format: str, *args: Any) -> None:
+            # http.server's errors quote the request line as sent; the status line log_request writes next says enough
+            if not format.startswith("code "):
+                logger.info("%s %s", self.address_string(), format % args)
+
+        def _loggable_request(self) -> str:
+            path = getattr(self, "path", None)
+            if not self.command or not path:
+                return "-"  # no request line could be read
+            url = urlsplit(path)
+            return f"{self.command} {gateway.loggable(self.command, url.path, url.query)}"
 
     return GatewayRequestHandler

@@ -1,21 +1,26 @@
-"""No personal data in the logs: a whole working day of the platform on the local runtime, every log line captured
-(the functions' Powertools output as it would reach CloudWatch, and every other logger and print), then searched for
-the people's national register numbers, names, addresses, emails, and for every token and signature handed out."""
+"""No personal data in the logs: a whole working day of the platform on the local runtime served over HTTP (as
+`make run` serves it), every log line captured (the functions' Powertools output as it would reach CloudWatch, the
+runtime's request log, every other logger and print), then searched for the people's national register numbers
+(however they typed them), names, addresses, emails, what they and the agents wrote, where they were, and for every
+token, code and signature handed out."""
 
 from __future__ import annotations
 
+import http.client
 import io
+import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
 
+from infra.local.runtime import LocalRuntime
 from omnicity.nrn import format_nrn
 from omnicity.observability import logger
 from omnicity.registries.national import Person, get_national_register
-from tests.conftest import ELISE, Api
+from tests.conftest import ELISE, PIETER, Api, Reply
 
 HUGO = "72030324138"  # fictional; his criminal record holds entries: his extract waits for an agent
 OPEN311_KEY = "omnicity-open311-demo-key"  # the template's default (the demo key, docs/open311.md)
@@ -27,6 +32,38 @@ OPEN311_REPORTER = {
     "phone": "+32471234567",
     "address_string": "Rue Haute 120, 1000 Bruxelles",
 }
+
+
+class HttpApi(Api):
+    """The test client over real HTTP: what it sends goes through the runtime's HTTP front and its request log."""
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        body: Any = None,
+        raw: bytes | None = None,
+        query: str = "",
+        headers: Mapping[str, str] | None = None,
+    ) -> Reply:
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        if token is not None:
+            sent["Authorization"] = f"Bearer {token}"
+        payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        connection = http.client.HTTPConnection("127.0.0.1", self.runtime.api_port, timeout=30)
+        try:
+            connection.request(method, f"{path}?{query}" if query else path, body=payload, headers=sent)
+            answer = connection.getresponse()
+            return Reply(answer.status, dict(answer.headers), answer.read())
+        finally:
+            connection.close()
+
+
+@pytest.fixture(scope="module")
+def api(served: LocalRuntime) -> Api:
+    return HttpApi(served)
 
 
 class Captured:
@@ -166,4 +203,44 @@ def test_a_day_of_cases_leaves_no_personal_data_or_token_in_the_logs(api: Api, c
     leaks = [*personal_data(person(ELISE)), *personal_data(person(HUGO)), *PASSER_BY.values()]
     leaks += [*OPEN311_REPORTER.values(), *secrets]
     found = sorted({leak for leak in leaks if leak.casefold() in logged})
+    assert found == [], f"logged: {found}"
+
+
+def test_what_people_write_where_they_are_and_why_agents_read_stays_out_of_the_logs(
+    api: Api, captured: Captured
+) -> None:
+    # Given Pieter reporting a car parked for weeks, on the map, at an address, typing his own NRN (with spaces) and
+    # the owner's name in the description
+    pieter = api.token(PIETER)
+    nrn_typed = " ".join([PIETER[0:2], PIETER[2:4], PIETER[4:6], PIETER[6:9], PIETER[9:11]])
+    description = f"Voiture ventouse de M. Achterberg depuis trois semaines. Mon NRN: {nrn_typed}."
+    place = {"lat": 50.86137, "lon": 4.35814}
+    address = {"street": "Rue des Palais Outre-Ponts", "number": "417", "postal_code": "1020"}
+    form = {"category": "road_damage", "description": description, "location": place, "address": address}
+    body = {"procedure_id": "public-space-alert", "language": "fr", "form": form}
+    reported = api.request("POST", "/v1/cases", token=pieter, body=body)
+    assert reported.status == 201, reported.body
+    case_id, reference = reported.json["case_id"], reported.json["reference"]
+    api.wait_for_status(case_id, pieter, "waiting")
+    # When an agent of the roads department reads the file, saying why, and closes it with a reason for Pieter
+    roads = agent(api, "field-roads-redaction", "roads")
+    why = "Appel de M. Achterberg au guichet"
+    file = api.request("GET", f"/v1/agent/cases/{case_id}", token=roads, query=f"reason={quote(why)}")
+    assert file.status == 200, file.body
+    task = task_for(api, roads, "roads", reference)
+    comment = "Véhicule enlevé par la fourrière, plaque 1-ABC-234."
+    closed = api.request(
+        "POST",
+        f"/v1/agent/tasks/{task['task_id']}/complete",
+        token=roads,
+        body={"outcome": "fixed", "comment": comment},
+    )
+    assert closed.status == 200, closed.body
+    assert api.wait(case_id)["status"] == "SUCCEEDED"
+    # Then the logs speak of the case, and hold none of what was written, where, or why
+    logged = captured.text()
+    assert case_id in logged
+    leaks = [PIETER, nrn_typed, "Achterberg", "ventouse", "Outre-Ponts", "fourrière", "1-ABC-234", why, quote(why)]
+    leaks += [str(place["lat"]), str(place["lon"]), *personal_data(person(PIETER))]
+    found = sorted({leak for leak in leaks if leak.casefold() in logged.casefold()})
     assert found == [], f"logged: {found}"

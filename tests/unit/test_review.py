@@ -9,7 +9,17 @@ import pytest
 from omnicity.catalogue import Catalogue, get_catalogue
 from omnicity.city import get_messages
 from omnicity.errors import StepInputError
-from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, LocalizedText, ReviewSpec, TimelineEntry
+from omnicity.models import (
+    Applicant,
+    Case,
+    CaseStatus,
+    Channel,
+    Language,
+    LocalizedText,
+    ReviewSpec,
+    TaskStatus,
+    TimelineEntry,
+)
 from omnicity.nrn import make_nrn
 from omnicity.registries import Registers
 from omnicity.registries.national import SimulatedNationalRegister
@@ -59,6 +69,16 @@ def waiting(setup: tuple[Workflow, FakeCaseRepository, FakeTaskRepository]) -> C
     return cases.get("case-1")
 
 
+def decided(setup: tuple[Workflow, FakeCaseRepository, FakeTaskRepository], outcome: str, comment: str | None) -> str:
+    """The case's task as the agent's completion leaves it (outcome, comment, who), then its id: what the execution
+    hands the step."""
+    _, _, tasks = setup
+    [task] = tasks.tasks.values()
+    update = {"status": TaskStatus.COMPLETED, "outcome": outcome, "comment": comment, "completed_by": "agent:a-1"}
+    tasks.save(task.model_copy(update=update))
+    return task.task_id
+
+
 def test_an_eligible_case_of_a_reviewed_procedure_goes_to_review(setup) -> None:
     # Given a reviewed procedure's case, eligible
     workflow, _, _ = setup
@@ -96,23 +116,25 @@ def test_a_retried_human_step_hands_the_agent_the_new_token(setup) -> None:
 def test_an_approval_sends_the_case_on_with_the_agent_on_the_timeline(setup) -> None:
     waiting(setup)
     workflow, cases, _ = setup
-    # When the agent approves
-    decided = workflow.record_decision("case-1", "approve", "agent:a-1", "OK")
+    # When the agent approves, with a comment (on the task: the execution hands over the task's id and the outcome)
+    task_id = decided(setup, "approve", "OK")
     # Then the workflow goes on; the agent and their comment are on the timeline
-    assert decided == "approved"
+    assert workflow.record_decision("case-1", task_id, "approve") == "approved"
     case = cases.get("case-1")
     assert case.status is CaseStatus.IN_PROGRESS
     assert case.timeline[-1].actor == "agent:a-1"
     assert case.timeline[-1].event == "decided:approve"
+    assert case.timeline[-1].note is not None
+    assert case.timeline[-1].note.fr == "OK"
 
 
 def test_a_refusal_rejects_the_case_with_the_localized_reason_and_the_agents_words(setup) -> None:
     waiting(setup)
     workflow, cases, _ = setup
     # When the agent refuses, saying why
-    decided = workflow.record_decision("case-1", "refuse", "agent:a-1", "Zone saturée en juillet.")
-    # Then the case is rejected; the reason, in every language, ends with the agent's words
-    assert decided == "refused"
+    task_id = decided(setup, "refuse", "Zone saturée en juillet.")
+    # Then the case is rejected; the reason, in every language, ends with the agent's words (read from the task)
+    assert workflow.record_decision("case-1", task_id, "refuse") == "refused"
     case = cases.get("case-1")
     assert case.status is CaseStatus.REJECTED
     assert case.reason is not None
@@ -120,15 +142,49 @@ def test_a_refusal_rejects_the_case_with_the_localized_reason_and_the_agents_wor
     assert case.reason.nl.startswith(generic.nl)
     assert case.reason.nl.endswith("Zone saturée en juillet.")
     # And a retry of the step changes nothing
-    assert workflow.record_decision("case-1", "refuse", "agent:a-1", "again") == "refused"
+    assert workflow.record_decision("case-1", task_id, "refuse") == "refused"
     assert [e.event for e in cases.get("case-1").timeline].count("decided:refuse") == 1
 
 
 def test_an_outcome_the_procedure_does_not_know_is_refused(setup) -> None:
     waiting(setup)
     workflow, _, _ = setup
+    task_id = decided(setup, "maybe", None)
     with pytest.raises(StepInputError):
-        workflow.record_decision("case-1", "maybe", "agent:a-1", None)
+        workflow.record_decision("case-1", task_id, "maybe")
+
+
+@pytest.mark.parametrize(
+    ("task_id", "outcome", "completed"),
+    [
+        ("task-of-nobody", "approve", True),  # no such task
+        (None, "refuse", True),  # the task holds another outcome than the execution was handed
+        (None, "approve", False),  # the task was not completed (its completion was undone)
+    ],
+    ids=["unknown-task", "other-outcome", "not-completed"],
+)
+def test_a_decision_the_task_does_not_hold_is_refused_and_the_case_waits(
+    setup, task_id: str | None, outcome: str, completed: bool
+) -> None:
+    # Given a case waiting for its agent, whose task is decided (approve) or not
+    waiting(setup)
+    workflow, cases, tasks = setup
+    real_task_id = decided(setup, "approve", "OK") if completed else next(iter(tasks.tasks))
+    # When the step is handed a decision its task does not hold / Then it fails, and the case is left as it was
+    with pytest.raises(StepInputError):
+        workflow.record_decision("case-1", task_id or real_task_id, outcome)
+    assert cases.get("case-1").status is CaseStatus.WAITING
+
+
+def test_a_task_of_another_case_is_refused(setup) -> None:
+    waiting(setup)
+    workflow, cases, tasks = setup
+    task_id = decided(setup, "approve", "OK")
+    [task] = tasks.tasks.values()
+    tasks.tasks[task_id] = task.model_copy(update={"case_id": "case-2"})
+    with pytest.raises(StepInputError):
+        workflow.record_decision("case-1", task_id, "approve")
+    assert cases.get("case-1").status is CaseStatus.WAITING
 
 
 def test_an_unknown_review_condition_is_a_configuration_error() -> None:

@@ -39,15 +39,21 @@ _GONE = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
 
 
 class WorkflowResumer:
-    """Hands an agent's decision to the execution waiting on the task's token."""
+    """Hands an agent's decision to the execution waiting on the task's token.
+
+    What it sends stays in the execution's history (90 days for a Standard machine, whatever the case's retention):
+    ids and codes only. The decision is the task's id and the outcome; who decided and what they wrote are on the
+    task, in the table, where the workflow's step reads them (``omnicity.workflow.Workflow.record_decision``).
+    """
 
     def __init__(self, client: Any | None = None) -> None:
         self._client = client
 
-    def resume(self, task_token: str, decision: dict[str, Any]) -> None:
+    def resume(self, task_token: str, task_id: str, outcome: str) -> None:
         from botocore.exceptions import ClientError
 
         client = self._client or aws.stepfunctions()
+        decision = {"task_id": task_id, "outcome": outcome}
         try:
             with aws.translate_errors("Step Functions send_task_success"):
                 client.send_task_success(taskToken=task_token, output=json.dumps(decision))
@@ -57,7 +63,8 @@ class WorkflowResumer:
             raise
 
     def fail(self, task_token: str, error: str, cause: str) -> None:
-        """End the wait with ``error`` (the state machine's Catch matches it by name); a wait already over is fine."""
+        """End the wait with ``error`` (the state machine's Catch matches it by name); a wait already over is fine.
+        ``cause`` stays in the execution's history: a sentence of the code's, never what a person wrote."""
         from botocore.exceptions import ClientError
 
         client = self._client or aws.stepfunctions()
@@ -151,7 +158,8 @@ class AgentDesk:
     def complete(self, principal: Principal, task_id: str, request: CompleteTaskRequest) -> TaskView:
         """Record the decision (exactly one agent wins a race), then resume the workflow with it. The task is
         nobody's or this agent's: one another agent claimed is 409. A task waiting for the citizen's answer can be
-        decided too (the agent decides without it, e.g. a refusal after no answer): the case's clock restarts."""
+        decided too (the agent decides without it, e.g. a refusal after no answer): the case's clock restarts.
+        The workflow gets the task's id and the outcome; the comment stays on the task (see WorkflowResumer)."""
         self._require_agent(principal)
         task = self._task_of_my_departments(principal, task_id)
         if not task.status.is_pending:
@@ -170,9 +178,8 @@ class AgentDesk:
                 }
             )
         )
-        decision = {"outcome": request.outcome, "agent": principal.actor, "comment": request.comment}
         try:
-            self._resumer.resume(task.task_token, decision)
+            self._resumer.resume(task.task_token, task.task_id, request.outcome)
         except Exception:
             # The workflow did not take the decision: the task is again as it was (open, or claimed by the same agent)
             # so it can be decided again, then re-raise.

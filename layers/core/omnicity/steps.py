@@ -41,13 +41,13 @@ class OpenTaskStep(CaseStep):
 
 
 class Decision(BaseModel):
-    """What the API sends back with SendTaskSuccess when an agent completes a task."""
+    """What the API sends back with SendTaskSuccess when an agent completes a task: the task's id and the outcome,
+    nothing a person wrote (an execution's history keeps it 90 days); the step reads the rest from the task."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
+    task_id: str = Field(min_length=1, max_length=64)
     outcome: str = Field(min_length=1, max_length=32)
-    agent: str = Field(min_length=1, max_length=128)
-    comment: str | None = Field(default=None, max_length=2000)
 
 
 class DecisionStep(CaseStep):

@@ -23,6 +23,7 @@ from omnicity.errors import (
     CaseCancelledError,
     ConflictError,
     DeliveryFailedError,
+    NotFoundError,
     StepInputError,
     ValidationFailedError,
 )
@@ -78,6 +79,8 @@ class Tasks(Protocol):
     """Where agent tasks wait (omnicity.tasks.TaskRepository)."""
 
     def open(self, task: AgentTask) -> AgentTask: ...
+
+    def get(self, task_id: str) -> AgentTask: ...
 
     def save(self, task: AgentTask) -> AgentTask: ...
 
@@ -224,8 +227,15 @@ class Workflow:
             raise CaseCancelledError(f"case {case_id} was cancelled")
         return task
 
-    def record_decision(self, case_id: str, outcome: str, agent: str, comment: str | None) -> Decision:
-        """The agent's decision on the case: approved (the workflow goes on) or refused (rejected, with why)."""
+    def record_decision(self, case_id: str, task_id: str, outcome: str) -> Decision:
+        """The agent's decision on the case: approved (the workflow goes on) or refused (rejected, with why).
+
+        The execution hands over only the task's id and the outcome (what it carries stays in its history for 90
+        days): who decided and their comment are read from the task, which the agent's completion recorded before
+        it resumed the execution. A task that does not hold this decision is a StepInputError (the case fails,
+        visible to agents)."""
+        task = self._decided_task(case_id, task_id, outcome)
+        agent, comment = task.completed_by or SYSTEM, task.comment
 
         def change(case: Case) -> Case | None:
             procedure = self._catalogue.get(case.procedure_id)
@@ -428,6 +438,18 @@ class Workflow:
         return failed
 
     # ------------------------------------------------------------------------------------------ helpers
+    def _decided_task(self, case_id: str, task_id: str, outcome: str) -> AgentTask:
+        """The completed task of ``case_id`` holding the decision ``outcome``."""
+        try:
+            task = self._need(self._tasks, "a task queue").get(task_id)
+        except NotFoundError:
+            raise StepInputError(f"no task {task_id!r}") from None
+        if task.case_id != case_id:
+            raise StepInputError(f"task {task_id} is not a task of case {case_id}")
+        if task.status is not TaskStatus.COMPLETED or task.outcome != outcome:
+            raise StepInputError(f"task {task_id} is {task.status.value}: it holds no decision {outcome!r}")
+        return task
+
     def _email_details(self, case: Case) -> dict[str, str]:
         """What an email may add to the case: the postal code and municipality of the applicant's registered address
         (in the case's language; both names in English), never the street."""
