@@ -47,7 +47,9 @@ class HttpApi(Api):
         raw: bytes | None = None,
         query: str = "",
         headers: Mapping[str, str] | None = None,
+        source_ip: str = "127.0.0.1",
     ) -> Reply:
+        assert source_ip == "127.0.0.1", "over real HTTP, a request comes from the loopback address"
         sent = {"Content-Type": "application/json", **(headers or {})}
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
