@@ -8,10 +8,10 @@ translates its proxy response.
 
 Deliberate differences from API Gateway, for a friendlier local loop:
 
-- an unknown path answers 404 ``{"error": {"code": "not_found", ...}}`` and a known path with an unrouted method
-  405 ``method_not_allowed`` (API Gateway answers 403 ``Missing Authentication Token`` to both); both carry the
-  headers of the template's ``DEFAULT_4XX`` gateway response, as API Gateway's 403 would (the security headers among
-  them);
+- an unknown path answers 404 ``{"error": {"code": "not_found", ...}}``, as API Gateway does through the template's
+  ``MISSING_AUTHENTICATION_TOKEN`` gateway response; a known path with an unrouted method answers 405
+  ``method_not_allowed`` (API Gateway answers that 404 too); both carry the headers of the template's ``DEFAULT_4XX``
+  gateway response (the security headers among them);
 - a CORS preflight and the local-only routes carry the same headers but the CORS ones (on AWS, SAM's preflight mock
   integration answers with the CORS headers only: a preflight has no body);
 - the local-only routes ``POST /local/token``, ``GET /local/people`` and ``GET /local/outbox`` exist here and never in

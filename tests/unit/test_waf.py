@@ -15,7 +15,7 @@ from typing import Any, Final
 import pytest
 
 from infra.local.template import ApiRoute, describe, load_template
-from omnicity.http import MAX_BODY_BYTES
+from omnicity.http import MAX_BODY_BYTES, SECURITY_HEADERS
 from omnicity.views import ErrorResponse
 from tests.conftest import TEMPLATE
 
@@ -140,6 +140,7 @@ def test_the_rate_rule_answers_429_with_the_apis_error_shape_first_of_all_rules(
     headers = {header["Name"]: header["Value"] for header in response["ResponseHeaders"]}
     assert int(headers["Retry-After"]) > 0
     assert headers["Access-Control-Allow-Origin"] == {"Ref": "AllowedOrigin"}  # the portal can read the refusal
+    assert {name: headers.get(name) for name in SECURITY_HEADERS} == dict(SECURITY_HEADERS)  # like every answer
     body = web_acl()["CustomResponseBodies"][response["CustomResponseBodyKey"]]
     assert body["ContentType"] == "APPLICATION_JSON"
     assert ErrorResponse.model_validate(json.loads(body["Content"])).error.code == "too_many_requests"
