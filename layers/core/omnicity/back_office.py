@@ -1,8 +1,9 @@
 """A case's file in the agents' back office, and "my file" for its citizen.
 
-- The agents who handle a case (its procedure's department, or the department its case was routed to) see its whole
-  file: the form, the timeline, the documents, the applicant (national register number included), the SLA due date,
-  its tasks and who read it. To anyone else, the case does not exist (404).
+- The agents of the department that handles a case (``omnicity.departments``: the department its form routes it to,
+  else its human step's, else its procedure's) see its whole file: the form, the timeline, the documents, the
+  applicant (national register number included), the SLA due date, its tasks and who read it. To anyone else, the
+  case does not exist (404).
 - Every read of a case by an agent (this view, ``GET /v1/cases/{id}``, a document link) is logged in the case's
   audit trail (``omnicity.audit``) before the case is handed over: who, for which department, when, why (the
   ``reason`` the agent gives, or ``case view``).
@@ -17,6 +18,7 @@ from omnicity import sla
 from omnicity.audit import AuditEntry, AuditTrail
 from omnicity.cases import find_case
 from omnicity.catalogue import Catalogue
+from omnicity.departments import acting_department
 from omnicity.errors import ForbiddenError, NotFoundError
 from omnicity.identity import Principal
 from omnicity.models import AgentTask, Case, Procedure, Role, today_in_brussels
@@ -35,16 +37,6 @@ class Tasks(Protocol):
     def get(self, task_id: str) -> AgentTask: ...
 
 
-def handling_department(procedure: Procedure, case: Case) -> str:
-    """The department that handles the case: the one its form routes it to, else the human step's, else the
-    procedure's."""
-    if procedure.routing is not None:
-        routed = procedure.routing.departments.get(str(case.form.get(procedure.routing.field, "")))
-        if routed is not None:
-            return routed
-    return procedure.review.department if procedure.review is not None else procedure.department
-
-
 class CaseFile:
     def __init__(self, cases: Cases, tasks: Tasks, trail: AuditTrail, catalogue: Catalogue) -> None:
         self._cases = cases
@@ -56,18 +48,15 @@ class CaseFile:
         """The whole file, for an agent who handles the case; the read is logged first."""
         if principal.role is not Role.AGENT:
             raise ForbiddenError("only agents see a case's whole file")
-        case = self._case(case_id)
-        procedure = self._catalogue.get(case.procedure_id)
-        if self._department(principal, procedure, case) is None:
-            raise NotFoundError(f"no case {case_id!r}")
-        self.record_read(principal, case, reason or CASE_VIEW)
+        case, procedure, department = self._handled_case(principal, case_id)
+        self._trail.record_read(case, actor=principal.actor, department=department, reason=reason or CASE_VIEW)
         today = today_in_brussels()
         view = CaseView.of(case, for_agent=True).model_dump()
         return AgentCaseView.model_validate(
             {
                 **view,
                 "applicant": ApplicantView(nrn=case.applicant.nrn, email=case.applicant.email),
-                "department": handling_department(procedure, case),
+                "department": department,
                 "due_on": sla.due_on(case, procedure, today=today),
                 "overdue": sla.is_overdue(case, procedure, today=today),
                 "sla_suspended": case.sla_suspended_at is not None,
@@ -80,7 +69,9 @@ class CaseFile:
         """Log that an agent read ``case`` (anyone else's reads are not logged: a citizen reading their own case)."""
         if principal.role is not Role.AGENT:
             return
-        department = self._department(principal, self._catalogue.get(case.procedure_id), case)
+        department = acting_department(principal, self._catalogue.get(case.procedure_id), case)
+        if department is None:  # the caller checked the rule: a read the rule refuses is a bug, never logged as allowed
+            raise NotFoundError(f"no case {case.case_id!r}")
         self._trail.record_read(case, actor=principal.actor, department=department, reason=reason)
 
     def access_log(self, principal: Principal, case_id: str) -> AccessLog:
@@ -93,15 +84,15 @@ class CaseFile:
     def _case(self, case_id: str) -> Case:
         return find_case(self._cases, case_id)
 
-    @staticmethod
-    def _department(principal: Principal, procedure: Procedure, case: Case) -> str | None:
-        """The department the agent reads the case for: the one that handles it, or the procedure's; None when the
-        agent belongs to neither."""
-        handling = handling_department(procedure, case)
-        for department in (handling, procedure.department):
-            if department in principal.departments:
-                return department
-        return None
+    def _handled_case(self, principal: Principal, case_id: str) -> tuple[Case, Procedure, str]:
+        """The case, its procedure and the department the agent acts for on it (``omnicity.departments``); to an
+        agent of no department that handles it, the same 404 as a case that does not exist."""
+        case = self._case(case_id)
+        procedure = self._catalogue.get(case.procedure_id)
+        department = acting_department(principal, procedure, case)
+        if department is None:
+            raise NotFoundError(f"no case {case_id!r}")
+        return case, procedure, department
 
     def _tasks_of(self, case: Case, procedure: Procedure) -> list[AgentTask]:
         """The case's tasks (a procedure has one human step at most: its id is derived from the case)."""

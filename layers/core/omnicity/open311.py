@@ -5,8 +5,9 @@ module maps them onto omnicity's and back. The Lambda (``functions/open311``) on
 
 - **services** are the choices of the procedure's routing field (an alert's ``category``): ``service_code`` is the
   choice's value, ``service_name`` its label in the language asked (``locale`` parameter, else ``Accept-Language``,
-  else French), ``group`` the department the category is routed to. Form fields beyond the standard ones would be
-  published as attributes (the alert has none: ``metadata`` is false and the definition lists no attribute).
+  else French), ``group`` the department that handles a request of that category (``omnicity.departments``). Form
+  fields beyond the standard ones would be published as attributes (the alert has none: ``metadata`` is false and
+  the definition lists no attribute).
 - **POST requests** file an anonymous report through :meth:`CaseService.report`, so the form's validation, the
   references and the workflow are the portal's. ``lat``/``long`` become the form's ``location``; ``address_string``
   its ``address`` when it reads ``<street> <number>[ bte|bus|box <box>], <postal code>[ <municipality>]``, otherwise
@@ -44,6 +45,7 @@ from urllib.parse import parse_qsl
 from pydantic import ValidationError
 
 from omnicity.city import get_city, get_messages
+from omnicity.departments import handling_department
 from omnicity.errors import ForbiddenError, MalformedRequestError, NotFoundError, OmnicityError, field_error
 from omnicity.forms import EMAIL_PATTERN
 from omnicity.models import Case, CaseStatus, FieldType, FormField, Language, LocalizedText, Procedure
@@ -341,7 +343,7 @@ class Open311:
             "metadata": bool(self._attributes),
             "type": "realtime",
             "keywords": ", ".join(keywords),
-            "group": self._routing.departments.get(code, self._procedure.department),
+            "group": handling_department(self._procedure, {self._routing.field: code}),
         }
 
     def service_definition(self, fmt: Format, code: str, params: Params, accept_language: str | None = None) -> Reply:
@@ -532,7 +534,7 @@ class Open311:
             "service_name": label.in_language(language) if label else code,
             "service_code": code,
             "description": str(case.form.get("description", "")),
-            "agency_responsible": self._routing.departments.get(code, self._procedure.department),
+            "agency_responsible": handling_department(self._procedure, case.form),
             "requested_datetime": w3(case.created_at),
             "updated_datetime": w3(case.updated_at),
         }

@@ -16,6 +16,7 @@ from omnicity import sla
 from omnicity.card_producer import CardProducer, PinLetterOrder, order_id_for
 from omnicity.catalogue import Catalogue
 from omnicity.city import get_messages
+from omnicity.departments import handling_department
 from omnicity.document_contexts import build_context
 from omnicity.documents import document_id_for, document_key
 from omnicity.eligibility import check
@@ -34,7 +35,6 @@ from omnicity.models import (
     CaseStatus,
     Failure,
     LocalizedText,
-    Procedure,
     TaskStatus,
     brussels_date,
     today_in_brussels,
@@ -90,15 +90,6 @@ class Sender(Protocol):
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _department_for(procedure: Procedure, case: Case) -> str:
-    """The department that handles the case: by the routed form field's value, or the review's department."""
-    assert procedure.review is not None
-    if procedure.routing is None:
-        return procedure.review.department
-    value = str(case.form.get(procedure.routing.field, ""))
-    return procedure.routing.departments.get(value, procedure.review.department)
 
 
 def _comment_note(comment: str | None) -> LocalizedText | None:
@@ -194,7 +185,7 @@ class Workflow:
                 case_id=case.case_id,
                 reference=case.reference,
                 procedure_id=procedure.id,
-                department=_department_for(procedure, case),
+                department=handling_department(procedure, case.form),
                 kind=review.kind,
                 outcomes=review.outcomes,
                 approving=review.approving,
