@@ -356,6 +356,7 @@ class TaskStatus(StrEnum):
     WAITING_CITIZEN = "waiting_citizen"  # an agent asked the citizen: back in the queue when they answer
     COMPLETED = "completed"
     CANCELLED = "cancelled"  # its case was cancelled: out of the queue, never decided
+    FAILED = "failed"  # its case failed (a workflow error, a wait that timed out): out of the queue, never decided
 
     @property
     def is_pending(self) -> bool:
