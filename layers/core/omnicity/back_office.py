@@ -8,37 +8,71 @@
   audit trail (``omnicity.audit``) before the case is handed over: who, for which department, when, why (the
   ``reason`` the agent gives, or ``case view``).
 - The case's citizen sees those reads: who (the agent's id and department), when, why.
+- Those agents, and only they, publish a photo of a public case (an alert): until one of them does, Open311 shows no
+  photo of it (``omnicity.open311``). Publishing is recorded on the case (a conditional write on its version) with its
+  audit entry and a line on its timeline, in one transaction; publishing a photo already public changes nothing.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from omnicity import sla
-from omnicity.audit import AuditEntry, AuditTrail
+from omnicity.audit import PHOTO_PUBLISHED, AuditEntry, photo_published
 from omnicity.cases import find_case
 from omnicity.catalogue import Catalogue
 from omnicity.departments import acting_department
-from omnicity.errors import ForbiddenError, NotFoundError
+from omnicity.errors import ConflictError, ForbiddenError, NotFoundError
 from omnicity.identity import Principal
 from omnicity.models import AgentTask, Case, Procedure, Role, today_in_brussels
+from omnicity.observability import logger
 from omnicity.tasks import task_id_for
-from omnicity.views import AccessEntry, AccessLog, AgentCaseView, ApplicantView, CaseView, TaskView
+from omnicity.views import (
+    AccessEntry,
+    AccessLog,
+    AgentCaseView,
+    ApplicantView,
+    CaseView,
+    PublishedPhotos,
+    TaskView,
+)
 
 CASE_VIEW = "case view"
 DOCUMENT_DOWNLOAD = "document download"
 
 
 class Cases(Protocol):
+    """What the back office needs of the case repository (omnicity.cases.CaseRepository)."""
+
     def get(self, case_id: str) -> Case: ...
+
+    def update(
+        self,
+        case_id: str,
+        change: Callable[[Case], Case | None],
+        attempts: int = 3,
+        along: Callable[[Case, Case], Sequence[dict[str, Any]]] | None = None,
+    ) -> Case: ...
+
+    def audit_items(self, case: Case, entries: Iterable[AuditEntry]) -> list[dict[str, Any]]: ...
 
 
 class Tasks(Protocol):
     def get(self, task_id: str) -> AgentTask: ...
 
 
+class Trail(Protocol):
+    """A case's audit trail (omnicity.audit.AuditTrail): the reads it logs, and who read the case."""
+
+    def record_read(self, case: Case, *, actor: str, department: str | None, reason: str) -> AuditEntry: ...
+
+    def reads(self, case_id: str) -> list[AuditEntry]: ...
+
+
 class CaseFile:
-    def __init__(self, cases: Cases, tasks: Tasks, trail: AuditTrail, catalogue: Catalogue) -> None:
+    def __init__(self, cases: Cases, tasks: Tasks, trail: Trail, catalogue: Catalogue) -> None:
         self._cases = cases
         self._tasks = tasks
         self._trail = trail
@@ -73,6 +107,44 @@ class CaseFile:
         if department is None:  # the caller checked the rule: a read the rule refuses is a bug, never logged as allowed
             raise NotFoundError(f"no case {case.case_id!r}")
         self._trail.record_read(case, actor=principal.actor, department=department, reason=reason)
+
+    def publish_photo(self, principal: Principal, case_id: str, photo: int) -> PublishedPhotos:
+        """Make the case's photo number ``photo`` (from 0, in the form's order) public: Open311 then links to it.
+
+        Only an agent of the department that handles the case (anyone else: the same 404 as no case; a citizen or a
+        kiosk: 403, as for the whole file); only a photo the case has (404) of a case published on Open311 (409 for
+        any other). Recorded on the case with its audit entry (who, for which department, when, which photo) in one
+        transaction, conditional on the case's version (retried from a fresh read when a step moved the case
+        meanwhile; 409 when it keeps moving). A photo already public stays as it is: nothing is written again.
+        """
+        if principal.role is not Role.AGENT:
+            raise ForbiddenError("only agents publish a case's photos")
+        case, procedure, department = self._handled_case(principal, case_id)
+        photos = procedure.photo_keys(case.form)
+        if not 0 <= photo < len(photos):
+            raise NotFoundError(f"no photo {photo} on this case: it has {len(photos)}")
+        if not case.public:
+            raise ConflictError(f"a {procedure.id} case is not published: its photos are not either")
+        key = photos[photo]
+
+        def publish(current: Case) -> Case | None:
+            if key in current.published_photos:
+                return None
+            return current.with_entry(
+                PHOTO_PUBLISHED,
+                actor=principal.actor,
+                at=datetime.now(UTC),
+                published_photos=[*current.published_photos, key],
+            )
+
+        def entry(_: Case, published: Case) -> list[dict[str, Any]]:
+            at = published.updated_at
+            record = photo_published(published, actor=principal.actor, department=department, key=key, at=at)
+            return self._cases.audit_items(published, [record])
+
+        case = self._cases.update(case.case_id, publish, along=entry)
+        logger.info("photo published", extra={"case_id": case.case_id, "photo": photo, "department": department})
+        return PublishedPhotos(case_id=case.case_id, reference=case.reference, published_photos=case.published_photos)
 
     def access_log(self, principal: Principal, case_id: str) -> AccessLog:
         """Who read the case, for its citizen (to anyone else, the same 404 as a case that does not exist)."""

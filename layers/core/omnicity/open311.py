@@ -17,8 +17,13 @@ module maps them onto omnicity's and back. The Lambda (``functions/open311``) on
   ``last_name``, ``phone``, ``device_id`` and ``account_id`` are accepted and not stored.
 - **requests** are the procedure's cases (every alert, signed in or not, is public), newest first: ``open`` until the
   case is completed, rejected, cancelled or failed, then ``closed`` with the outcome as ``status_notes``;
-  ``service_request_id`` is the case reference; ``media_url`` a short-lived link to the first photo, if any. No
-  name, email, comment or national register number is ever published.
+  ``service_request_id`` is the case reference; ``agency_responsible`` the department that handles it
+  (``omnicity.departments``). What a request publishes of an alert: its category, its description, its place
+  (``lat``/``long``, or the address it was given) and its dates and status, as the alert's form tells the reporter.
+  Its photos are not public until an agent of the department that handles it publishes one (the back office,
+  ``omnicity.back_office``: a photo can show a face or a number plate); ``media_url`` is then a short-lived link to
+  the first published photo in the form's order, and absent until then. No name, email, agent's comment or national
+  register number is ever published.
 - **errors** are the spec's list of ``{code, description}`` with the HTTP status: 400 for bad input, 403 for a
   missing or wrong ``api_key``, 404 for what does not exist.
 
@@ -545,9 +550,9 @@ class Open311:
         location = case.form.get(self._location) if self._location else None
         if isinstance(location, dict):
             record["lat"], record["long"] = location.get("lat"), location.get("lon")
-        photos = case.form.get(self._photos) if self._photos else None
-        if isinstance(photos, list) and photos:
-            record["media_url"] = self._media_link(str(photos[0]))
+        published = [key for key in self._procedure.photo_keys(case.form) if key in case.published_photos]
+        if published:  # a photo no agent of the department published is never linked (it may show a face, a plate)
+            record["media_url"] = self._media_link(published[0])
         return {key: value for key, value in record.items() if value is not None}
 
     # ------------------------------------------------------------------------------------------ errors and checks
