@@ -356,3 +356,17 @@ def test_the_routed_department_reads_the_case_everywhere_and_nobody_else_does(ap
             assert theirs.body.decode().replace(case_id, "<id>") == unknown.body.decode().replace(missing, "<id>")
     # And their refused reads were not logged
     assert len(api.request("GET", f"/v1/cases/{case_id}/access-log", token=pieter).json["items"]) == 1
+
+
+def test_at_the_counter_an_agent_opens_the_alerts_their_department_would_handle(api: Api) -> None:
+    # Given an alert about a street light that Pieter reports at the counter (it would go to the lighting department)
+    form = {"category": "street_lighting", "description": "Lampadaire éteint au coin.", "location": GRAND_PLACE}
+    body = {"procedure_id": "public-space-alert", "language": "nl", "form": form, "citizen_nrn": PIETER}
+    # When an agent of cleanliness (the procedure's department), then one of lighting, opens it for him
+    cleanliness = api.request("POST", "/v1/cases", token=agent(api, "desk-clean", "cleanliness"), body=body)
+    lighting_agent = agent(api, "desk-light", "public_lighting")
+    lighting = api.request("POST", "/v1/cases", token=lighting_agent, body=body)
+    # Then only the department that will handle it may (it can then read the case it opened)
+    assert (cleanliness.status, cleanliness.json["error"]["code"]) == (403, "forbidden")
+    assert lighting.status == 201, lighting.body
+    assert api.request("GET", f"/v1/cases/{lighting.json['case_id']}", token=lighting_agent).status == 200
