@@ -1,11 +1,18 @@
-"""In-memory fakes of the repositories and adapters the workflow steps use (fakes over mocks)."""
+"""In-memory fakes of the repositories and adapters the workflow steps use (fakes over mocks).
+
+A transaction's extra writes (``along``) are :class:`FakeWrite` items here: each checks its condition first, and
+only when every condition holds (the case's version included) are they all applied, as DynamoDB's TransactWriteItems
+does, all or nothing.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
+from omnicity.audit import AuditEntry
 from omnicity.errors import CaseConflictError, ConflictError, NotFoundError
 from omnicity.models import AgentTask, Case
 from omnicity.notifications import Email
@@ -13,12 +20,39 @@ from omnicity.nrn import birth_date
 from omnicity.registries.national import Address, Person
 
 
+@dataclass(frozen=True)
+class FakeWrite:
+    """One write of a fake transaction: ``holds`` says whether its condition holds, ``apply`` makes it."""
+
+    holds: Callable[[], bool]
+    apply: Callable[[], None]
+
+
+def fake_write(item: dict[str, Any]) -> FakeWrite:
+    """The write a transaction item holds: ``{"Fake": write}``, or ``{"Put": {"Fake": write}}`` as callers wrap the
+    body a fake's ``conditional_put`` returns."""
+    write = item.get("Fake", item.get("Put", {}).get("Fake"))
+    assert isinstance(write, FakeWrite), f"not a write of a fake repository: {item}"
+    return write
+
+
+def transact(writes: Iterable[dict[str, Any]]) -> None:
+    """All the writes or none: ConflictError when a condition fails (nothing applied then)."""
+    pending = [fake_write(item) for item in writes]
+    if not all(write.holds() for write in pending):
+        raise ConflictError("a condition of the transaction failed")
+    for write in pending:
+        write.apply()
+
+
 class FakeCaseRepository:
-    """The CaseRepository's read-modify-write semantics in memory: versioned saves, conflicts, retried updates."""
+    """The CaseRepository's read-modify-write semantics in memory: versioned saves, conflicts, retried updates, the
+    writes of the same transaction (``along``), and the audit entries written with them (``entries``)."""
 
     def __init__(self) -> None:
         self.cases: dict[str, Case] = {}
         self.documents: dict[str, str] = {}
+        self.entries: list[AuditEntry] = []
         self.saves = 0
 
     def register_document(self, document_id: str, case_id: str) -> None:
@@ -35,26 +69,44 @@ class FakeCaseRepository:
         except KeyError:
             raise NotFoundError(f"no case {case_id!r}") from None
 
-    def save(self, case: Case) -> Case:
-        if self.get(case.case_id).version != case.version:
-            raise CaseConflictError(f"case {case.case_id} changed since version {case.version}")
+    def save(self, case: Case, along: Sequence[dict[str, Any]] = ()) -> Case:
         stored = case.model_copy(update={"version": case.version + 1})
-        self.cases[case.case_id] = stored
-        self.saves += 1
+
+        def store() -> None:
+            self.cases[case.case_id] = stored
+            self.saves += 1
+
+        own = FakeWrite(holds=lambda: self.get(case.case_id).version == case.version, apply=store)
+        try:
+            transact([{"Fake": own}, *along])
+        except ConflictError:
+            raise CaseConflictError(f"case {case.case_id} changed since version {case.version}") from None
         return stored
+
+    def audit_items(self, case: Case, entries: Iterable[AuditEntry]) -> list[dict[str, Any]]:
+        def appending(entry: AuditEntry) -> FakeWrite:
+            return FakeWrite(holds=lambda: True, apply=lambda: self.entries.append(entry))
+
+        return [{"Fake": appending(entry)} for entry in entries]
 
     def in_flight_before(self, moment: datetime, limit: int = 100) -> list[Case]:
         stalled = [c for c in self.cases.values() if c.status.is_in_flight and c.updated_at < moment]
         return sorted(stalled, key=lambda case: (case.updated_at, case.case_id))[:limit]
 
-    def update(self, case_id: str, change: Callable[[Case], Case | None], attempts: int = 3) -> Case:
+    def update(
+        self,
+        case_id: str,
+        change: Callable[[Case], Case | None],
+        attempts: int = 3,
+        along: Callable[[Case, Case], Sequence[dict[str, Any]]] | None = None,
+    ) -> Case:
         for attempt in range(attempts):
             current = self.get(case_id)
             changed = change(current)
             if changed is None:
                 return current
             try:
-                return self.save(changed)
+                return self.save(changed, along=along(current, changed) if along else ())
             except CaseConflictError:
                 if attempt == attempts - 1:
                     raise
@@ -106,12 +158,21 @@ class FakeTaskRepository:
         except KeyError:
             raise NotFoundError(f"no task {task_id!r}") from None
 
-    def save(self, task: AgentTask) -> AgentTask:
-        if self.get(task.task_id).version != task.version:
-            raise ConflictError(f"task {task.task_id} was changed by someone else")
-        stored = task.model_copy(update={"version": task.version + 1})
-        self.tasks[task.task_id] = stored
+    def save(self, task: AgentTask, along: Sequence[dict[str, Any]] = ()) -> AgentTask:
+        put, stored = self.conditional_put(task)
+        try:
+            transact([{"Put": put}, *along])
+        except ConflictError:
+            raise ConflictError(f"task {task.task_id} was changed by someone else") from None
         return stored
+
+    def conditional_put(self, task: AgentTask) -> tuple[dict[str, Any], AgentTask]:
+        stored = task.model_copy(update={"version": task.version + 1})
+
+        def holds() -> bool:
+            return task.task_id in self.tasks and self.tasks[task.task_id].version == task.version
+
+        return {"Fake": FakeWrite(holds=holds, apply=lambda: self.tasks.__setitem__(task.task_id, stored))}, stored
 
 
 def _born(nrn: str) -> date:

@@ -68,6 +68,7 @@ from omnicity.views import (
     ProcedureDetail,
     ProcedureList,
     ProcedureSummary,
+    PublishedPhotos,
     ReassignTaskRequest,
     ReplyRequest,
     ReportRequest,
@@ -158,6 +159,8 @@ CaseId = Annotated[str, Path(min_length=1, max_length=64)]
 DocumentId = Annotated[str, Path(min_length=1, max_length=64)]
 ProcedureId = Annotated[str, Path(min_length=1, max_length=63)]
 TaskId = Annotated[str, Path(min_length=1, max_length=64)]
+# A photo of a case by its place in the form (from 0): a form holds a few photos at most.
+PhotoNumber = Annotated[int, Path(ge=0, le=99, description="The photo's place in the form, from 0", examples=[0])]
 # Why an agent reads a case: logged in its audit trail, shown to its citizen ("case view" when not given).
 ReadReason = Annotated[SafeText | None, Query(min_length=1, max_length=200, examples=["phone call from the citizen"])]
 HandoffCode = Annotated[str, Path(min_length=15, max_length=24, examples=["K7QMF-3XPDA-HC5RN"])]
@@ -650,6 +653,20 @@ def ask_citizen(task_id: TaskId, request: AskCitizenRequest) -> TaskView:
 )
 def get_agent_case(case_id: CaseId, reason: ReadReason = None) -> AgentCaseView:
     return case_file().for_agent(principal(), case_id, reason)
+
+
+@app.post(
+    "/v1/agent/cases/<case_id>/photos/<photo>/publish",
+    tags=["agents"],
+    summary=(
+        "Publish a photo of an alert (agents of the department that handles it): Open311 then links to it "
+        "(media_url); until then no photo of the alert is public. Logged in the case's audit trail"
+    ),
+    security=SECURED,
+    responses=_responses(PublishedPhotos, 401, 403, 404, 409),
+)
+def publish_case_photo(case_id: CaseId, photo: PhotoNumber) -> PublishedPhotos:
+    return case_file().publish_photo(principal(), case_id, photo)
 
 
 @app.post(

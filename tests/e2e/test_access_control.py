@@ -25,6 +25,7 @@ from infra.local.runtime import LocalRuntime
 from infra.local.template import ApiRoute, describe
 from infra.local.tokens import LocalIssuer
 from tests.conftest import ELISE, PIETER, TEMPLATE, Api, Reply
+from tests.e2e.test_public_space_alert import upload
 
 HUGO: Final = "72030324138"  # fictional; his criminal record holds entries: his extract waits for an agent
 OPEN311_KEY: Final = "omnicity-open311-demo-key"  # the template's default (the demo key, docs/open311.md)
@@ -86,6 +87,7 @@ class World:
     handoff_code: str  # its hand-off code
     task_id: str  # the review task of Hugo's criminal record extract (population department, open)
     report_reference: str  # an anonymous report's reference (public)
+    alert_case_id: str  # Élise's alert about litter, with a photo (the cleanliness department handles it)
 
 
 # The same kinds of objects, none of which exists: a refusal must look exactly like the answer about these.
@@ -96,6 +98,7 @@ MISSING: Final = World(
     handoff_code="AAAAA-AAAAA-AAAAA",  # well-formed (its check character matches), and no case's
     task_id="task-00000000000000000000",
     report_reference="BXL-2099-999998",
+    alert_case_id=str(uuid.UUID(int=0xA1E)),
 )
 
 
@@ -228,6 +231,13 @@ RULES: Final[Mapping[tuple[str, str], Rule]] = {
         changes_the_object=True,
     ),
     ("GET", "/v1/agent/cases/{case_id}"): Rule(TOKEN, get("/v1/agent/cases/{case_id}"), HUGOS_TASK),
+    # Élise's alert is the cleanliness department's: its agent publishes the photo (again: nothing changes), the
+    # population agent learns nothing, citizens and kiosks have no back office.
+    ("POST", "/v1/agent/cases/{case_id}/photos/{photo}/publish"): Rule(
+        TOKEN,
+        post("/v1/agent/cases/{alert_case_id}/photos/0/publish"),
+        signed_in(owner=403, other_citizen=403, kiosk=403, agent=404, other_agent=200),
+    ),
     # -- the city's figures: agents of the reporting department
     ("GET", "/v1/stats"): Rule(TOKEN, get("/v1/stats", "from=2026-01-01&to=2026-01-31"), CITIZENS_ONLY),
     ("GET", "/swagger"): Rule(PUBLIC, get("/swagger"), anyone(200)),
@@ -406,6 +416,10 @@ def world(api: Api, tokens: dict[str, str | None], hugo: str, lookup_agent: str)
     assert case["status"] == "completed", case
     report = api.request("POST", "/v1/reports", body=REPORT)
     assert report.status == 201, report.body
+    form = {"category": "litter", "description": "Sacs éventrés.", "location": {"lat": 50.8467, "lon": 4.3525}}
+    alert = {"procedure_id": "public-space-alert", "language": "fr", "form": {**form, "photos": [upload(api, elise)]}}
+    elises_alert = api.request("POST", "/v1/cases", token=elise, body=alert)
+    assert elises_alert.status == 201, elises_alert.body
     return World(
         case_id=case_id,
         document_id=case["documents"][0]["document_id"],
@@ -413,6 +427,7 @@ def world(api: Api, tokens: dict[str, str | None], hugo: str, lookup_agent: str)
         handoff_code=created.json["handoff_code"],
         task_id=submit_hugos_extract(api, hugo, lookup_agent)[0],
         report_reference=report.json["reference"],
+        alert_case_id=elises_alert.json["case_id"],
     )
 
 

@@ -321,3 +321,52 @@ def test_a_routed_alert_is_in_the_file_of_the_department_it_went_to(api: Api) ->
     assert file.json["applicant"]["nrn"] == PIETER
     log = api.request("GET", f"/v1/cases/{reply.json['case_id']}/access-log", token=pieter).json["items"]
     assert [(e["agent"], e["department"]) for e in log] == [("field-lighting", "public_lighting")]
+
+
+def test_the_routed_department_reads_the_case_everywhere_and_nobody_else_does(api: Api) -> None:
+    # Given Pieter's alert about a street light: the procedure is cleanliness's, the case the lighting department's
+    pieter = api.token(PIETER)
+    form = {"category": "street_lighting", "description": "Lampadaire éteint rue Haute.", "location": GRAND_PLACE}
+    body = {"procedure_id": "public-space-alert", "language": "fr", "form": form}
+    reply = api.request("POST", "/v1/cases", token=pieter, body=body)
+    assert reply.status == 201, reply.body
+    case_id, missing = reply.json["case_id"], str(uuid.uuid4())
+    api.wait_for_status(case_id, pieter, "waiting")
+    lighting = agent(api, "field-lighting-2", "public_lighting")
+    no_document = "doc-00000000000000000000"
+    # When the lighting department's agent reads it through the cases API, with a reason, and asks for a document
+    read = api.request("GET", f"/v1/cases/{case_id}", token=lighting, query="reason=on+site")
+    document = api.request("GET", f"/v1/cases/{case_id}/documents/{no_document}", token=lighting)
+    # Then they get the case (with what agents see), and the document route reaches the case (an alert has none)
+    assert read.status == 200, read.body
+    assert (read.json["case_id"], read.json["form"]["category"]) == (case_id, "street_lighting")
+    assert (document.status, document.json["error"]["message"]) == (404, f"no document {no_document!r} on this case")
+    # ...and the read is logged for the lighting department: Pieter sees who read his case, for whom, why
+    log = api.request("GET", f"/v1/cases/{case_id}/access-log", token=pieter).json["items"]
+    assert [(e["agent"], e["department"], e["reason"]) for e in log] == [
+        ("field-lighting-2", "public_lighting", "on site")
+    ]
+    # When agents of other departments try: the procedure's own (cleanliness), and roads
+    for outsider in (agent(api, "agent-clean", "cleanliness"), agent(api, "agent-roads", "roads")):
+        for path in ("/v1/cases/{}", "/v1/cases/{}/documents/" + no_document, "/v1/agent/cases/{}"):
+            theirs = api.request("GET", path.format(case_id), token=outsider)
+            unknown = api.request("GET", path.format(missing), token=outsider)
+            # Then each answer is the one for a case that does not exist, word for word, code included
+            assert (theirs.status, theirs.json["error"]["code"]) == (404, "not_found"), theirs.body
+            assert theirs.body.decode().replace(case_id, "<id>") == unknown.body.decode().replace(missing, "<id>")
+    # And their refused reads were not logged
+    assert len(api.request("GET", f"/v1/cases/{case_id}/access-log", token=pieter).json["items"]) == 1
+
+
+def test_at_the_counter_an_agent_opens_the_alerts_their_department_would_handle(api: Api) -> None:
+    # Given an alert about a street light that Pieter reports at the counter (it would go to the lighting department)
+    form = {"category": "street_lighting", "description": "Lampadaire éteint au coin.", "location": GRAND_PLACE}
+    body = {"procedure_id": "public-space-alert", "language": "nl", "form": form, "citizen_nrn": PIETER}
+    # When an agent of cleanliness (the procedure's department), then one of lighting, opens it for him
+    cleanliness = api.request("POST", "/v1/cases", token=agent(api, "desk-clean", "cleanliness"), body=body)
+    lighting_agent = agent(api, "desk-light", "public_lighting")
+    lighting = api.request("POST", "/v1/cases", token=lighting_agent, body=body)
+    # Then only the department that will handle it may (it can then read the case it opened)
+    assert (cleanliness.status, cleanliness.json["error"]["code"]) == (403, "forbidden")
+    assert lighting.status == 201, lighting.body
+    assert api.request("GET", f"/v1/cases/{lighting.json['case_id']}", token=lighting_agent).status == 200

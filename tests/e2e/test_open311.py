@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from omnicity.audit import AuditKind, AuditTrail
 from omnicity.cases import CaseRepository
 from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
 from tests.conftest import PIETER, Api, Reply
@@ -232,19 +233,81 @@ def test_a_request_is_closed_when_a_field_agent_closes_the_alert(api: Api) -> No
     assert mail["to"] == ["night.owl@example.org"]
 
 
-def test_an_alert_with_a_photo_links_to_it_as_media_url(api: Api, s3: Any) -> None:
-    # Given Pieter's alert with a photo, made on the portal
+def publish(api: Api, token: str, case_id: str, photo: int | str) -> Reply:
+    return api.request("POST", f"/v1/agent/cases/{case_id}/photos/{photo}/publish", token=token)
+
+
+def without(text: bytes, *ids: str) -> str:
+    """An answer with the ids it names replaced by a placeholder: what remains must not depend on which case."""
+    answer = text.decode()
+    for value in ids:
+        answer = answer.replace(value, "<id>")
+    return answer
+
+
+def test_a_signed_in_citizens_photo_is_public_only_once_the_handling_department_publishes_it(
+    api: Api, table: str
+) -> None:
+    # Given Pieter's alert about a street light, with two photos, made on the portal (routed to public lighting)
     token = api.token(PIETER)
-    key = upload(api, token)
-    form = {"category": "litter", "description": "Zakken afval op de stoep.", "location": GRAND_PLACE, "photos": [key]}
-    body = {"procedure_id": "public-space-alert", "language": "nl", "form": form}
+    first, second = upload(api, token), upload(api, token)
+    form = {"category": "street_lighting", "description": "Lamp kapot.", "location": GRAND_PLACE}
+    body = {"procedure_id": "public-space-alert", "language": "nl", "form": {**form, "photos": [first, second]}}
     created = api.request("POST", "/v1/cases", token=token, body=body)
     assert created.status == 201, created.body
-    # Then the public request links to the photo with a short-lived URL, and says nothing of Pieter
-    [request] = get(api, f"requests/{created.json['reference']}.json").json
-    assert key in request["media_url"]
-    assert "Signature" in request["media_url"] or "X-Amz-Signature" in request["media_url"]
-    assert PIETER not in json.dumps(request)
+    case_id, reference = created.json["case_id"], created.json["reference"]
+
+    def public_records() -> list[dict[str, Any]]:
+        [by_id] = get(api, f"requests/{reference}.json").json
+        listed = [r for r in get(api, "requests.json").json if r["service_request_id"] == reference]
+        assert listed == [by_id]
+        return [by_id, *listed]
+
+    # Then neither the request nor the listing links to a photo (JSON and XML), and neither names Pieter
+    assert all("media_url" not in record for record in public_records())
+    assert xml(get(api, f"requests/{reference}.xml")).find("request/media_url") is None
+    assert PIETER not in json.dumps(public_records())
+    # When agents of other departments try to publish one: the procedure's own (cleanliness), and roads
+    missing = str(uuid.uuid4())
+    for department in ("cleanliness", "roads"):
+        agent = field_agent(api, department)
+        refused, unknown = publish(api, agent, case_id, 0), publish(api, agent, missing, 0)
+        # Then each is told what a case that does not exist tells, word for word
+        assert (refused.status, refused.json["error"]["code"]) == (404, "not_found")
+        assert without(refused.body, case_id) == without(unknown.body, missing)
+    # And Pieter himself has no back office
+    assert publish(api, token, case_id, 0).status == 403
+    # And a photo number the case does not have, or one that is no number, names what is wrong
+    lighting = field_agent(api, "public_lighting")
+    assert publish(api, lighting, case_id, 2).json["error"]["message"].startswith("no photo 2 on this case")
+    wrong = publish(api, lighting, case_id, "first")
+    assert (wrong.status, wrong.json["error"]["details"][0]["field"]) == (422, "photo")
+    assert all("media_url" not in record for record in public_records())
+    # When the lighting department's agent publishes the second photo (twice: a double click)
+    published = publish(api, lighting, case_id, 1)
+    again = publish(api, lighting, case_id, 1)
+    # Then it is public, and Open311 links to it, by id and in the listing, with a short-lived URL
+    assert published.status == again.status == 200, published.body
+    assert published.json == again.json == {"case_id": case_id, "reference": reference, "published_photos": [second]}
+    for record in public_records():
+        assert second in record["media_url"]
+        assert first not in record["media_url"]
+        assert "Signature" in record["media_url"] or "X-Amz-Signature" in record["media_url"]
+    # And the audit trail holds the action once: who, for which department, which photo
+    entries = AuditTrail(table).entries(case_id)
+    [action] = [entry for entry in entries if entry.kind is AuditKind.PUBLICATION]
+    assert (action.actor, action.department, action.target) == (
+        "agent:field-public_lighting",
+        "public_lighting",
+        second,
+    )
+    # And Pieter sees on his case which photo is public, and who published it
+    mine = api.case(case_id, token)
+    assert mine["published_photos"] == [second]
+    assert [(e["event"], e["actor"]) for e in mine["timeline"]][-1] == (
+        "photo_published",
+        "agent:field-public_lighting",
+    )
 
 
 # ---------------------------------------------------------------------------------------------------- errors

@@ -91,8 +91,8 @@ def test_the_clients_errors_are_the_specs(served: LocalRuntime) -> None:
     assert ET.fromstring(refused.content).findtext("error/code") == "403"  # noqa: S314 - our own output
 
 
-def test_media_url_serves_the_alerts_first_photo(served: LocalRuntime) -> None:
-    # Given Pieter's alert with a photo he uploaded through the presigned POST the portal gets
+def test_media_url_serves_the_photo_the_department_published(served: LocalRuntime) -> None:
+    # Given Pieter's alert with a photo he uploaded through the presigned POST the portal gets (not public yet)
     api = served.api_url
     token = requests.post(
         f"{api}/local/token", json={"role": "citizen", "sub": PIETER, "client": "portal"}, timeout=30
@@ -113,8 +113,22 @@ def test_media_url_serves_the_alerts_first_photo(served: LocalRuntime) -> None:
         timeout=30,
     )
     assert case.status_code == 201, case.text
+    client = GeoReport(f"{api}/open311/v2")
+    assert "media_url" not in client.get_service_request(case.json()["reference"])
+    # ...and the cleanliness department's agent publishing it
+    agent = requests.post(
+        f"{api}/local/token",
+        json={"role": "agent", "sub": "field-1", "client": "counter", "departments": ["cleanliness"]},
+        timeout=30,
+    ).json()["access_token"]
+    published = requests.post(
+        f"{api}/v1/agent/cases/{case.json()['case_id']}/photos/0/publish",
+        headers={"Authorization": f"Bearer {agent}"},
+        timeout=30,
+    )
+    assert published.status_code == 200, published.text
     # When an Open311 client reads the request
-    request = GeoReport(f"{api}/open311/v2").get_service_request(case.json()["reference"])
+    request = client.get_service_request(case.json()["reference"])
     # Then its media_url downloads the photo
     photo = requests.get(request["media_url"], timeout=30)
     assert photo.status_code == 200

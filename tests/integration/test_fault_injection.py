@@ -41,7 +41,9 @@ from infra.local.retry_intervals import ENV_RETRY_SCALE
 from infra.local.runtime import LocalRuntime, wait_for_execution
 from infra.local.template import load_template
 from omnicity import aws
+from omnicity.audit import AuditKind, AuditTrail
 from omnicity.errors import CaseConflictError, TransientError
+from omnicity.tasks import TaskRepository
 from tests.conftest import ELISE, ROOT, TEMPLATE, Api, fresh_runtime
 
 HUGO = "72030324138"  # fictional; his criminal record holds entries: an agent decides his extract
@@ -399,6 +401,95 @@ def test_when_mark_failed_gives_up_the_failed_execution_event_fails_the_case(
     assert seen["status"] == "failed"
     assert seen["failure"]["error"] == "FAILED"
     assert "FAILED" in seen["failure"]["cause"]
+
+
+# ---------------------------------------------------------------------------------------------- a failed case's task
+def hugos_extract_waiting(api: Api, hugo: str, agent: str) -> tuple[str, dict[str, Any]]:
+    """A new extract of Hugo's, waiting for the population department: its case id and its task."""
+    reply = api.request(
+        "POST",
+        "/v1/cases",
+        token=hugo,
+        body={"procedure_id": "criminal-record-extract", "language": "fr", "form": {"model": "595"}},
+    )
+    assert reply.status == 201, reply.body
+    case_id = str(reply.json["case_id"])
+    api.wait_for_status(case_id, hugo, "waiting")
+    return case_id, next(task for task in population_tasks(api, agent, "open") if task["case_id"] == case_id)
+
+
+def population_tasks(api: Api, agent: str, status: str) -> list[dict[str, Any]]:
+    reply = api.request("GET", "/v1/agent/tasks", token=agent, query=f"department=population&status={status}&limit=100")
+    assert reply.status == 200, reply.body
+    return list(reply.json["items"])
+
+
+def assert_closed_with_its_case(api: Api, agent: str, table: str, case_id: str, task_id: str) -> None:
+    """The case failed, and its task left every queue an agent works from for the ``failed`` one, with its entry."""
+    seen = agent_view(api, agent, case_id)
+    assert seen["status"] == "failed"
+    assert [(task["task_id"], task["status"]) for task in seen["tasks"]] == [(task_id, "failed")]
+    for status in ("open", "claimed", "waiting_citizen"):
+        assert task_id not in {task["task_id"] for task in population_tasks(api, agent, status)}, status
+    [closed] = [task for task in population_tasks(api, agent, "failed") if task["task_id"] == task_id]
+    assert (closed["completed_by"], closed["overdue"]) == ("system", False)
+    [entry] = [entry for entry in AuditTrail(table).entries(case_id) if entry.kind is AuditKind.TASK]
+    assert (entry.target, entry.department, entry.event) == (task_id, "population", "task_failed:review")
+
+
+def test_a_case_whose_wait_for_an_agent_times_out_fails_and_closes_its_claimed_task(
+    runtime: LocalRuntime, api: Api, agent: str, table: str
+) -> None:
+    # Given Hugo's extract waiting for an agent, its task claimed by one
+    hugo = api.token(HUGO)
+    case_id, task = hugos_extract_waiting(api, hugo, agent)
+    assert api.request("POST", f"/v1/agent/tasks/{task['task_id']}/claim", token=agent).status == 200
+    # When the wait ends in an error, as Step Functions ends it after the task's TimeoutSeconds (90 days) with
+    # States.Timeout (a name only Step Functions may give: here another one, which the same Catch, States.ALL, takes)
+    token = TaskRepository(table).get(task["task_id"]).task_token
+    boto3.client("stepfunctions").send_task_failure(
+        taskToken=token, error="WaitTimedOut", cause="the wait for an agent timed out"
+    )
+    execution = api.wait(case_id)
+    # Then the execution went through MarkFailed to its Fail state
+    assert (execution["status"], execution.get("error")) == ("FAILED", "CaseFailed")
+    # ...and the case failed with its task closed: no agent is left with a task nothing will carry on
+    assert_closed_with_its_case(api, agent, table, case_id, task["task_id"])
+    # ...and the agent who held it can no longer act on it
+    decided = api.request(
+        "POST", f"/v1/agent/tasks/{task['task_id']}/complete", token=agent, body={"outcome": "approve"}
+    )
+    assert decided.status == 409, decided.body
+
+
+def test_an_execution_that_times_out_fails_its_case_and_closes_the_task_waiting_for_the_citizen(
+    runtime: LocalRuntime, api: Api, agent: str, table: str
+) -> None:
+    # Given Hugo's extract whose agent asked him a question (the task waits for his answer)
+    hugo = api.token(HUGO)
+    case_id, task = hugos_extract_waiting(api, hugo, agent)
+    asked = api.request("POST", f"/v1/agent/tasks/{task['task_id']}/ask", token=agent, body={"question": "Pour qui ?"})
+    assert asked.status == 200, asked.body
+    # When its Standard execution ends TIMED_OUT (or is stopped: ABORTED), and EventBridge delivers the status change
+    # to MarkFailed (the local runtime emulates neither the end nor the rule: the event is delivered as the rule would)
+    machine = runtime.description.state_machines["DocumentReviewStateMachine"].arn
+    ended = {
+        "name": case_id,
+        "status": "TIMED_OUT",
+        "stateMachineArn": machine,
+        "executionArn": machine.replace(":stateMachine:", ":execution:") + f":{case_id}",
+    }
+    assert deliver_execution_ended(runtime, ended) == {"case_id": case_id, "status": "failed"}
+    # Then the case failed, and its task closed with it
+    assert_closed_with_its_case(api, agent, table, case_id, task["task_id"])
+    # ...once: the event delivered again (EventBridge delivers at least once) changes nothing
+    assert deliver_execution_ended(runtime, ended) == {"case_id": case_id, "status": "failed"}
+    # ...nor does the Catch of the wait, when the local execution's wait ends too (its MarkFailed finds it done)
+    token = TaskRepository(table).get(task["task_id"]).task_token
+    boto3.client("stepfunctions").send_task_failure(taskToken=token, error="WaitTimedOut", cause="ended")
+    assert api.wait(case_id)["status"] == "FAILED"
+    assert len([entry for entry in AuditTrail(table).entries(case_id) if entry.kind is AuditKind.TASK]) == 1
+    assert_closed_with_its_case(api, agent, table, case_id, task["task_id"])
 
 
 # ---------------------------------------------------------------------------------------------- throttled DynamoDB

@@ -489,14 +489,21 @@ def test_attributes_fill_the_forms_other_fields_and_unknown_ones_are_ignored() -
 
 # ---------------------------------------------------------------------------------------------------- GET requests
 def test_a_case_is_a_request_open_until_it_is_closed() -> None:
-    # Given an alert waiting for its field agent, and one an agent closed as fixed, with an address and a photo
+    # Given an alert waiting for its field agent, and one an agent closed as fixed, with an address and two photos the
+    # department published (the second one first)
     waiting = alert(1, location=GRAND_PLACE)
     fixed = alert(
         2,
         category="street_lighting",
         address={"street": "Kerkstraat", "number": "4", "box": "2", "postal_code": "1020"},
         photos=["uploads/owner/photo.jpg", "uploads/owner/other.jpg"],
-    ).model_copy(update={"status": CaseStatus.COMPLETED, "outcome": "fixed"})
+    ).model_copy(
+        update={
+            "status": CaseStatus.COMPLETED,
+            "outcome": "fixed",
+            "published_photos": ["uploads/owner/other.jpg", "uploads/owner/photo.jpg"],
+        }
+    )
     open311, _, _ = face([waiting, fixed])
     # When an app reads them in Dutch
     [first] = body(open311.get_request(Format.JSON, "BXL-2026-000001", params(locale="nl")))
@@ -514,7 +521,8 @@ def test_a_case_is_a_request_open_until_it_is_closed() -> None:
         "lat": 50.8467,
         "long": 4.3525,
     }
-    # And the fixed one is closed with the outcome, its address as people write it, and a link to its first photo
+    # And the fixed one is closed with the outcome, its address as people write it, and a link to its first photo in
+    # the form's order
     assert second["status"] == "closed"
     assert second["status_notes"] == "het probleem is opgelost"
     assert second["agency_responsible"] == "public_lighting"
@@ -523,6 +531,33 @@ def test_a_case_is_a_request_open_until_it_is_closed() -> None:
     assert second["media_url"] == "https://s3/uploads/owner/photo.jpg?sig"
     # And nobody's email is ever published
     assert "secret@example.org" not in json.dumps([first, second])
+
+
+def test_a_photo_is_linked_only_once_published_and_then_the_first_published_one() -> None:
+    # Given a signed-in citizen's alert with three photos, none published yet
+    photos = ["uploads/owner/face.jpg", "uploads/owner/plate.jpg", "uploads/owner/bags.jpg"]
+    case = alert(3, location=GRAND_PLACE, photos=photos).model_copy(
+        update={"applicant": Applicant(nrn="79051708730"), "submitted_by": "citizen"}
+    )
+    open311, _, store = face([case])
+
+    def record() -> dict[str, Any]:
+        [by_id] = body(open311.get_request(Format.JSON, case.reference, {}))
+        [listed] = body(open311.list_requests(Format.JSON, {}))
+        assert by_id == listed
+        return dict(by_id)
+
+    # Then neither the request by id nor the listing links to a photo, in JSON or in XML
+    assert "media_url" not in record()
+    assert xml(open311.get_request(Format.XML, case.reference, {})).find("request/media_url") is None
+    # When the department publishes the third photo, then the second too
+    for published, linked in ((["bags"], "bags"), (["bags", "plate"], "plate")):
+        store.cases = [
+            case.model_copy(update={"published_photos": [f"uploads/owner/{name}.jpg" for name in published]})
+        ]
+        # Then the link is to the first published photo in the form's order, never to the unpublished first one
+        assert record()["media_url"] == f"https://s3/uploads/owner/{linked}.jpg?sig"
+        assert "face" not in json.dumps(record())
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,10 @@ a case's trail, oldest first       pk=CASE#<case_id>, begins_with(sk, "AUDIT#") 
   change is in the trail if and only if it is stored. Its actor is the one the timeline names for it.
 - A **read** by an agent (the agents' case view, ``GET /v1/cases/{id}``, a document link) is written before the case
   is handed over: no read without its entry. Its citizen sees these in "my file" (``GET /v1/cases/{id}/access-log``).
+- A **publication** (an agent of the handling department makes one of the case's photos public on Open311) is
+  written in the transaction that records it on the case: who, for which department, when, which photo.
+- A **task closed** with its case (the case failed while its task waited) is written in the transaction that fails
+  the case and closes the task: which task, of which department, closed how.
 
 **Retention.** When a case closes (reaches a terminal status), its items get ``expires_at`` (epoch seconds) = the
 moment it closed + the procedure's ``retention_days``, and DynamoDB's TTL deletes them after that (the table's
@@ -36,10 +40,11 @@ from typing import Any
 
 from omnicity.dynamo import TableRepository, call, from_attributes, pages, to_attributes
 from omnicity.errors import NotFoundError, TransientError
-from omnicity.models import Case, CaseStatus, Frozen, Procedure
+from omnicity.models import AgentTask, Case, CaseStatus, Frozen, Procedure
 from omnicity.observability import logger
 
 AUDIT_PREFIX = "AUDIT#"
+PHOTO_PUBLISHED = "photo_published"  # the event of a publication entry, and of its line on the case's timeline
 EXPIRES_AT = "expires_at"  # the table's TTL attribute (template.yaml: CasesTable.TimeToLiveSpecification)
 DEFAULT_RETENTION_DAYS: int = Procedure.model_fields["retention_days"].default
 _ITEM_ATTRIBUTES = ("pk", "sk", "type", EXPIRES_AT)
@@ -50,6 +55,8 @@ _UNPROCESSED_PAUSES = (0.05, 0.2, 0.8)  # before sending DynamoDB's unprocessed 
 class AuditKind(StrEnum):
     STATUS = "status"  # the case moved from one status to another
     READ = "read"  # an agent read the case
+    PUBLICATION = "publication"  # an agent made part of the case public (a photo: Open311's media_url)
+    TASK = "task"  # a task of the case left the queues undecided, closed with its case
 
 
 class AuditEntry(Frozen):
@@ -58,9 +65,10 @@ class AuditEntry(Frozen):
     at: datetime
     kind: AuditKind
     actor: str  # as the timeline names actors: "system", "citizen", "agent:<id>", ...
-    department: str | None = None  # a read: the department the agent read the case for
+    department: str | None = None  # a read, a publication: the agent's department; a task: the task's queue
     reason: str | None = None  # a read: why ("case view" when the agent gave no reason)
-    event: str | None = None  # a status change: the timeline event that made it
+    event: str | None = None  # a status change: the timeline event that made it; a publication, a task: what happened
+    target: str | None = None  # a publication: the photo's upload key; a task: the task's id
     from_status: CaseStatus | None = None  # a status change: None for the submission
     to_status: CaseStatus | None = None
 
@@ -89,6 +97,35 @@ def status_change(previous: Case | None, case: Case) -> AuditEntry | None:
         event=last.event if last is not None else None,
         from_status=previous.status if previous is not None else None,
         to_status=case.status,
+    )
+
+
+def photo_published(case: Case, *, actor: str, department: str, key: str, at: datetime) -> AuditEntry:
+    """The entry for an agent publishing the case's photo ``key`` (an upload key of its form)."""
+    return AuditEntry(
+        audit_id=new_audit_id(),
+        case_id=case.case_id,
+        at=at,
+        kind=AuditKind.PUBLICATION,
+        actor=actor,
+        department=department,
+        event=PHOTO_PUBLISHED,
+        target=key,
+    )
+
+
+def task_closed(task: AgentTask) -> AuditEntry:
+    """The entry for ``task`` leaving the queues undecided with its case, as it is closed: its status says how,
+    ``completed_at``/``completed_by`` when and by whom."""
+    return AuditEntry(
+        audit_id=new_audit_id(),
+        case_id=task.case_id,
+        at=task.completed_at or datetime.now(UTC),
+        kind=AuditKind.TASK,
+        actor=task.completed_by or "system",
+        department=task.department,
+        event=f"task_{task.status.value}:{task.kind}",
+        target=task.task_id,
     )
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 import base64
 import re
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -56,6 +56,10 @@ PUBLIC_INDEX = "gsi3"
 MAX_PUBLIC_MONTHS = 13  # a public listing's window spans at most this many calendar months (one Query each)
 MAX_PAGE = 100
 MAX_CURSOR_LENGTH = 160  # a position is at most 32 + 1 + 64 characters: 130 in base64
+
+
+Along = Callable[[Case, Case], Sequence[dict[str, Any]]]
+"""More writes for the transaction that takes a case from the first case (as read) to the second (as changed)."""
 
 
 class CaseReader(Protocol):
@@ -191,23 +195,39 @@ class CaseRepository(TableRepository):
             self._retain(stored)
         return stored
 
-    def update(self, case_id: str, change: Callable[[Case], Case | None], attempts: int = 3) -> Case:
+    def update(
+        self,
+        case_id: str,
+        change: Callable[[Case], Case | None],
+        attempts: int = 3,
+        along: Along | None = None,
+    ) -> Case:
         """Read-modify-write with optimistic locking. ``change`` returns the new case, or None to leave it as is.
 
         ``change`` must be a pure function of the case it is given: it runs again after a conflict. A change that
         completes the case adds it to its day's counters in the same transaction (counted once, however retried).
+        ``along(current, changed)``: more writes of the same transaction, all or nothing with the case (the task
+        closed with a case that fails, with its audit entry). It runs again after a conflict, like ``change``; a
+        failed condition of any of its writes is a conflict too (the whole change is tried again from fresh reads).
         """
         for attempt in range(attempts):
             current = self.get(case_id)
             changed = change(current)
             if changed is None:
                 return current
+            writes = [*delivery_counters(self._table, current, changed), *(along(current, changed) if along else ())]
             try:
-                return self.save(changed, along=delivery_counters(self._table, current, changed), previous=current)
+                return self.save(changed, along=writes, previous=current)
             except CaseConflictError:
                 if attempt == attempts - 1:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def audit_items(self, case: Case, entries: Iterable[audit.AuditEntry]) -> list[dict[str, Any]]:
+        """TransactWriteItems entries appending ``entries`` to the trail of ``case`` (as it is being stored: a
+        closed case's entries carry its TTL), for a transaction that writes them with what they record."""
+        expires_at = self._expires_at(case)
+        return [audit.append(self._table, entry, expires_at) for entry in entries]
 
     # ------------------------------------------------------------------------------------------ reads
     def get(self, case_id: str) -> Case:

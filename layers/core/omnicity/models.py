@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -235,6 +236,16 @@ class Procedure(Frozen):
     form_rules: list[str] = []
     retention_days: Annotated[int, Field(ge=1, le=36500)] = 3650  # how long a closed case is kept (DynamoDB TTL)
 
+    def photo_keys(self, form: Mapping[str, Any]) -> list[str]:
+        """The upload keys a case's form holds in its photos fields: field after field, each in its order (the
+        index an agent names a photo by, ``omnicity.back_office``)."""
+        keys: list[str] = []
+        for field in self.fields:
+            value = form.get(field.name) if field.type is FieldType.PHOTOS else None
+            if isinstance(value, list):
+                keys += [str(key) for key in value]
+        return keys
+
 
 # ---------------------------------------------------------------------------------------------------- cases
 class Applicant(Frozen):
@@ -309,6 +320,9 @@ class Case(Frozen):
     due_on: date | None = None  # the SLA due date once pinned (omnicity.sla; None: computed from the submission)
     sla_suspended_at: datetime | None = None  # the SLA clock stopped while the case waits for the citizen
     inquiries: list[Inquiry] = []  # the agents' questions to the citizen and the answers, oldest first
+    # The photos (upload keys of the form's photos) an agent of the handling department made public (Open311's
+    # media_url), in the order they were published; a photo no agent published is never public.
+    published_photos: list[str] = []
     created_at: datetime
     updated_at: datetime
     version: int = 0
@@ -356,6 +370,7 @@ class TaskStatus(StrEnum):
     WAITING_CITIZEN = "waiting_citizen"  # an agent asked the citizen: back in the queue when they answer
     COMPLETED = "completed"
     CANCELLED = "cancelled"  # its case was cancelled: out of the queue, never decided
+    FAILED = "failed"  # its case failed (a workflow error, a wait that timed out): out of the queue, never decided
 
     @property
     def is_pending(self) -> bool:

@@ -5,8 +5,9 @@ module maps them onto omnicity's and back. The Lambda (``functions/open311``) on
 
 - **services** are the choices of the procedure's routing field (an alert's ``category``): ``service_code`` is the
   choice's value, ``service_name`` its label in the language asked (``locale`` parameter, else ``Accept-Language``,
-  else French), ``group`` the department the category is routed to. Form fields beyond the standard ones would be
-  published as attributes (the alert has none: ``metadata`` is false and the definition lists no attribute).
+  else French), ``group`` the department that handles a request of that category (``omnicity.departments``). Form
+  fields beyond the standard ones would be published as attributes (the alert has none: ``metadata`` is false and
+  the definition lists no attribute).
 - **POST requests** file an anonymous report through :meth:`CaseService.report`, so the form's validation, the
   references and the workflow are the portal's. ``lat``/``long`` become the form's ``location``; ``address_string``
   its ``address`` when it reads ``<street> <number>[ bte|bus|box <box>], <postal code>[ <municipality>]``, otherwise
@@ -18,8 +19,13 @@ module maps them onto omnicity's and back. The Lambda (``functions/open311``) on
   ``last_name``, ``phone``, ``device_id`` and ``account_id`` are accepted and not stored.
 - **requests** are the procedure's cases (every alert, signed in or not, is public), newest first: ``open`` until the
   case is completed, rejected, cancelled or failed, then ``closed`` with the outcome as ``status_notes``;
-  ``service_request_id`` is the case reference; ``media_url`` a short-lived link to the first photo, if any. No
-  name, email, comment or national register number is ever published.
+  ``service_request_id`` is the case reference; ``agency_responsible`` the department that handles it
+  (``omnicity.departments``). What a request publishes of an alert: its category, its description, its place
+  (``lat``/``long``, or the address it was given) and its dates and status, as the alert's form tells the reporter.
+  Its photos are not public until an agent of the department that handles it publishes one (the back office,
+  ``omnicity.back_office``: a photo can show a face or a number plate); ``media_url`` is then a short-lived link to
+  the first published photo in the form's order, and absent until then. No name, email, agent's comment or national
+  register number is ever published.
 - **errors** are the spec's list of ``{code, description}`` with the HTTP status: 400 for bad input, 403 for a
   missing or wrong ``api_key``, 404 for what does not exist, 429 (with ``Retry-After``) for a client over its limit
   of anonymous reports (per api_key and source address, ``omnicity.throttle``).
@@ -47,6 +53,7 @@ from urllib.parse import parse_qsl
 from pydantic import ValidationError
 
 from omnicity.city import get_city, get_messages
+from omnicity.departments import handling_department
 from omnicity.errors import ForbiddenError, MalformedRequestError, NotFoundError, OmnicityError, field_error
 from omnicity.forms import EMAIL_PATTERN
 from omnicity.models import Case, CaseStatus, FieldType, FormField, Language, LocalizedText, Procedure
@@ -355,7 +362,7 @@ class Open311:
             "metadata": bool(self._attributes),
             "type": "realtime",
             "keywords": ", ".join(keywords),
-            "group": self._routing.departments.get(code, self._procedure.department),
+            "group": handling_department(self._procedure, {self._routing.field: code}),
         }
 
     def service_definition(self, fmt: Format, code: str, params: Params, accept_language: str | None = None) -> Reply:
@@ -556,7 +563,7 @@ class Open311:
             "service_name": label.in_language(language) if label else code,
             "service_code": code,
             "description": str(case.form.get("description", "")),
-            "agency_responsible": self._routing.departments.get(code, self._procedure.department),
+            "agency_responsible": handling_department(self._procedure, case.form),
             "requested_datetime": w3(case.created_at),
             "updated_datetime": w3(case.updated_at),
         }
@@ -567,9 +574,9 @@ class Open311:
         location = case.form.get(self._location) if self._location else None
         if isinstance(location, dict):
             record["lat"], record["long"] = location.get("lat"), location.get("lon")
-        photos = case.form.get(self._photos) if self._photos else None
-        if isinstance(photos, list) and photos:
-            record["media_url"] = self._media_link(str(photos[0]))
+        published = [key for key in self._procedure.photo_keys(case.form) if key in case.published_photos]
+        if published:  # a photo no agent of the department published is never linked (it may show a face, a plate)
+            record["media_url"] = self._media_link(published[0])
         return {key: value for key, value in record.items() if value is not None}
 
     # ------------------------------------------------------------------------------------------ errors and checks

@@ -13,6 +13,7 @@ from omnicity import aws
 from omnicity.cases import CaseRepository, find_case
 from omnicity.catalogue import Catalogue
 from omnicity.city import get_messages
+from omnicity.departments import acting_department, handling_department
 from omnicity.documents import DocumentStore, Uploads, UploadSlot
 from omnicity.errors import (
     ConfigurationError,
@@ -149,7 +150,7 @@ class CaseService:
     def submit(self, principal: Principal, request: SubmitCaseRequest) -> CaseCreated:
         """A citizen's own case (portal, kiosk), or one an agent opens at the counter for the citizen it names."""
         procedure = self._catalogue.get(request.procedure_id)
-        applicant = self._applicant_of(principal, procedure, request.citizen_nrn)
+        applicant = self._applicant_of(principal, procedure, request.citizen_nrn, request.form)
         if principal.channel not in procedure.channels:
             raise ForbiddenError(f"{procedure.id} cannot be requested on the {principal.channel.value} channel")
         form = validate_form(procedure, request.form, uploads_owner=principal.uploads_owner, rules=procedure.form_rules)
@@ -157,7 +158,12 @@ class CaseService:
         return self._open(procedure, applicant, principal.channel, request.language, form, principal)
 
     @staticmethod
-    def _applicant_of(principal: Principal, procedure: Procedure, citizen_nrn: str | None) -> Applicant:
+    def _applicant_of(
+        principal: Principal, procedure: Procedure, citizen_nrn: str | None, form: dict[str, Any]
+    ) -> Applicant:
+        """Who the case is for: the signed-in citizen, or the citizen an agent names at the counter. An agent opens
+        the cases their department would handle (``omnicity.departments``: the form's routing decides), or any case
+        as an agent of the counter."""
         if principal.role is Role.CITIZEN and principal.nrn is not None:
             if citizen_nrn is not None and citizen_nrn != principal.nrn:
                 raise ForbiddenError("a citizen submits for themselves; an agent at the counter for others")
@@ -167,7 +173,7 @@ class CaseService:
                 raise ValidationFailedError(
                     "at the counter, name the citizen", [field_error("citizen_nrn", "required at the counter")]
                 )
-            if not {procedure.department, "counter"} & principal.departments:
+            if not {handling_department(procedure, form), "counter"} & principal.departments:
                 raise ForbiddenError(f"{procedure.id} is not handled by your departments")
             return Applicant(nrn=citizen_nrn, email=None)  # the citizen is at the desk: no email address claimed
         raise ForbiddenError("a kiosk device submits nothing itself: the citizen signs in at the kiosk")
@@ -361,7 +367,8 @@ class CaseService:
         return CaseList(items=items, next_cursor=next_cursor)
 
     def get(self, principal: Principal, case_id: str, reason: str | None = None) -> CaseView:
-        """The case, for its citizen or an agent of its department (an agent's read is logged first)."""
+        """The case, for its citizen or an agent of the department that handles it (an agent's read is logged
+        first)."""
         case = self._readable_case(principal, case_id)
         self._log_read(principal, case, reason or "case view")
         return self._view(case, for_agent=principal.role is Role.AGENT)
@@ -427,18 +434,14 @@ class CaseService:
             self._reads.record_read(principal, case, reason)
 
     def _readable_case(self, principal: Principal, case_id: str) -> Case:
-        """The case, if this principal may read it (its citizen, or an agent of the procedure's department);
-        otherwise the same 404 as a case that does not exist."""
+        """The case, if this principal may read it (its citizen, or an agent of the department that handles it:
+        ``omnicity.departments``); otherwise the same 404 as a case that does not exist."""
         case = find_case(self._cases, case_id)
-        if principal.owns(case.applicant.nrn) or self._serves(principal, case):
+        if principal.owns(case.applicant.nrn):
+            return case
+        if acting_department(principal, self._catalogue.get(case.procedure_id), case) is not None:
             return case
         raise NotFoundError(f"no case {case_id!r}")
-
-    def _serves(self, principal: Principal, case: Case) -> bool:
-        """Agents read the cases of the procedures their departments handle, and no others."""
-        if principal.role is not Role.AGENT:
-            return False
-        return self._catalogue.get(case.procedure_id).department in principal.departments
 
     def _record_start_failure(self, case: Case, error: TransientError) -> None:
         """Never leave a case that no workflow will move: mark it failed, visible to agents."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from omnicity.card_producer import CardProducer, Dispatch
 from omnicity.cases import CaseRepository
@@ -61,12 +61,18 @@ class DispatchStep(CaseStep):
 
 
 class StepError(BaseModel):
-    """What a Catch puts under ``$.error``."""
+    """What a Catch puts under ``$.error``. ``Cause`` may be null (a task failure sent without a cause): no cause,
+    never an input MarkFailed refuses (its case would be left open)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
     error: str = Field(alias="Error", default="States.Unknown")
     cause: str = Field(alias="Cause", default="")
+
+    @field_validator("cause", mode="before")
+    @classmethod
+    def _null_cause(cls, value: Any) -> Any:
+        return "" if value is None else value
 
 
 class FailedStep(CaseStep):

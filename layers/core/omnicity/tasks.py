@@ -23,12 +23,17 @@ A task's id is derived from its case and step, so a retried step finds the task 
 a task (claim, release, reassign, complete) is a conditional write on its version: of two agents claiming or
 completing the same task at once, exactly one wins, the other gets ConflictError (409). Claiming moves the task from
 the ``open`` queue to the ``claimed`` one (its ``gsi2pk`` changes with its status).
+
+A task leaves the open and claimed queues for good when it is decided (``completed``), or closed undecided with its
+case: ``cancelled`` (the citizen cancelled), ``failed`` (the case failed: ``omnicity.workflow.Workflow.mark_failed``
+closes it in the transaction that fails the case, with an entry in the case's audit trail).
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from omnicity.audit import retention_days_of
@@ -50,6 +55,14 @@ def queue_position(task: AgentTask) -> str:
 
 def task_id_for(case_id: str, step: str) -> str:
     return "task-" + uuid.uuid5(_NAMESPACE, f"{case_id}/{step}").hex[:20]
+
+
+def closed_undecided(task: AgentTask, status: TaskStatus, at: datetime, actor: str) -> AgentTask:
+    """The task closed without a decision because its case ended (``cancelled``, ``failed``): out of the open and
+    claimed queues (into the ``status`` one), never overdue, kept as long as its case."""
+    if status.is_pending or status is TaskStatus.COMPLETED:
+        raise ValueError(f"a task is not closed undecided as {status.value}")
+    return task.model_copy(update={"status": status, "completed_at": at, "completed_by": actor})
 
 
 class TaskRepository(TableRepository):
@@ -81,11 +94,17 @@ class TaskRepository(TableRepository):
             raise NotFoundError(f"no task {task_id!r}")
         return AgentTask.model_validate(from_attributes(item, _KEY_ATTRIBUTES))
 
-    def save(self, task: AgentTask) -> AgentTask:
-        """Write the task if nobody changed it since it was read; the loser of a race gets ConflictError."""
+    def save(self, task: AgentTask, along: Sequence[dict[str, Any]] = ()) -> AgentTask:
+        """Write the task if nobody changed it since it was read; the loser of a race gets ConflictError.
+
+        ``along``: TransactWriteItems entries written in the same transaction, all or nothing (the audit entry of a
+        task closed with its case)."""
         put, stored = self.conditional_put(task)
         try:
-            call(self.client, "put_item", **put)
+            if along:
+                call(self.client, "transact_write_items", TransactItems=[{"Put": put}, *along])
+            else:
+                call(self.client, "put_item", **put)
         except ConditionFailedError:
             raise ConflictError(f"task {task.task_id} was changed by someone else") from None
         return stored
@@ -167,7 +186,7 @@ class TaskRepository(TableRepository):
                 "gsi2sk": {"S": queue_position(task)},
             }
         )
-        if task.status in (TaskStatus.COMPLETED, TaskStatus.CANCELLED):
+        if not task.status.is_pending:
             # A closed task is kept as long as its procedure keeps a closed case, then DynamoDB's TTL removes it.
             closed = task.completed_at or task.created_at
             retention = timedelta(days=retention_days_of(task.procedure_id))

@@ -182,6 +182,10 @@ class CaseView(CaseSummary):
     inquiries: Annotated[
         list[InquiryView], Field(description="The city's questions about the case, and the answers")
     ] = []
+    published_photos: Annotated[
+        list[str],
+        Field(description="The form's photos an agent made public (Open311), by upload key; the others are not"),
+    ] = []
 
     @classmethod
     def of(cls, case: Case, *, for_agent: bool) -> CaseView:
@@ -349,3 +353,14 @@ class AgentCaseView(CaseView):
     sla_suspended: Annotated[bool, Field(description="The clock is stopped: the case waits for the citizen")] = False
     tasks: list[TaskView]
     access_log: list[AccessEntry]
+
+
+class PublishedPhotos(View):
+    """The photos of a case an agent made public: Open311's ``media_url`` links to the first of them in the form's
+    order. A photo no agent published is never public."""
+
+    case_id: str
+    reference: Annotated[str, Field(examples=["BXL-2026-000123"])]
+    published_photos: Annotated[
+        list[str], Field(description="Upload keys of the form's photos made public, in the order they were published")
+    ]

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, Protocol, TypeVar
 
 from omnicity import sla
+from omnicity.audit import AuditEntry, task_closed
 from omnicity.card_producer import CardProducer, PinLetterOrder, order_id_for
 from omnicity.catalogue import Catalogue
 from omnicity.city import get_messages
+from omnicity.departments import handling_department
 from omnicity.document_contexts import build_context
 from omnicity.documents import document_id_for, document_key
 from omnicity.eligibility import check
@@ -35,7 +37,6 @@ from omnicity.models import (
     CaseStatus,
     Failure,
     LocalizedText,
-    Procedure,
     TaskStatus,
     brussels_date,
     today_in_brussels,
@@ -44,7 +45,7 @@ from omnicity.notifications import Email, compose
 from omnicity.observability import logger
 from omnicity.registries import Registers
 from omnicity.review import needs_review
-from omnicity.tasks import task_id_for
+from omnicity.tasks import closed_undecided, task_id_for
 
 T = TypeVar("T")
 SYSTEM = "system"
@@ -62,7 +63,15 @@ class Cases(Protocol):
 
     def get(self, case_id: str) -> Case: ...
 
-    def update(self, case_id: str, change: Callable[[Case], Case | None], attempts: int = 3) -> Case: ...
+    def update(
+        self,
+        case_id: str,
+        change: Callable[[Case], Case | None],
+        attempts: int = 3,
+        along: Callable[[Case, Case], Sequence[dict[str, Any]]] | None = None,
+    ) -> Case: ...
+
+    def audit_items(self, case: Case, entries: Iterable[AuditEntry]) -> list[dict[str, Any]]: ...
 
     def register_document(self, document_id: str, case_id: str) -> None: ...
 
@@ -82,7 +91,9 @@ class Tasks(Protocol):
 
     def get(self, task_id: str) -> AgentTask: ...
 
-    def save(self, task: AgentTask) -> AgentTask: ...
+    def save(self, task: AgentTask, along: Sequence[dict[str, Any]] = ()) -> AgentTask: ...
+
+    def conditional_put(self, task: AgentTask) -> tuple[dict[str, Any], AgentTask]: ...
 
 
 class Sender(Protocol):
@@ -93,15 +104,6 @@ class Sender(Protocol):
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _department_for(procedure: Procedure, case: Case) -> str:
-    """The department that handles the case: by the routed form field's value, or the review's department."""
-    assert procedure.review is not None
-    if procedure.routing is None:
-        return procedure.review.department
-    value = str(case.form.get(procedure.routing.field, ""))
-    return procedure.routing.departments.get(value, procedure.review.department)
 
 
 def _comment_note(comment: str | None) -> LocalizedText | None:
@@ -197,7 +199,7 @@ class Workflow:
                 case_id=case.case_id,
                 reference=case.reference,
                 procedure_id=procedure.id,
-                department=_department_for(procedure, case),
+                department=handling_department(procedure, case.form),
                 kind=review.kind,
                 outcomes=review.outcomes,
                 approving=review.approving,
@@ -217,14 +219,22 @@ class Workflow:
                 return None
             return _with_entry(current, f"task_opened:{review.kind}", status=CaseStatus.WAITING)
 
-        if self._cases.update(case_id, change).status is CaseStatus.CANCELLED:
+        case = self._cases.update(case_id, change)
+        if case.status is CaseStatus.CANCELLED:
             # Cancelled while the task was being opened (the cancellation may not have seen it): the task leaves the
             # queue and the wait ends, as the cancellation would have done (the state machine catches the error).
             if task.status.is_pending:
-                update = {"status": TaskStatus.CANCELLED, "completed_at": _now(), "completed_by": SYSTEM}
                 with contextlib.suppress(ConflictError):
-                    self._need(self._tasks, "a task queue").save(task.model_copy(update=update))
+                    tasks.save(closed_undecided(task, TaskStatus.CANCELLED, _now(), SYSTEM))
             raise CaseCancelledError(f"case {case_id} was cancelled")
+        if case.status is CaseStatus.FAILED:
+            # Failed while the task was being opened (the failure could not close a task not yet there): the task
+            # leaves the queue as mark_failed would have closed it, and the step fails (MarkFailed finds it done).
+            if task.status.is_pending:
+                closed = closed_undecided(task, TaskStatus.FAILED, _now(), SYSTEM)
+                with contextlib.suppress(ConflictError):
+                    tasks.save(closed, along=self._cases.audit_items(case, [task_closed(closed)]))
+            raise StepInputError(f"case {case_id} failed: no task waits for an agent")
         return task
 
     def record_decision(self, case_id: str, task_id: str, outcome: str) -> Decision:
@@ -390,11 +400,14 @@ class Workflow:
     ) -> Case:
         """The workflow stopped on an error: the case is failed, with the reason, visible to agents.
 
-        A case already failed stays as it is (the execution-ended event that follows our own Fail state, or a
-        retry). A case that reached another outcome (completed, rejected, cancelled) keeps it; the error is
-        recorded on its timeline once. ``on_failed`` is called by the call that failed the case, and only by it.
-        ``stalled_before``: only if the case is still in flight and has not moved since then (a step that moves it
-        meanwhile wins: the case is left as it is).
+        Its task, if one still waits (open, claimed, or waiting for the citizen's answer: a wait that timed out, an
+        execution stopped), is closed ``failed`` in the same transaction, out of every queue, with an entry in the
+        case's audit trail: no task is left to decide for a case nothing will carry on. A case already failed stays
+        as it is (the execution-ended event that follows our own Fail state, or a retry: the transaction that failed
+        it closed its task). A case that reached another outcome (completed, rejected, cancelled) keeps it; the
+        error is recorded on its timeline once. ``on_failed`` is called by the call that failed the case, and only
+        by it. ``stalled_before``: only if the case is still in flight and has not moved since then (a step that
+        moves it meanwhile wins: the case is left as it is).
         """
         failure = Failure(error=error[:100], cause=cause[:_MAX_CAUSE], step=step)
         failed = False
@@ -413,10 +426,28 @@ class Workflow:
             return _with_entry(case, "failed", status=CaseStatus.FAILED, note=reason, reason=reason, failure=failure)
 
         logger.warning("case failed", extra={"case_id": case_id, "error": failure.error, "step": step})
-        case = self._cases.update(case_id, change)
+        case = self._cases.update(case_id, change, along=self._closing_task)
         if failed and on_failed is not None:
             on_failed(case)
         return case
+
+    def _closing_task(self, current: Case, changed: Case) -> list[dict[str, Any]]:
+        """The writes that close the case's waiting task with it when ``changed`` fails it (none otherwise): the
+        task, conditional on the version read, and its audit entry."""
+        if changed.status is not CaseStatus.FAILED or self._tasks is None:
+            return []
+        review = self._catalogue.get(changed.procedure_id).review
+        if review is None:
+            return []
+        try:
+            task = self._tasks.get(task_id_for(changed.case_id, review.kind))
+        except NotFoundError:
+            return []  # not opened yet: open_task finds the case failed and closes the task it opens
+        if not task.status.is_pending:
+            return []
+        put, closed = self._tasks.conditional_put(closed_undecided(task, TaskStatus.FAILED, changed.updated_at, SYSTEM))
+        logger.info("task closed with its case", extra={"case_id": changed.case_id, "task_id": task.task_id})
+        return [{"Put": put}, *self._cases.audit_items(changed, [task_closed(closed)])]
 
     def fail_stalled(
         self, now: datetime, after: timedelta, on_failed: Callable[[Case], None] | None = None, limit: int = 100
