@@ -658,9 +658,13 @@ def get_agent_case(case_id: CaseId, reason: ReadReason = None) -> AgentCaseView:
 @app.post(
     "/v1/agent/cases/<case_id>/photos/<photo>/publish",
     tags=["agents"],
-    summary=(
-        "Publish a photo of an alert (agents of the department that handles it): Open311 then links to it "
-        "(media_url); until then no photo of the alert is public. Logged in the case's audit trail"
+    summary="Publish a photo of an alert: Open311 links to it from then on (agents of the department that handles it)",
+    description=(
+        "A photo can show a face or a number plate: no photo of an alert is public until an agent of the department "
+        "that handles the case has looked at it and publishes it here (photo = its place in the form's photos, "
+        "from 0). Open311's media_url then links to the first published photo. The publication is written with the "
+        "case's audit trail; publishing a photo again changes nothing. Another department's agent gets the 404 of a "
+        "case that does not exist; a case that is not public (no Open311 service) is a 409."
     ),
     security=SECURED,
     responses=_responses(PublishedPhotos, 401, 403, 404, 409),
