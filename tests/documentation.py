@@ -17,15 +17,11 @@ from tests.conftest import ROOT
 
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
-# Drafts other helpers write for docs/ pages, folded into the pages later: not yet documentation, so neither their
-# links nor their marked blocks are checked or run. Delete this exclusion (and its use below) once they are folded in.
-DRAFTS = DOCS / "pending"
 
 
 def documentation_files() -> list[Path]:
-    """README.md, then every markdown page under docs/ (drafts excluded), in a stable order."""
-    pages = sorted(path for path in DOCS.rglob("*.md") if DRAFTS not in path.parents)
-    return [README, *pages]
+    """README.md, then every markdown page under docs/, in a stable order."""
+    return [README, *sorted(DOCS.rglob("*.md"))]
 
 
 @dataclass(frozen=True)

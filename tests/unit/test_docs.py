@@ -33,7 +33,7 @@ def test_the_readme_is_read_in_five_minutes() -> None:
 
 @pytest.mark.parametrize("page", documentation_files(), ids=lambda page: str(page.relative_to(ROOT)))
 def test_no_relative_link_leads_nowhere(page: Path) -> None:
-    # Given a page of the documentation (drafts in docs/pending/ excluded, see tests/documentation.py)
+    # Given a page of the documentation (README.md or any page under docs/)
     # When its links to files of the repository and to headings are followed
     broken = broken_links(page)
     # Then each file exists, and each anchor is a heading of the page it names
