@@ -23,7 +23,7 @@ ROLE_TYPES: Final = ("AWS::Serverless::Function", "AWS::Serverless::StateMachine
 # - ApiFunction: presigned GET of issued documents (cases/), presigned POST of photos (uploads/), HeadObject and a
 #   ranged GET of an upload's first bytes before a form or an answer references it; ListBucket so that a key nobody
 #   uploaded is a 404 and not a 403.
-# - Open311Function: presigned GET of an alert's first photo (media_url).
+# - Open311Function: presigned GET of an alert's first published photo (media_url).
 # - RenderDocumentFunction: PutObject of the PDF with its retention-days tag.
 EXPECTED: Final[dict[str, set[tuple[str, str]]]] = {
     "ApiFunction": {
