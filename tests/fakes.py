@@ -203,3 +203,20 @@ def make_person(nrn: str, first_name: str, last_name: str) -> Person:
         previous_addresses=[],
         household_id="HH-0001",
     )
+
+
+class CountingClient:
+    """A real boto3 client (moto's, in the tests) that records the operations called through it, in order."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.calls: list[str] = []
+
+    def __getattr__(self, operation: str) -> Any:
+        call = getattr(self._client, operation)
+
+        def counted(**request: Any) -> Any:
+            self.calls.append(operation)
+            return call(**request)
+
+        return counted

@@ -44,7 +44,7 @@ from omnicity import aws
 from omnicity.audit import AuditKind, AuditTrail
 from omnicity.errors import CaseConflictError, TransientError
 from omnicity.tasks import TaskRepository
-from tests.conftest import ELISE, ROOT, TEMPLATE, Api, fresh_runtime
+from tests.conftest import ELISE, ROOT, TEMPLATE, Api, extract_waiting_for_an_agent, fresh_runtime
 
 HUGO = "72030324138"  # fictional; his criminal record holds entries: an agent decides his extract
 DOCUMENT_STEPS = [
@@ -359,22 +359,7 @@ def test_when_mark_failed_gives_up_the_failed_execution_event_fails_the_case(
 ) -> None:
     # Given Hugo's extract waiting for an agent in the Standard review machine (his record holds entries)
     hugo = api.token(HUGO)
-    reply = api.request(
-        "POST",
-        "/v1/cases",
-        token=hugo,
-        body={"procedure_id": "criminal-record-extract", "language": "fr", "form": {"model": "595"}},
-    )
-    assert reply.status == 201, reply.body
-    case_id = str(reply.json["case_id"])
-    api.wait_for_status(case_id, hugo, "waiting")
-    task = next(
-        task
-        for task in api.request("GET", "/v1/agent/tasks", token=agent, query="department=population&status=open").json[
-            "items"
-        ]
-        if task["case_id"] == case_id
-    )
+    case_id, task = hugos_extract_waiting(api, hugo, agent)
     # ...the document step failing for good, and MarkFailed unable to write (every attempt, retries included)
     step = Fault(lambda: KeyError("template"), times=None)
     marker = Fault(
@@ -406,15 +391,7 @@ def test_when_mark_failed_gives_up_the_failed_execution_event_fails_the_case(
 # ---------------------------------------------------------------------------------------------- a failed case's task
 def hugos_extract_waiting(api: Api, hugo: str, agent: str) -> tuple[str, dict[str, Any]]:
     """A new extract of Hugo's, waiting for the population department: its case id and its task."""
-    reply = api.request(
-        "POST",
-        "/v1/cases",
-        token=hugo,
-        body={"procedure_id": "criminal-record-extract", "language": "fr", "form": {"model": "595"}},
-    )
-    assert reply.status == 201, reply.body
-    case_id = str(reply.json["case_id"])
-    api.wait_for_status(case_id, hugo, "waiting")
+    case_id = str(extract_waiting_for_an_agent(api, hugo)["case_id"])
     return case_id, next(task for task in population_tasks(api, agent, "open") if task["case_id"] == case_id)
 
 

@@ -25,6 +25,7 @@ from omnicity.services import CaseService, WorkflowStarter
 from omnicity.slots import SlotBook, SlotFullError
 from omnicity.views import SubmitCaseRequest
 from tests.conftest import ELISE
+from tests.fakes import CountingClient
 
 MONDAY = date(2026, 3, 2)
 WEDNESDAY = MONDAY + timedelta(days=2)
@@ -37,21 +38,6 @@ def procedure(capacity: int = 3) -> Procedure:
     assert bulky.booking is not None
     booking = bulky.booking.model_copy(update={"capacity_per_day": capacity})
     return bulky.model_copy(update={"id": f"bulky-{uuid.uuid4().hex[:8]}", "booking": booking})
-
-
-class CountingClient:
-    """The real DynamoDB client, counting the calls made through it."""
-
-    def __init__(self) -> None:
-        self._client = boto3.client("dynamodb")
-        self.calls: list[str] = []
-
-    def __getattr__(self, operation: str) -> Any:
-        def counted(**request: Any) -> Any:
-            self.calls.append(operation)
-            return getattr(self._client, operation)(**request)
-
-        return counted
 
 
 def test_twenty_concurrent_bookings_of_a_day_with_capacity_three_give_exactly_three(table: str) -> None:
@@ -131,7 +117,7 @@ def test_the_open_days_come_from_one_query_merged_with_the_calendar(table: str) 
     seeding.book(bulky, WEDNESDAY)
     seeding.book(bulky, thursday)
     # When the open days are listed
-    client = CountingClient()
+    client = CountingClient(boto3.client("dynamodb"))
     listed = SlotBook(table, client=client, today=lambda: MONDAY).open_slots(bulky)
     # Then DynamoDB was asked once, with a Query (never a Scan)
     assert client.calls == ["query"]

@@ -9,7 +9,6 @@ import threading
 import uuid
 from collections import Counter
 from datetime import UTC, date, datetime
-from typing import Any
 
 import boto3
 import pytest
@@ -23,6 +22,7 @@ from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, Time
 from omnicity.stats import StatsRepository, delivery_counters, figures_of, stats_key
 from omnicity.steps import build_workflow
 from tests.conftest import ELISE, ROOT
+from tests.fakes import CountingClient
 
 
 def in_progress(repository: CaseRepository, channel: Channel = Channel.KIOSK) -> Case:
@@ -134,27 +134,10 @@ def test_the_api_sample_event_reads_the_figures(runtime: LocalRuntime) -> None:
     assert set(body["by_procedure"]) == {procedure.id for procedure in get_catalogue().all()}
 
 
-class CountingClient:
-    """A DynamoDB client that counts the calls made through it (and passes them on)."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-        self.calls: Counter[str] = Counter()
-
-    def __getattr__(self, name: str) -> Any:
-        operation = getattr(self._client, name)
-
-        def counted(**kwargs: Any) -> Any:
-            self.calls[name] += 1
-            return operation(**kwargs)
-
-        return counted
-
-
 def reads_for(table: str, first: date, last: date) -> tuple[int, Counter[str]]:
     client = CountingClient(boto3.client("dynamodb"))
     figures = figures_of(first, last, StatsRepository(table, client).days(first, last))
-    return figures.total, client.calls
+    return figures.total, Counter(client.calls)
 
 
 # Last in the module: 2,000 cases make moto's transactions slow (it copies the table for each one).

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import threading
 import uuid
-from typing import Any
 
 import boto3
 import pytest
 
 from omnicity.errors import TooManyRequestsError
 from omnicity.throttle import UNKNOWN_SOURCE, CallerLimit, Limit, Throttle, caller_of_address
+from tests.fakes import CountingClient
 
 WINDOW_START = 1_800_000_000  # a multiple of 600 and of 900: a window starts here
 
@@ -25,21 +25,6 @@ class Clock:
         return self.now
 
 
-class CountingClient:
-    """The real DynamoDB client, counting the calls made through it."""
-
-    def __init__(self) -> None:
-        self._client = boto3.client("dynamodb")
-        self.calls: list[str] = []
-
-    def __getattr__(self, operation: str) -> Any:
-        def counted(**request: Any) -> Any:
-            self.calls.append(operation)
-            return getattr(self._client, operation)(**request)
-
-        return counted
-
-
 def reports(attempts: int = 10) -> Limit:
     """A limit of its own (a fresh purpose) so that tests do not count each other's attempts."""
     return Limit(f"report_{uuid.uuid4().hex[:8]}", attempts, 600, "too many reports from your address")
@@ -48,7 +33,7 @@ def reports(attempts: int = 10) -> Limit:
 def test_the_attempt_after_the_limit_is_refused_until_the_window_ends(table: str) -> None:
     # Given a limit of 10 per 10 minutes, 123.4 s into a window, and a caller who made 10 attempts
     limit, clock = reports(10), Clock(WINDOW_START + 123.4)
-    client = CountingClient()
+    client = CountingClient(boto3.client("dynamodb"))
     throttle = Throttle(table, client=client, clock=clock)
     for _ in range(10):
         throttle.hit(limit, "address:198.51.100.7")

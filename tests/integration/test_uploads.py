@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import uuid
-from typing import Any
 
 import boto3
 import pytest
@@ -13,6 +12,7 @@ from PIL import Image
 
 from infra.local.runtime import LocalRuntime
 from omnicity.documents import Uploads
+from tests.fakes import CountingClient
 
 
 def image(kind: str) -> bytes:
@@ -23,21 +23,6 @@ def image(kind: str) -> bytes:
 
 
 JPEG, PNG = image("JPEG"), image("PNG")
-
-
-class CountingS3:
-    """The real S3 client, counting the calls made through it."""
-
-    def __init__(self) -> None:
-        self._client = boto3.client("s3")
-        self.calls: list[str] = []
-
-    def __getattr__(self, operation: str) -> Any:
-        def counted(**request: Any) -> Any:
-            self.calls.append(operation)
-            return getattr(self._client, operation)(**request)
-
-        return counted
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +41,7 @@ def uploaded(bucket: str, extension: str, content: bytes | None) -> str:
 def test_real_jpeg_and_png_photos_are_accepted_with_one_ranged_get_each(bucket: str) -> None:
     # Given a JPEG and a PNG, each under its own extension
     keys = [uploaded(bucket, "jpg", JPEG), uploaded(bucket, "png", PNG)]
-    client = CountingS3()
+    client = CountingClient(boto3.client("s3"))
     # When a form references them
     problems = Uploads(bucket, client=client).unusable(keys, "form.photos")
     # Then both are usable, each read once
