@@ -114,12 +114,14 @@ class Fault:
     times: int | None = 1
     when: str = "before"
     invocations: int = 0
+    cases: list[Any] = field(default_factory=list)  # the case id of each invocation's event
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def wrap(self, handler: Handler) -> Handler:
         def faulty(event: Any, context: Any) -> Any:
             with self.lock:
                 self.invocations += 1
+                self.cases.append(event.get("case_id") if isinstance(event, dict) else None)
                 failing = self.times is None or self.invocations <= self.times
             if failing and self.when == "before":
                 raise self.error()
@@ -374,7 +376,7 @@ def test_when_mark_failed_gives_up_the_failed_execution_event_fails_the_case(
         execution = api.wait(case_id)
     # Then the review execution failed with MarkFailed's error, and the case was left in progress by the workflow
     assert execution["stateMachineArn"] == runtime.description.state_machines["DocumentReviewStateMachine"].arn
-    assert marker.invocations == 1 + MARK_FAILED_RETRIES
+    assert marker.cases == [case_id] * (1 + MARK_FAILED_RETRIES), marker.cases
     assert execution["status"] == "FAILED"
     assert execution.get("error") == "TransientError"
     assert api.case(case_id, hugo)["status"] == "in_progress"
