@@ -59,10 +59,27 @@ class Api:
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
         payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        return self.send(method, path, query, sent, payload, source_ip)
+
+    def send(
+        self, method: str, path: str, query: str, headers: dict[str, str], payload: bytes | None, source_ip: str
+    ) -> Reply:
+        """How a prepared request reaches the gateway: here, in-process (``gateway.dispatch``)."""
         status, reply_headers, reply_body = self.runtime.gateway.dispatch(
-            method, path, query, sent, payload, source_ip=source_ip
+            method, path, query, headers, payload, source_ip=source_ip
         )
         return Reply(status, reply_headers, reply_body)
+
+    def case_count(self, token: str) -> int:
+        """How many cases the token's citizen has (every page of ``GET /v1/cases``, however many)."""
+        count, query = 0, "limit=100"
+        while True:
+            reply = self.request("GET", "/v1/cases", token=token, query=query)
+            assert reply.status == 200, reply.body
+            count += len(reply.json["items"])
+            if not reply.json.get("next_cursor"):
+                return count
+            query = f"limit=100&cursor={reply.json['next_cursor']}"
 
     def token(
         self, sub: str, *, role: str = "citizen", client: str = "portal", departments: list[str] | None = None

@@ -18,10 +18,6 @@ def error_of(reply: Any) -> dict[str, Any]:
     return dict(reply.json["error"])
 
 
-def my_case_count(api: Api, token: str) -> int:
-    return len(api.request("GET", "/v1/cases", token=token, query="limit=100").json["items"])
-
-
 @pytest.fixture(scope="module")
 def elise(api: Api) -> str:
     return api.token(ELISE)
@@ -68,17 +64,17 @@ def test_swagger_ui_is_served(api: Api) -> None:
 # ---------------------------------------------------------------------------------------------- bad input
 def test_malformed_json_is_400_and_stores_nothing(api: Api, elise: str) -> None:
     # Given Élise's current number of cases
-    before = my_case_count(api, elise)
+    before = api.case_count(elise)
     # When she sends a body that is not JSON
     reply = api.request("POST", "/v1/cases", token=elise, raw=b'{"procedure_id": "residence-certificate",')
     # Then she gets a 400 JSON error and no case was created
     assert reply.status == 400
     assert error_of(reply)["code"] == "malformed_request"
-    assert my_case_count(api, elise) == before
+    assert api.case_count(elise) == before
 
 
 def test_invalid_fields_are_422_naming_each_field(api: Api, elise: str) -> None:
-    before = my_case_count(api, elise)
+    before = api.case_count(elise)
     # When the language is not one of the city's and the procedure id is missing
     reply = api.request("POST", "/v1/cases", token=elise, body={"language": "de", "form": {}})
     # Then both fields are named in one 422
@@ -87,11 +83,11 @@ def test_invalid_fields_are_422_naming_each_field(api: Api, elise: str) -> None:
     assert error["code"] == "validation_failed"
     assert {detail["field"] for detail in error["details"]} == {"language", "procedure_id"}
     assert all(detail["reason"] for detail in error["details"])
-    assert my_case_count(api, elise) == before
+    assert api.case_count(elise) == before
 
 
 def test_invalid_form_fields_are_422_naming_each_form_field(api: Api, elise: str) -> None:
-    before = my_case_count(api, elise)
+    before = api.case_count(elise)
     # When the form has a value outside the list and a field the procedure does not have
     reply = api.submit(elise, form={"purpose": "tourism", "shoe_size": 42})
     # Then each is named, with the reason
@@ -99,7 +95,7 @@ def test_invalid_form_fields_are_422_naming_each_form_field(api: Api, elise: str
     details = {detail["field"]: detail["reason"] for detail in error_of(reply)["details"]}
     assert set(details) == {"form.purpose", "form.shoe_size"}
     assert "employment" in details["form.purpose"]
-    assert my_case_count(api, elise) == before
+    assert api.case_count(elise) == before
 
 
 def test_an_unknown_procedure_in_a_submission_is_404(api: Api, elise: str) -> None:

@@ -23,12 +23,6 @@ def elise(api: Api) -> str:
     return api.token(ELISE)
 
 
-def case_count(api: Api, token: str) -> int:
-    reply = api.request("GET", "/v1/cases", token=token, query="limit=100")
-    assert reply.status == 200, reply.body
-    return len(reply.json["items"])
-
-
 def padded(document: Any, size: int) -> bytes:
     """``document`` as JSON, padded with spaces (valid JSON whitespace) to exactly ``size`` bytes."""
     text = json.dumps(document).encode()
@@ -60,13 +54,13 @@ def test_a_body_of_exactly_the_limit_is_read(api: Api, elise: str) -> None:
 
 
 def test_one_byte_more_is_413_naming_the_body_and_stores_nothing(api: Api, elise: str) -> None:
-    before = case_count(api, elise)
+    before = api.case_count(elise)
     # When the same submission is one byte over the limit
     reply = api.request("POST", "/v1/cases", token=elise, raw=padded(SUBMISSION, MAX_BODY_BYTES + 1))
     # Then it is refused, naming the body and the limit, and no case was made
     error = too_large(reply)
     assert error["details"][0]["reason"].startswith(f"{MAX_BODY_BYTES + 1} bytes")
-    assert case_count(api, elise) == before
+    assert api.case_count(elise) == before
 
 
 @pytest.mark.parametrize(

@@ -101,10 +101,6 @@ def run(api: Api, token: str, procedure_id: str, language: str, form: dict[str, 
     return api.case(reply.json["case_id"], token)
 
 
-def my_case_count(api: Api, token: str) -> int:
-    return len(api.request("GET", "/v1/cases", token=token, query="limit=100").json["items"])
-
-
 # ---------------------------------------------------------------------------------------------------- issued
 @pytest.mark.parametrize("language", ["fr", "nl", "en"])
 @pytest.mark.parametrize("procedure_id", sorted(HAPPY))
@@ -204,7 +200,7 @@ def test_bad_input_is_422_naming_each_form_field_and_stores_nothing(
 ) -> None:
     # Given Élise's current number of cases
     token = api.token(ELISE)
-    before = my_case_count(api, token)
+    before = api.case_count(token)
     # When she submits a form with bad fields
     reply = submit(api, token, procedure_id, "en", form)
     # Then each bad field is named in one 422, and no case was created
@@ -213,7 +209,7 @@ def test_bad_input_is_422_naming_each_form_field_and_stores_nothing(
     assert error["code"] == "validation_failed"
     assert {detail["field"] for detail in error["details"]} == fields
     assert all(detail["reason"] for detail in error["details"])
-    assert my_case_count(api, token) == before
+    assert api.case_count(token) == before
 
 
 # ---------------------------------------------------------------------------------------------------- departments

@@ -22,12 +22,6 @@ def token(api: Api) -> str:
     return api.token(CITIZEN)
 
 
-def case_count(api: Api, token: str) -> int:
-    reply = api.request("GET", "/v1/cases", token=token, query="limit=100")
-    assert reply.status == 200, reply.body
-    return len(reply.json["items"])
-
-
 def error_of(reply: Reply, status: int) -> dict[str, Any]:
     assert reply.status == status, reply.body
     assert reply.headers.get("Content-Type", reply.headers.get("content-type", "")).startswith("application/json")
@@ -50,7 +44,7 @@ def test_a_body_that_is_not_reasonable_json_is_400_naming_the_body(
     api: Api, token: str, body: bytes, reason: str
 ) -> None:
     # Given the citizen's current number of cases
-    before = case_count(api, token)
+    before = api.case_count(token)
     # When the body is JSON no parser should have to follow
     reply = api.request("POST", "/v1/cases", token=token, raw=body)
     # Then a 400 names the body and says why, and nothing was stored
@@ -59,13 +53,13 @@ def test_a_body_that_is_not_reasonable_json_is_400_naming_the_body(
     [detail] = error["details"]
     assert detail["field"] == "body"
     assert reason in detail["reason"]
-    assert case_count(api, token) == before
+    assert api.case_count(token) == before
 
 
 def test_a_body_that_is_not_utf8_is_400_and_is_not_logged(
     api: Api, token: str, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
-    before = case_count(api, token)
+    before = api.case_count(token)
     body = '{"procedure_id": "residence-certificate", "language": "fr", "form": {"purpose": "Mérode-7731"}}'
     capfd.readouterr()
     # When the body is latin-1, not UTF-8
@@ -74,7 +68,7 @@ def test_a_body_that_is_not_utf8_is_400_and_is_not_logged(
     error = error_of(reply, 400)
     assert error["code"] == "malformed_request"
     assert error["details"] == [{"field": "body", "reason": "not UTF-8 text"}]
-    assert case_count(api, token) == before
+    assert api.case_count(token) == before
     # ...and nothing of the body, nor the decoding failure, reached the logs
     out, err = capfd.readouterr()
     for logged in (out, err, caplog.text):
@@ -90,13 +84,13 @@ def test_a_body_that_is_not_utf8_is_400_and_is_not_logged(
 )
 def test_a_body_that_is_not_an_object_is_422_naming_the_body(api: Api, token: str, body: bytes) -> None:
     # (Powertools alone takes an array's first item for the body: a valid submission in an array was stored)
-    before = case_count(api, token)
+    before = api.case_count(token)
     reply = api.request("POST", "/v1/cases", token=token, raw=body)
     error = error_of(reply, 422)
     assert error["code"] == "validation_failed"
     assert [detail["field"] for detail in error["details"]] == ["body"]
     assert error["details"][0]["reason"]
-    assert case_count(api, token) == before
+    assert api.case_count(token) == before
 
 
 @pytest.mark.parametrize("limit", ["0", "abc", "101", "-1", "1e3"])
@@ -126,7 +120,7 @@ def test_a_bad_cursor_is_400_naming_the_cursor(api: Api, token: str, cursor: str
 
 
 def test_a_good_submission_still_works_after_all_that(api: Api, token: str) -> None:
-    before = case_count(api, token)
+    before = api.case_count(token)
     reply = api.request("POST", "/v1/cases", token=token, raw=SUBMISSION % b'"employment"')
     assert reply.status == 201, reply.body
-    assert case_count(api, token) == before + 1
+    assert api.case_count(token) == before + 1

@@ -29,12 +29,6 @@ def refused(reply: Reply, field: str, status: int = 422) -> str:
     return str(detail["reason"])
 
 
-def case_count(api: Api, token: str) -> int:
-    reply = api.request("GET", "/v1/cases", token=token, query="limit=100")
-    assert reply.status == 200, reply.body
-    return len(reply.json["items"])
-
-
 @pytest.fixture(scope="module")
 def citizen(api: Api) -> str:
     return api.token(CITIZEN)
@@ -53,7 +47,7 @@ def officer(api: Api) -> str:
 @pytest.mark.parametrize("character", CHARACTERS, ids=IDS)
 def test_a_purpose_that_would_add_a_section_to_the_extract_is_refused(api: Api, citizen: str, character: str) -> None:
     # Given the citizen's cases so far, and a 596.2 extract whose purpose tries to write a false "Personne" section
-    before = case_count(api, citizen)
+    before = api.case_count(citizen)
     purpose = character.join(["Animation", "## Personne", "- Nom: Dupont"])
     form = {"model": "596.2", "purpose": purpose}
     # When it is submitted
@@ -65,7 +59,7 @@ def test_a_purpose_that_would_add_a_section_to_the_extract_is_refused(api: Api, 
     )
     # Then it is a 422 naming the purpose and the character, and no case was made
     assert f"U+{ord(character):04X}" in refused(reply, "form.purpose")
-    assert case_count(api, citizen) == before
+    assert api.case_count(citizen) == before
 
 
 def test_the_same_purpose_on_one_line_is_issued(api: Api) -> None:
@@ -118,7 +112,7 @@ def test_a_number_json_has_not_is_a_400_naming_the_body(api: Api, constant: str)
 def test_a_deeply_nested_submission_with_an_idempotency_key_is_a_400(api: Api, citizen: str, depth: int) -> None:
     # Given a submission whose purpose nests arrays, sent with an Idempotency-Key (its scope is the serialised
     # request: 500 levels once made that a 502)
-    before = case_count(api, citizen)
+    before = api.case_count(citizen)
     nested = "[" * depth + "]" * depth
     body = '{"procedure_id": "residence-certificate", "language": "fr", "form": {"purpose": NESTED}}'
     body = body.replace("NESTED", nested)
@@ -128,7 +122,7 @@ def test_a_deeply_nested_submission_with_an_idempotency_key_is_a_400(api: Api, c
     )
     # Then the body is refused for its depth, and nothing was stored
     assert refused(reply, "body", 400).startswith("nested too deeply")
-    assert case_count(api, citizen) == before
+    assert api.case_count(citizen) == before
 
 
 def test_an_agents_texts_and_the_citizens_answer_refuse_such_characters(api: Api, hugo: str, officer: str) -> None:

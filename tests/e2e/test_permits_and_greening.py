@@ -94,10 +94,6 @@ def mails_about(api: Api, reference: str) -> list[dict[str, Any]]:
     return [mail for mail in api.outbox() if reference in mail["subject"]]
 
 
-def my_case_count(api: Api, token: str) -> int:
-    return len(api.request("GET", "/v1/cases", token=token, query="limit=100").json["items"])
-
-
 # ---------------------------------------------------------------------------------------------------- approved
 PERMIT_TEXT = {
     "fr": ["Autorisation d'artiste de rue", "Nom d'artiste Les Frères Jongleurs", "Titulaire Pieter Voorbeeld",
@@ -262,7 +258,7 @@ def test_bad_input_is_422_naming_each_field_and_stores_nothing(
 ) -> None:
     # Given Élise's current number of cases
     token = api.token(ELISE)
-    before = my_case_count(api, token)
+    before = api.case_count(token)
     # When she submits a form with bad fields
     reply = submit(api, token, procedure_id, form, "nl")
     # Then each bad field is named in one 422, and no case was created
@@ -270,7 +266,7 @@ def test_bad_input_is_422_naming_each_field_and_stores_nothing(
     assert reply.json["error"]["code"] == "validation_failed"
     assert {detail["field"] for detail in reply.json["error"]["details"]} == fields
     assert all(detail["reason"] for detail in reply.json["error"]["details"])
-    assert my_case_count(api, token) == before
+    assert api.case_count(token) == before
 
 
 def test_the_forms_are_published_with_their_rules(api: Api) -> None:

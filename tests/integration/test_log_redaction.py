@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import http.client
 import io
-import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
@@ -37,26 +36,13 @@ OPEN311_REPORTER = {
 class HttpApi(Api):
     """The test client over real HTTP: what it sends goes through the runtime's HTTP front and its request log."""
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        token: str | None = None,
-        body: Any = None,
-        raw: bytes | None = None,
-        query: str = "",
-        headers: Mapping[str, str] | None = None,
-        source_ip: str = "127.0.0.1",
+    def send(
+        self, method: str, path: str, query: str, headers: dict[str, str], payload: bytes | None, source_ip: str
     ) -> Reply:
         assert source_ip == "127.0.0.1", "over real HTTP, a request comes from the loopback address"
-        sent = {"Content-Type": "application/json", **(headers or {})}
-        if token is not None:
-            sent["Authorization"] = f"Bearer {token}"
-        payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         connection = http.client.HTTPConnection("127.0.0.1", self.runtime.api_port, timeout=30)
         try:
-            connection.request(method, f"{path}?{query}" if query else path, body=payload, headers=sent)
+            connection.request(method, f"{path}?{query}" if query else path, body=payload, headers=headers)
             answer = connection.getresponse()
             return Reply(answer.status, dict(answer.headers), answer.read())
         finally:
