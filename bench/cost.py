@@ -215,7 +215,7 @@ class Bench:
         return case_id
 
     def street_artist_permit(self) -> str:
-        from omnicity.models import today_in_brussels
+        from omnicity.domain.models import today_in_brussels
 
         start = today_in_brussels() + timedelta(days=14)
         form = {

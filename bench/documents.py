@@ -1,8 +1,8 @@
 """Documents: one residence certificate rendered by omnicity, by reportlab and by WeasyPrint, warm, in one process.
 
 The certificate is the one the document step issues: a residence-certificate case of a person of the bundled
-national register, its context built by ``omnicity.document_contexts.build_context``, rendered by
-``omnicity.rendering.render_document`` (jinja2 wording, then fpdf2 layout with the core Helvetica font).
+national register, its context built by ``omnicity.catalogue.document_contexts.build_context``, rendered by
+``omnicity.adapters.rendering.render_document`` (jinja2 wording, then fpdf2 layout with the core Helvetica font).
 
 The two other renderers lay out the same content: the blocks omnicity's own markup parser finds in the same
 wording (title, department line, headings, the label/value rows as a table, paragraphs, the small print) and the
@@ -41,7 +41,7 @@ REFERENCE = "BXL-2026-000042"
 REPORTLAB_LIMIT = 2.0  # omnicity within 2x reportlab's time
 WEASYPRINT_LIMIT = 30.0  # and at least 30x faster than WeasyPrint
 
-# The layout's measures and colours (those of omnicity.rendering), in mm and RGB.
+# The layout's measures and colours (those of omnicity.adapters.rendering), in mm and RGB.
 PAGE_W, PAGE_H = 210.0, 297.0
 LEFT, RIGHT = 20.0, 190.0
 BAND_H, BODY_TOP, BODY_BOTTOM, FOOTER_RULE = 30.0, 42.0, 268.0, 276.0
@@ -70,10 +70,10 @@ class Certificate:
 
 def certificate_context() -> dict[str, Any]:
     """The context the document step builds for a residence certificate of ``APPLICANT``."""
+    from omnicity.adapters.registries import get_registers
     from omnicity.catalogue import get_catalogue
-    from omnicity.document_contexts import build_context
-    from omnicity.models import Applicant, Case, CaseStatus, Channel, Language
-    from omnicity.registries import get_registers
+    from omnicity.catalogue.document_contexts import build_context
+    from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language
 
     now = datetime(2026, 11, 29, 9, 30, tzinfo=UTC)
     case = Case(
@@ -96,8 +96,8 @@ def certificate_context() -> dict[str, Any]:
 
 def certificate(context: Mapping[str, Any]) -> Certificate:
     """The certificate's content as omnicity's own wording and markup parser give it (private helpers of
-    omnicity.rendering, read here so that the three renderers print the same words)."""
-    from omnicity import rendering
+    omnicity.adapters.rendering, read here so that the three renderers print the same words)."""
+    from omnicity.adapters import rendering
 
     markup = rendering._parse(rendering._wording(TEMPLATE_ID, LANGUAGE, context))
     reference_label, issued_label, page_label, code_label = rendering._FOOTER_LABELS[LANGUAGE]
@@ -369,7 +369,7 @@ def render_weasyprint(doc: Certificate) -> bytes:
 
 # ------------------------------------------------------------------------------------------------------ measuring
 def render_omnicity(context: Mapping[str, Any]) -> bytes:
-    from omnicity.rendering import render_document
+    from omnicity.adapters.rendering import render_document
 
     return render_document(TEMPLATE_ID, LANGUAGE, context)
 
@@ -424,12 +424,12 @@ def run(quick: bool) -> Section:
         method=(
             f"One residence certificate (`{TEMPLATE_ID}`, {LANGUAGE}), its context built from a case of the bundled "
             "registers as the document step does, rendered in one warm process by omnicity "
-            "(`omnicity.rendering.render_document`: jinja2 wording, fpdf2 layout, core Helvetica), and the same "
-            "content (omnicity's wording parsed into title, paragraphs, a label/value table, small print; the same "
-            "header band and footer with page n/N; A4) by reportlab (platypus, base-14 Helvetica) and by WeasyPrint "
-            "(HTML from a jinja2 template + CSS, fontconfig's sans-serif). After one warm-up render each, the three "
-            f"take turns for {rounds} rounds; each render is timed in CPU time of the process (and wall-clock). "
-            "Figures: medians over the rounds of the per-round ratios."
+            "(`omnicity.adapters.rendering.render_document`: jinja2 wording, fpdf2 layout, core Helvetica), "
+            "and the same content (omnicity's wording parsed into title, paragraphs, a label/value table, "
+            "small print; the same header band and footer with page n/N; A4) by reportlab (platypus, base-14 "
+            "Helvetica) and by WeasyPrint (HTML from a jinja2 template + CSS, fontconfig's sans-serif). After one "
+            f"warm-up render each, the three take turns for {rounds} rounds; each render is timed in CPU time of the "
+            "process (and wall-clock). Figures: medians over the rounds of the per-round ratios."
         ),
     )
     reportlab_note = f"{timing('omnicity')}; {timing('reportlab')}"

@@ -5,7 +5,8 @@ Generates a realistic year of delivered products (150,000 by default, in 2025): 
 fewer in July, August and late December, nothing at the kiosks and counters on Sundays and public holidays. Then it
 writes, with BatchWriteItem (25 items a call, several threads):
 
-- the counters of every day (``omnicity.stats``: ``pk=STATS#<yyyy>``, ``sk=<yyyy-mm-dd>``), computed in memory from
+- the counters of every day (``omnicity.application.stats``: ``pk=STATS#<yyyy>``, ``sk=<yyyy-mm-dd>``), computed in
+memory from
   all the products and written once per day, so ``GET /v1/stats`` shows exactly what was generated;
 - a sample of the products as completed cases (``--cases``, 200 by default; ``--cases all`` for every one): each
   written case is one of the counted products (same day, channel and procedure), with its reference pointer;
@@ -32,10 +33,12 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 from zoneinfo import ZoneInfo
 
-from omnicity.business_days import city_calendar
-from omnicity.cases import CaseRepository
+from omnicity.adapters.cases import CaseRepository
+from omnicity.adapters.registries import get_registers
+from omnicity.application.stats import day_item, tally
 from omnicity.catalogue import Catalogue, get_catalogue
-from omnicity.models import (
+from omnicity.domain.business_days import city_calendar
+from omnicity.domain.models import (
     Applicant,
     Case,
     CaseStatus,
@@ -45,9 +48,7 @@ from omnicity.models import (
     Procedure,
     TimelineEntry,
 )
-from omnicity.nrn import make_nrn
-from omnicity.registries import get_registers
-from omnicity.stats import day_item, tally
+from omnicity.domain.nrn import make_nrn
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 BRUSSELS: Final = ZoneInfo("Europe/Brussels")

@@ -15,7 +15,7 @@ import pytest
 
 from infra.local.runtime import LocalRuntime, wait_for_execution
 from omnicity import aws
-from omnicity.cases import CaseRepository
+from omnicity.adapters.cases import CaseRepository
 from omnicity.config import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from omnicity.audit import AuditEntry
-from omnicity.errors import CaseConflictError, ConflictError, NotFoundError
-from omnicity.models import AgentTask, Case
-from omnicity.notifications import Email
-from omnicity.nrn import birth_date
-from omnicity.registries.national import Address, Person
+from omnicity.adapters.audit import AuditEntry
+from omnicity.adapters.notifications import Email
+from omnicity.adapters.registries.national import Address, Person
+from omnicity.domain.errors import CaseConflictError, ConflictError, NotFoundError
+from omnicity.domain.models import AgentTask, Case
+from omnicity.domain.nrn import birth_date
 
 
 @dataclass(frozen=True)

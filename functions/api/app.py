@@ -16,25 +16,17 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Que
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from omnicity.agents import CognitoAgentDirectory
-from omnicity.audit import AuditTrail
-from omnicity.back_office import CaseFile
-from omnicity.cases import CaseRepository
-from omnicity.catalogue import get_catalogue
-from omnicity.city import get_city
-from omnicity.config import ApiSettings, load_settings
-from omnicity.desk import AgentDesk, WorkflowResumer
-from omnicity.documents import DocumentStore, Uploads, UploadSlot
-from omnicity.errors import (
-    MalformedRequestError,
-    NotFoundError,
-    OmnicityError,
-    PayloadTooLargeError,
-    ValidationFailedError,
-    field_error,
-)
-from omnicity.http import MAX_BODY_BYTES, check_body_size, parse_json_object, secure
-from omnicity.idempotency import (
+from omnicity.adapters.agents import CognitoAgentDirectory
+from omnicity.adapters.audit import AuditTrail
+from omnicity.adapters.cases import CaseRepository
+from omnicity.adapters.documents import DocumentStore, Uploads, UploadSlot
+from omnicity.adapters.notifications import EmailSender
+from omnicity.adapters.slots import SlotBook, SlotList
+from omnicity.adapters.tasks import TaskRepository
+from omnicity.adapters.throttle import CallerLimit, Limit, Throttle, caller_of_address
+from omnicity.application.back_office import CaseFile
+from omnicity.application.desk import AgentDesk, WorkflowResumer
+from omnicity.application.idempotency import (
     IDEMPOTENCY_HEADER,
     KEY_MAX_LENGTH,
     KEY_MIN_LENGTH,
@@ -43,18 +35,10 @@ from omnicity.idempotency import (
     RECORD_TTL_SECONDS,
     IdempotentSubmissions,
 )
-from omnicity.identity import Principal, principal_from_claims
-from omnicity.inquiries import Inquiries
-from omnicity.models import Channel, TaskStatus
-from omnicity.notifications import EmailSender
-from omnicity.observability import logger, metrics, tracer
-from omnicity.services import CaseService, WorkflowStarter
-from omnicity.slots import SlotBook, SlotList
-from omnicity.stats import Figures, StatsRepository, StatsService
-from omnicity.tasks import TaskRepository
-from omnicity.text import SafeText
-from omnicity.throttle import CallerLimit, Limit, Throttle, caller_of_address
-from omnicity.views import (
+from omnicity.application.inquiries import Inquiries
+from omnicity.application.services import CaseService, WorkflowStarter
+from omnicity.application.stats import Figures, StatsRepository, StatsService
+from omnicity.application.views import (
     AccessLog,
     AgentCaseView,
     AskCitizenRequest,
@@ -78,6 +62,22 @@ from omnicity.views import (
     TrackView,
     UploadRequest,
 )
+from omnicity.catalogue import get_catalogue
+from omnicity.catalogue.city import get_city
+from omnicity.config import ApiSettings, load_settings
+from omnicity.domain.errors import (
+    MalformedRequestError,
+    NotFoundError,
+    OmnicityError,
+    PayloadTooLargeError,
+    ValidationFailedError,
+    field_error,
+)
+from omnicity.domain.identity import Principal, principal_from_claims
+from omnicity.domain.models import Channel, TaskStatus
+from omnicity.domain.text import SafeText
+from omnicity.http.edge import MAX_BODY_BYTES, check_body_size, parse_json_object, secure
+from omnicity.observability import logger, metrics, tracer
 
 settings = load_settings(ApiSettings)
 
@@ -285,8 +285,8 @@ def list_slots(procedure_id: ProcedureId) -> SlotList:
 
 # ---------------------------------------------------------------------------------------------- cases
 # A retried submission (a lost reply, a double click) with the same key makes no second case: the reply is the
-# first one's 201 again, for 24 hours. Validated by omnicity.idempotency (400 naming the header): the schema below
-# documents the same rule.
+# first one's 201 again, for 24 hours. Validated by omnicity.application.idempotency (400 naming the header): the
+# schema below documents the same rule.
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -734,8 +734,8 @@ def handle_domain_error(error: OmnicityError) -> Response[Any]:
 @app.exception_handler(UnicodeDecodeError)  # type: ignore[untyped-decorator]
 def handle_undecodable_body(_: UnicodeDecodeError) -> Response[Any]:
     """A body that is not UTF-8 text. API Gateway hands such a body over in base64; Powertools decodes it to text
-    before any route runs (and before :func:`omnicity.http.parse_json_object`), and no code of ours decodes bytes. The
-    bytes are never logged."""
+    before any route runs (and before :func:`omnicity.http.edge.parse_json_object`), and no code of ours decodes bytes.
+    The bytes are never logged."""
     return _error_response(MalformedRequestError("the body is not valid JSON", [field_error("body", "not UTF-8 text")]))
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from omnicity.card_producer import get_simulated_card_producer
+from omnicity.adapters.card_producer import get_simulated_card_producer
 from omnicity.observability import logger, metrics, tracer
 
 producer = get_simulated_card_producer()

@@ -7,9 +7,9 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from omnicity.models import Case
+from omnicity.application.steps import CaseStep, build_workflow, parse
+from omnicity.domain.models import Case
 from omnicity.observability import SERVICE, logger, metrics, tracer
-from omnicity.steps import CaseStep, build_workflow, parse
 
 workflow = build_workflow()
 

@@ -8,10 +8,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from omnicity.adapters.tasks import TaskRepository
 from omnicity.catalogue import get_catalogue
 from omnicity.config import CoreSettings, load_settings
 from omnicity.observability import NAMESPACE, SERVICE, logger, metrics, tracer
-from omnicity.tasks import TaskRepository
 
 tasks = TaskRepository(load_settings(CoreSettings).table_name)
 

@@ -1,4 +1,4 @@
-"""Open311 GeoReport v2: routes only (the mapping lives in ``omnicity.open311``).
+"""Open311 GeoReport v2: routes only (the mapping lives in ``omnicity.application.open311``).
 
 API Gateway path parameters are whole segments, so the format travels inside them: ``/open311/v2/{document}`` is
 ``services.json``, ``requests.xml``...; ``/open311/v2/services/{service_file}`` is ``litter.json``;
@@ -15,17 +15,26 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from omnicity.cases import CaseRepository
+from omnicity.adapters.cases import CaseRepository
+from omnicity.adapters.documents import DocumentStore
+from omnicity.adapters.throttle import CallerLimit, Limit, Throttle, caller_of_address
+from omnicity.application.open311 import (
+    PROCEDURE_ID,
+    Open311,
+    Params,
+    Reply,
+    format_of,
+    merge_params,
+    parse_form,
+    split_document,
+)
+from omnicity.application.services import CaseService, WorkflowStarter
 from omnicity.catalogue import get_catalogue
-from omnicity.city import get_city
+from omnicity.catalogue.city import get_city
 from omnicity.config import Open311Settings, load_settings
-from omnicity.documents import DocumentStore
-from omnicity.errors import MalformedRequestError, NotFoundError, OmnicityError
-from omnicity.http import check_body_size, secure
+from omnicity.domain.errors import MalformedRequestError, NotFoundError, OmnicityError
+from omnicity.http.edge import check_body_size, secure
 from omnicity.observability import logger, metrics, tracer
-from omnicity.open311 import PROCEDURE_ID, Open311, Params, Reply, format_of, merge_params, parse_form, split_document
-from omnicity.services import CaseService, WorkflowStarter
-from omnicity.throttle import CallerLimit, Limit, Throttle, caller_of_address
 
 settings = load_settings(Open311Settings)
 app = APIGatewayRestResolver()

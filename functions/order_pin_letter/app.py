@@ -10,9 +10,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from omnicity.card_producer import get_card_producer
+from omnicity.adapters.card_producer import get_card_producer
+from omnicity.application.steps import OpenTaskStep, build_workflow, parse
 from omnicity.observability import logger, tracer
-from omnicity.steps import OpenTaskStep, build_workflow, parse
 
 workflow = build_workflow(producer=get_card_producer())
 

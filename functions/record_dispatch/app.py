@@ -6,8 +6,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from omnicity.application.steps import DispatchStep, build_workflow, parse
 from omnicity.observability import logger, tracer
-from omnicity.steps import DispatchStep, build_workflow, parse
 
 workflow = build_workflow()
 

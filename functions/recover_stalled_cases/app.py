@@ -11,10 +11,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from omnicity.application.steps import build_workflow
 from omnicity.config import StalledCasesSettings, load_settings
-from omnicity.models import Case
+from omnicity.domain.models import Case
 from omnicity.observability import logger, metrics, tracer
-from omnicity.steps import build_workflow
 
 settings = load_settings(StalledCasesSettings)
 workflow = build_workflow()

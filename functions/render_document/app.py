@@ -9,9 +9,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from omnicity.adapters.rendering import render_document
+from omnicity.application.steps import CaseStep, build_workflow, parse
 from omnicity.observability import logger, tracer
-from omnicity.rendering import render_document
-from omnicity.steps import CaseStep, build_workflow, parse
 
 workflow = build_workflow(renderer=render_document)
 

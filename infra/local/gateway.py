@@ -451,7 +451,7 @@ class LocalGateway:
 
     def _people(self, _body: bytes | None) -> Response:
         try:
-            from omnicity.registries.national import get_national_register
+            from omnicity.adapters.registries.national import get_national_register
         except ImportError as exc:
             return _json_error(503, "unavailable", f"the simulated national register cannot be loaded: {exc}")
         return _json(200, [person.model_dump(mode="json") for person in get_national_register().people()])
@@ -511,7 +511,7 @@ def _raw_message(source: str | None, destinations: Iterable[str], raw_data: str)
 
 def _normalized_nrn(value: str) -> str | None:
     """The 11 digits of a valid NRN (the layer's rule), or None."""
-    from omnicity.nrn import is_valid_nrn, normalize_nrn
+    from omnicity.domain.nrn import is_valid_nrn, normalize_nrn
 
     return normalize_nrn(value) if is_valid_nrn(value) else None
 
@@ -519,7 +519,7 @@ def _normalized_nrn(value: str) -> str | None:
 def _registered_email(nrn: str) -> str | None:
     """The email the simulated national register holds for ``nrn``, if the register and the person exist."""
     try:
-        from omnicity.registries.national import get_national_register
+        from omnicity.adapters.registries.national import get_national_register
     except ImportError:
         logger.warning("the simulated national register cannot be loaded: the token carries no email")
         return None

@@ -1,7 +1,8 @@
 """The template's Cognito user pools in moto, and the users the local token issuer signs in to them.
 
-On AWS the agents live in the agents' user pool, where the API's directory (``omnicity.agents.CognitoAgentDirectory``)
-looks them up before a task is handed to one of them. Locally the same adapter runs against moto:
+On AWS the agents live in the agents' user pool, where the API's directory
+(``omnicity.adapters.agents.CognitoAgentDirectory``) looks them up before a task is handed to one of them. Locally the
+same adapter runs against moto:
 
 - ``provision_user_pools`` creates each ``AWS::Cognito::UserPool`` of the template under the id the template resolves
   locally (its logical id: what ``!Ref`` gives the functions' environment, e.g. ``AGENTS_USER_POOL_ID``), with its

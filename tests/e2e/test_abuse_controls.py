@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from infra.local.runtime import LocalRuntime
-from omnicity.handoff import check_character
+from omnicity.domain.handoff import check_character
 from tests.conftest import ELISE, HUGO, PIETER, Api, Reply, agent, fresh_runtime
 from tests.e2e.test_ask_citizen import asked
 

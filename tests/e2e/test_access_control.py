@@ -279,7 +279,7 @@ REFUSAL_CASES = [
     case(route, principal) for route in TEMPLATE_ROUTES for principal in PRINCIPALS if refused(route, principal)
 ]
 
-# What every answer carries (omnicity.http; template.yaml's GatewayResponses for API Gateway's own answers).
+# What every answer carries (omnicity.http.edge; template.yaml's GatewayResponses for API Gateway's own answers).
 SECURITY_HEADERS: Final = {
     "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
     "X-Content-Type-Options": "nosniff",

@@ -163,7 +163,7 @@ def test_an_extract_for_someone_not_registered_in_the_city_is_refused_by_the_rul
     # Given someone the population register of the city does not hold
     from datetime import date
 
-    from omnicity.nrn import make_nrn
+    from omnicity.domain.nrn import make_nrn
 
     stranger = api.token(make_nrn(date(1991, 6, 6), 211))
     # When they ask for an extract / Then it is rejected by the eligibility rule, before any agent

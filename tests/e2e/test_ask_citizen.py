@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from omnicity.business_days import city_calendar
-from omnicity.cases import CaseRepository
-from omnicity.models import brussels_date
+from omnicity.adapters.cases import CaseRepository
+from omnicity.domain.business_days import city_calendar
+from omnicity.domain.models import brussels_date
 from tests.conftest import ELISE, HUGO, Api, act, agent, extract_waiting_for_an_agent
 
 QUESTION = "Pour quel usage demandez-vous cet extrait ? Joignez la lettre de l'employeur."

@@ -13,8 +13,8 @@ import boto3
 import pytest
 
 from infra.local.runtime import LocalRuntime
-from omnicity.cases import CaseRepository
-from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
+from omnicity.adapters.cases import CaseRepository
+from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
 from tests.conftest import ELISE, HUGO, PIETER, Api, act, agent, extract_waiting_for_an_agent
 
 GRAND_PLACE = {"lat": 50.8467, "lon": 4.3525}

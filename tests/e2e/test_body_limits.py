@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from omnicity.http import MAX_BODY_BYTES
+from omnicity.http.edge import MAX_BODY_BYTES
 from tests.conftest import ELISE, Api, Reply
 
 FORM: Final = "application/x-www-form-urlencoded"

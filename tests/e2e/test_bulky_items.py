@@ -12,12 +12,12 @@ import boto3
 import pytest
 
 from infra.local.runtime import LocalRuntime
-from omnicity import slots
+from omnicity.adapters import slots
+from omnicity.adapters.slots import SlotBook
+from omnicity.application.workflow import Workflow
 from omnicity.catalogue import get_catalogue
-from omnicity.models import today_in_brussels
-from omnicity.nrn import make_nrn
-from omnicity.slots import SlotBook
-from omnicity.workflow import Workflow
+from omnicity.domain.models import today_in_brussels
+from omnicity.domain.nrn import make_nrn
 from tests.conftest import ELISE, PIETER, Api
 
 PROCEDURE = "bulky-items-removal"

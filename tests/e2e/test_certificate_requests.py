@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from omnicity.city import get_messages
-from omnicity.nrn import format_nrn, make_nrn
+from omnicity.catalogue.city import get_messages
+from omnicity.domain.nrn import format_nrn, make_nrn
 from tests.conftest import ELISE, PIETER, Api
 
 NOBODY = make_nrn(date(1990, 5, 5), 101)  # a valid number that the simulated register does not hold

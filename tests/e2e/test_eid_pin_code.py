@@ -18,10 +18,10 @@ import pytest
 from infra.local.runtime import LocalRuntime
 from infra.local.scheduler import LocalScheduler
 from omnicity import aws
-from omnicity.card_producer import order_id_for
-from omnicity.cases import CaseRepository
+from omnicity.adapters.card_producer import order_id_for
+from omnicity.adapters.cases import CaseRepository
 from omnicity.config import load_settings
-from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
+from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
 from tests.conftest import ELISE, PIETER, ROOT, TEMPLATE, Api
 
 PROCEDURE = "eid-pin-code"

@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from infra.local.runtime import LocalRuntime
-from omnicity.nrn import format_nrn
+from omnicity.domain.nrn import format_nrn
 from tests.conftest import HUGO, PIETER, Api, act, agent, extract_waiting_for_an_agent
 
 

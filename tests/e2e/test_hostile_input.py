@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from omnicity.nrn import make_nrn
+from omnicity.domain.nrn import make_nrn
 from tests.conftest import Api, Reply
 
 CITIZEN = make_nrn(date(1977, 4, 21), 313)  # a citizen of this module only: their case count is this module's

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import pytest
 
-from omnicity.nrn import make_nrn
+from omnicity.domain.nrn import make_nrn
 from tests.conftest import ELISE, HUGO, Api, Reply, act, agent, extract_waiting_for_an_agent
 
 CITIZEN = make_nrn(date(1981, 6, 14), 517)  # a citizen of this module only: their case count is this module's

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 from infra.local.runtime import LocalRuntime
-from omnicity.idempotency import IdempotentSubmissions
-from omnicity.identity import Principal
-from omnicity.models import CaseStatus, Channel, Role
-from omnicity.views import CaseCreated, SubmitCaseRequest
+from omnicity.application.idempotency import IdempotentSubmissions
+from omnicity.application.views import CaseCreated, SubmitCaseRequest
+from omnicity.domain.identity import Principal
+from omnicity.domain.models import CaseStatus, Channel, Role
 from tests.conftest import ELISE, PIETER, Api, Reply
 
 pytestmark = pytest.mark.e2e

@@ -14,9 +14,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from omnicity.audit import AuditKind, AuditTrail
-from omnicity.cases import CaseRepository
-from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
+from omnicity.adapters.audit import AuditKind, AuditTrail
+from omnicity.adapters.cases import CaseRepository
+from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
 from tests.conftest import PIETER, Api, Reply
 from tests.conftest import ROOT as REPO
 from tests.e2e.test_public_space_alert import GRAND_PLACE, field_agent, task_for, upload

@@ -12,9 +12,9 @@ import boto3
 import pytest
 from pypdf import PdfReader
 
-from omnicity.city import get_messages
-from omnicity.models import today_in_brussels
-from omnicity.nrn import make_nrn
+from omnicity.catalogue.city import get_messages
+from omnicity.domain.models import today_in_brussels
+from omnicity.domain.nrn import make_nrn
 from tests.conftest import ELISE, PIETER, Api
 
 NOBODY = make_nrn(date(1990, 5, 5), 101)  # a valid number that the simulated register does not hold

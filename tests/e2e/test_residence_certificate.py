@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from omnicity.nrn import format_nrn, make_nrn
-from omnicity.registries.national import get_national_register
+from omnicity.adapters.registries.national import get_national_register
+from omnicity.domain.nrn import format_nrn, make_nrn
 from tests.conftest import ELISE, PIETER, Api
 from tests.integration.test_repository import nrn_encodings
 

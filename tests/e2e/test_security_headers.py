@@ -1,4 +1,4 @@
-"""Every answer carries the security headers: the functions' (through omnicity.http), API Gateway's own (through
+"""Every answer carries the security headers: the functions' (through omnicity.http.edge), API Gateway's own (through
 template.yaml's GatewayResponses) and the local gateway's (read from the template). test_access_control.py checks them
 on every route for every caller; here, each kind of answer once, named."""
 
@@ -10,7 +10,7 @@ from typing import Any, Final
 import pytest
 
 from infra.local.runtime import LocalRuntime
-from omnicity.http import PAGE_CSP, SECURITY_HEADERS
+from omnicity.http.edge import PAGE_CSP, SECURITY_HEADERS
 from tests.conftest import ELISE, Api, Reply
 
 EXPECTED: Final = {

@@ -11,7 +11,7 @@ import pytest
 
 from infra.demo_data import generate
 from infra.local.runtime import LocalRuntime
-from omnicity.models import brussels_date
+from omnicity.domain.models import brussels_date
 from tests.conftest import ELISE, PIETER, Api
 
 

@@ -15,8 +15,8 @@ from moto import mock_aws
 
 from infra.local.template import REGION, describe
 from infra.local.users import provision_user_pools
-from omnicity.agents import CognitoAgentDirectory
-from omnicity.errors import ConfigurationError, TransientError
+from omnicity.adapters.agents import CognitoAgentDirectory
+from omnicity.domain.errors import ConfigurationError, TransientError
 from tests.conftest import TEMPLATE
 
 DESCRIPTION = describe(TEMPLATE)

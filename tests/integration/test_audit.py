@@ -13,13 +13,13 @@ import boto3
 import pytest
 
 from infra.local.runtime import LocalRuntime
-from omnicity import audit
-from omnicity.audit import AuditKind, AuditTrail
-from omnicity.cases import CaseRepository
+from omnicity.adapters import audit
+from omnicity.adapters.audit import AuditKind, AuditTrail
+from omnicity.adapters.cases import CaseRepository
+from omnicity.adapters.dynamo import ConditionFailedError
 from omnicity.catalogue import get_catalogue
-from omnicity.dynamo import ConditionFailedError
-from omnicity.errors import CaseConflictError
-from omnicity.models import Applicant, Case, CaseDocument, CaseStatus, Channel, Language, TimelineEntry
+from omnicity.domain.errors import CaseConflictError
+from omnicity.domain.models import Applicant, Case, CaseDocument, CaseStatus, Channel, Language, TimelineEntry
 from tests.conftest import ELISE, ROOT
 
 

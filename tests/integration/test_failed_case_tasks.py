@@ -10,12 +10,14 @@ from typing import Any
 import boto3
 import pytest
 
-from omnicity import audit
-from omnicity.audit import AuditKind, AuditTrail
-from omnicity.cases import CaseRepository
+from omnicity.adapters import audit
+from omnicity.adapters.audit import AuditKind, AuditTrail
+from omnicity.adapters.cases import CaseRepository
+from omnicity.adapters.tasks import TaskRepository, task_id_for
+from omnicity.application.workflow import Workflow
 from omnicity.catalogue import get_catalogue
-from omnicity.errors import CaseConflictError
-from omnicity.models import (
+from omnicity.domain.errors import CaseConflictError
+from omnicity.domain.models import (
     AgentTask,
     Applicant,
     Case,
@@ -25,8 +27,6 @@ from omnicity.models import (
     TaskStatus,
     TimelineEntry,
 )
-from omnicity.tasks import TaskRepository, task_id_for
-from omnicity.workflow import Workflow
 from tests.conftest import ELISE
 
 EXTRACT = get_catalogue().get("criminal-record-extract")  # reviewed by the population department

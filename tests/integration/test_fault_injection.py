@@ -41,9 +41,9 @@ from infra.local.retry_intervals import ENV_RETRY_SCALE
 from infra.local.runtime import LocalRuntime, wait_for_execution
 from infra.local.template import load_template
 from omnicity import aws
-from omnicity.audit import AuditKind, AuditTrail
-from omnicity.errors import CaseConflictError, TransientError
-from omnicity.tasks import TaskRepository
+from omnicity.adapters.audit import AuditKind, AuditTrail
+from omnicity.adapters.tasks import TaskRepository
+from omnicity.domain.errors import CaseConflictError, TransientError
 from tests.conftest import ELISE, ROOT, TEMPLATE, Api, extract_waiting_for_an_agent, fresh_runtime
 
 HUGO = "72030324138"  # fictional; his criminal record holds entries: an agent decides his extract

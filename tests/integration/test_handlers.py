@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from infra.local.runtime import LocalRuntime
-from omnicity.cases import CaseRepository
-from omnicity.errors import StepInputError
-from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
+from omnicity.adapters.cases import CaseRepository
+from omnicity.domain.errors import StepInputError
+from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
 from tests.conftest import ELISE, ROOT, Api
 
 EVENTS = ROOT / "events"

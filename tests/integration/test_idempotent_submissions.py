@@ -13,16 +13,16 @@ import boto3
 import pytest
 
 from infra.local.runtime import LocalRuntime
-from omnicity.errors import ForbiddenError
-from omnicity.idempotency import (
+from omnicity.application.idempotency import (
     RECORD_TTL_SECONDS,
     IdempotencyKeyReusedError,
     IdempotentSubmissions,
     RequestInProgressError,
 )
-from omnicity.identity import Principal
-from omnicity.models import CaseStatus, Channel, Role
-from omnicity.views import CaseCreated, SubmitCaseRequest
+from omnicity.application.views import CaseCreated, SubmitCaseRequest
+from omnicity.domain.errors import ForbiddenError
+from omnicity.domain.identity import Principal
+from omnicity.domain.models import CaseStatus, Channel, Role
 from tests.conftest import ELISE, PIETER
 
 ELISE_ON_PORTAL = Principal(role=Role.CITIZEN, subject=ELISE, channel=Channel.PORTAL, nrn=ELISE)

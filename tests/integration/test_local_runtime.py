@@ -548,7 +548,7 @@ class TestGateway:
 
     def test_a_citizen_token_carries_the_nrn_and_the_registers_email(self, runtime: LocalRuntime) -> None:
         # Given a person of the simulated national register
-        from omnicity.registries.national import get_national_register
+        from omnicity.adapters.registries.national import get_national_register
 
         person = get_national_register().people()[0]
 
@@ -691,7 +691,7 @@ class TestGateway:
         assert runtime.issuer.verify(answer["access_token"])["aud"] == "kiosk"
 
     def test_the_people_route_lists_the_simulated_register(self, runtime: LocalRuntime) -> None:
-        from omnicity.registries.national import get_national_register
+        from omnicity.adapters.registries.national import get_national_register
 
         # When the fictional people are asked
         status, _, body = request(runtime, "GET", "/local/people")

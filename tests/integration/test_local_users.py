@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from infra.local.runtime import LocalRuntime
-from omnicity.agents import CognitoAgentDirectory
+from omnicity.adapters.agents import CognitoAgentDirectory
 from tests.conftest import ELISE, Api
 
 

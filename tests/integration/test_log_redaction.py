@@ -16,9 +16,9 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 import pytest
 
 from infra.local.runtime import LocalRuntime
-from omnicity.nrn import format_nrn
+from omnicity.adapters.registries.national import Person, get_national_register
+from omnicity.domain.nrn import format_nrn
 from omnicity.observability import logger
-from omnicity.registries.national import Person, get_national_register
 from tests.conftest import ELISE, PIETER, Api, Reply
 
 HUGO = "72030324138"  # fictional; his criminal record holds entries: his extract waits for an agent

@@ -6,9 +6,9 @@ import json
 from datetime import UTC, date, datetime
 
 from infra.local.runtime import LocalRuntime
+from omnicity.adapters.tasks import TaskRepository
 from omnicity.catalogue import get_catalogue
-from omnicity.models import AgentTask, LocalizedText, TaskStatus
-from omnicity.tasks import TaskRepository
+from omnicity.domain.models import AgentTask, LocalizedText, TaskStatus
 from tests.conftest import ROOT
 
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from omnicity.cases import CaseRepository
-from omnicity.errors import CaseConflictError, ConflictError, MalformedRequestError, NotFoundError
-from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
-from omnicity.nrn import format_nrn
+from omnicity.adapters.cases import CaseRepository
+from omnicity.domain.errors import CaseConflictError, ConflictError, MalformedRequestError, NotFoundError
+from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
+from omnicity.domain.nrn import format_nrn
 from tests.conftest import ELISE, PIETER
 
 

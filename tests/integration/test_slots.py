@@ -15,15 +15,15 @@ import pytest
 from botocore.exceptions import ClientError
 
 from infra.local.runtime import LocalRuntime
-from omnicity.cases import CaseRepository
+from omnicity.adapters.cases import CaseRepository
+from omnicity.adapters.documents import DocumentStore
+from omnicity.adapters.slots import SlotBook, SlotFullError
+from omnicity.application.services import CaseService, WorkflowStarter
+from omnicity.application.views import SubmitCaseRequest
 from omnicity.catalogue import Catalogue, get_catalogue
-from omnicity.documents import DocumentStore
-from omnicity.errors import ConflictError, TransientError
-from omnicity.identity import Principal
-from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, Procedure, Role, TimelineEntry
-from omnicity.services import CaseService, WorkflowStarter
-from omnicity.slots import SlotBook, SlotFullError
-from omnicity.views import SubmitCaseRequest
+from omnicity.domain.errors import ConflictError, TransientError
+from omnicity.domain.identity import Principal
+from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, Procedure, Role, TimelineEntry
 from tests.conftest import ELISE
 from tests.fakes import CountingClient
 

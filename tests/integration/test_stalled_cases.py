@@ -9,8 +9,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from infra.local.runtime import LocalRuntime
-from omnicity.cases import CaseRepository
-from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
+from omnicity.adapters.cases import CaseRepository
+from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
 from tests.conftest import ELISE, ROOT
 
 NOW = datetime.now(UTC)

@@ -15,12 +15,12 @@ import pytest
 
 from infra.demo_data import generate, plan
 from infra.local.runtime import LocalRuntime
-from omnicity.cases import CaseRepository
+from omnicity.adapters.cases import CaseRepository
+from omnicity.application.stats import StatsRepository, delivery_counters, figures_of, stats_key
+from omnicity.application.steps import build_workflow
 from omnicity.catalogue import get_catalogue
-from omnicity.errors import CaseConflictError
-from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry, brussels_date
-from omnicity.stats import StatsRepository, delivery_counters, figures_of, stats_key
-from omnicity.steps import build_workflow
+from omnicity.domain.errors import CaseConflictError
+from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry, brussels_date
 from tests.conftest import ELISE, ROOT
 from tests.fakes import CountingClient
 

@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, ReadTimeoutError
 
-from omnicity.cases import CaseRepository
+from omnicity.adapters.cases import CaseRepository
+from omnicity.adapters.documents import DocumentStore
+from omnicity.application.services import CaseService, WorkflowStarter
+from omnicity.application.views import SubmitCaseRequest
 from omnicity.catalogue import get_catalogue
-from omnicity.documents import DocumentStore
-from omnicity.errors import TransientError
-from omnicity.identity import Principal
-from omnicity.models import CaseStatus, Channel, Language, Role
-from omnicity.nrn import make_nrn
-from omnicity.services import CaseService, WorkflowStarter
-from omnicity.views import SubmitCaseRequest
+from omnicity.domain.errors import TransientError
+from omnicity.domain.identity import Principal
+from omnicity.domain.models import CaseStatus, Channel, Language, Role
+from omnicity.domain.nrn import make_nrn
 
 _sequence = count(401)
 URL = "https://states.eu-west-1.amazonaws.com"

@@ -10,8 +10,8 @@ import uuid
 import boto3
 import pytest
 
-from omnicity.errors import TooManyRequestsError
-from omnicity.throttle import UNKNOWN_SOURCE, CallerLimit, Limit, Throttle, caller_of_address
+from omnicity.adapters.throttle import UNKNOWN_SOURCE, CallerLimit, Limit, Throttle, caller_of_address
+from omnicity.domain.errors import TooManyRequestsError
 from tests.fakes import CountingClient
 
 WINDOW_START = 1_800_000_000  # a multiple of 600 and of 900: a window starts here

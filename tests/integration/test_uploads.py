@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from infra.local.runtime import LocalRuntime
-from omnicity.documents import Uploads
+from omnicity.adapters.documents import Uploads
 from tests.fakes import CountingClient
 
 

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from infra.local.template import Resolver, describe, load_template
 from omnicity.config import ApiSettings, load_settings
-from omnicity.errors import ConfigurationError
+from omnicity.domain.errors import ConfigurationError
 from tests.conftest import TEMPLATE
 
 PORTAL: Final = "https://my.brussels.example"

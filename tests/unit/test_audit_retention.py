@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from omnicity.audit import AuditTrail
-from omnicity.errors import TransientError
+from omnicity.adapters.audit import AuditTrail
+from omnicity.domain.errors import TransientError
 
 
 class FakeTable:
@@ -36,7 +36,7 @@ def entry(n: int, **extra: Any) -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def no_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("omnicity.audit.time.sleep", lambda _: None)
+    monkeypatch.setattr("omnicity.adapters.audit.time.sleep", lambda _: None)
 
 
 def test_entries_without_ttl_and_the_pointers_are_written_back_whole_with_it_in_batches_of_25() -> None:

@@ -19,11 +19,11 @@ from botocore.exceptions import (
 )
 
 from omnicity import aws
-from omnicity.cases import CaseRepository
-from omnicity.documents import DocumentStore
-from omnicity.errors import ConflictError, TransientError
-from omnicity.models import Applicant, Case, CaseStatus, Channel, Language
-from omnicity.notifications import Email, EmailSender
+from omnicity.adapters.cases import CaseRepository
+from omnicity.adapters.documents import DocumentStore
+from omnicity.adapters.notifications import Email, EmailSender
+from omnicity.domain.errors import ConflictError, TransientError
+from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language
 
 TRANSIENT_CODES = [
     # throttling

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from omnicity.business_days import BusinessCalendar, belgian_public_holidays, city_calendar, easter_sunday
+from omnicity.domain.business_days import BusinessCalendar, belgian_public_holidays, city_calendar, easter_sunday
 
 
 @pytest.mark.parametrize(

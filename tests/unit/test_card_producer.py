@@ -18,19 +18,19 @@ from moto import mock_aws
 from infra.local.provision import create_table
 from infra.local.runtime import FAKE_CREDENTIALS
 from infra.local.template import REGION, describe
-from omnicity.card_producer import (
+from omnicity.adapters.card_producer import (
     OrderStatus,
     PinLetterOrder,
     SimulatedCardProducer,
     order_id_for,
 )
+from omnicity.adapters.notifications import compose
+from omnicity.adapters.registries import Registers, get_national_register
+from omnicity.application.workflow import Workflow
 from omnicity.catalogue import get_catalogue
-from omnicity.eligibility import active_eid_card
-from omnicity.errors import ConflictError, StepInputError, TransientError
-from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
-from omnicity.notifications import compose
-from omnicity.registries import Registers, get_national_register
-from omnicity.workflow import Workflow
+from omnicity.catalogue.eligibility import active_eid_card
+from omnicity.domain.errors import ConflictError, StepInputError, TransientError
+from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
 from tests.conftest import ELISE, PIETER, TEMPLATE
 from tests.fakes import FakeCaseRepository, FakeSender
 

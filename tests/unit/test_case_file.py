@@ -1,5 +1,5 @@
-"""The agents' back office (omnicity.back_office.CaseFile) with in-memory fakes: who reads a case's file, for which
-department the read is logged, and publishing a photo of an alert."""
+"""The agents' back office (omnicity.application.back_office.CaseFile) with in-memory fakes: who reads a case's file,
+for which department the read is logged, and publishing a photo of an alert."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from omnicity.audit import PHOTO_PUBLISHED, AuditEntry, AuditKind
-from omnicity.back_office import CaseFile
+from omnicity.adapters.audit import PHOTO_PUBLISHED, AuditEntry, AuditKind
+from omnicity.application.back_office import CaseFile
 from omnicity.catalogue import get_catalogue
-from omnicity.errors import ConflictError, ForbiddenError, NotFoundError
-from omnicity.identity import Principal
-from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, Role, TimelineEntry
+from omnicity.domain.errors import ConflictError, ForbiddenError, NotFoundError
+from omnicity.domain.identity import Principal
+from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, Role, TimelineEntry
 from tests.fakes import FakeCaseRepository, FakeTaskRepository
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)

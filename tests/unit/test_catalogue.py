@@ -11,8 +11,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from omnicity.catalogue import Catalogue, get_catalogue
-from omnicity.errors import NotFoundError
-from omnicity.models import Channel, Language, LocalizedText, Procedure
+from omnicity.domain.errors import NotFoundError
+from omnicity.domain.models import Channel, Language, LocalizedText, Procedure
 
 RESIDENCE = "residence-certificate"
 PROCEDURES = get_catalogue().all()

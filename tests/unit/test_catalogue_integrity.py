@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from infra.local.template import describe
+from omnicity.adapters.rendering import MissingContextError, render_document
 from omnicity.catalogue import get_catalogue
+from omnicity.catalogue.document_contexts import BUILDERS
+from omnicity.catalogue.eligibility import RULES
+from omnicity.catalogue.review_conditions import CONDITIONS
 from omnicity.config import ApiSettings
-from omnicity.document_contexts import BUILDERS
-from omnicity.eligibility import RULES
-from omnicity.forms import FORM_RULES
-from omnicity.models import Language, Procedure
-from omnicity.rendering import MissingContextError, render_document
-from omnicity.review import CONDITIONS
+from omnicity.domain.models import Language, Procedure
+from omnicity.forms.validation import FORM_RULES
 from tests.conftest import TEMPLATE
 
 PROCEDURES = get_catalogue().all()

@@ -11,9 +11,12 @@ from typing import Any
 import pypdf
 import pytest
 
+from omnicity.adapters.registries import Registers, get_registers
+from omnicity.adapters.registries.national import SimulatedNationalRegister, get_national_register
+from omnicity.adapters.rendering import render_document
 from omnicity.catalogue import get_catalogue
-from omnicity.document_contexts import build_context
-from omnicity.eligibility import (
+from omnicity.catalogue.document_contexts import build_context
+from omnicity.catalogue.eligibility import (
     alive_in_register,
     belgian_national,
     check,
@@ -21,12 +24,9 @@ from omnicity.eligibility import (
     criminal_record_entries,
     has_criminal_record_entries,
 )
-from omnicity.errors import StepInputError
-from omnicity.models import Applicant, Case, CaseStatus, Channel, Language
-from omnicity.nrn import format_nrn, make_nrn
-from omnicity.registries import Registers, get_registers
-from omnicity.registries.national import SimulatedNationalRegister, get_national_register
-from omnicity.rendering import render_document
+from omnicity.domain.errors import StepInputError
+from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language
+from omnicity.domain.nrn import format_nrn, make_nrn
 
 NOW = datetime(2026, 11, 29, 9, 30, tzinfo=UTC)
 ISSUED_ON = date(2026, 11, 29)

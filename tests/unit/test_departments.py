@@ -1,4 +1,5 @@
-"""The one rule that says which department handles a case and which agents act on it (omnicity.departments)."""
+"""The one rule that says which department handles a case and which agents act on it
+(omnicity.capabilities.departments)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from omnicity.capabilities.departments import acting_department, handling_department
 from omnicity.catalogue import get_catalogue
-from omnicity.departments import acting_department, handling_department
-from omnicity.identity import Principal
-from omnicity.models import (
+from omnicity.domain.identity import Principal
+from omnicity.domain.models import (
     Applicant,
     Case,
     CaseStatus,

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from omnicity.application.desk import AgentDesk, WorkflowResumer
+from omnicity.application.views import ReassignTaskRequest
 from omnicity.catalogue import get_catalogue
-from omnicity.desk import AgentDesk, WorkflowResumer
-from omnicity.errors import ConfigurationError, ConflictError, ValidationFailedError
-from omnicity.identity import Principal
-from omnicity.models import AgentTask, Channel, LocalizedText, Role, TaskStatus
-from omnicity.views import ReassignTaskRequest
+from omnicity.domain.errors import ConfigurationError, ConflictError, ValidationFailedError
+from omnicity.domain.identity import Principal
+from omnicity.domain.models import AgentTask, Channel, LocalizedText, Role, TaskStatus
 from tests.fakes import FakeTaskRepository
 
 ALICE = Principal(

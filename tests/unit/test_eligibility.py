@@ -8,14 +8,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from omnicity import eligibility
-from omnicity.catalogue import get_catalogue
-from omnicity.city import get_messages
-from omnicity.eligibility import check
-from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, Procedure
-from omnicity.nrn import birth_date, format_nrn, make_nrn
-from omnicity.registries import Registers
-from omnicity.registries.national import Address, Person, SimulatedNationalRegister
+from omnicity.adapters.registries import Registers
+from omnicity.adapters.registries.national import Address, Person, SimulatedNationalRegister
+from omnicity.catalogue import eligibility, get_catalogue
+from omnicity.catalogue.city import get_messages
+from omnicity.catalogue.eligibility import check
+from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, Procedure
+from omnicity.domain.nrn import birth_date, format_nrn, make_nrn
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 RESIDENT = make_nrn(date(1987, 3, 14), 132)

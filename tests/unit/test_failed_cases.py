@@ -1,5 +1,5 @@
-"""A case that fails closes its waiting task (omnicity.workflow.Workflow.mark_failed), with in-memory fakes: in the
-transaction that fails the case, with an audit entry, once however often MarkFailed runs."""
+"""A case that fails closes its waiting task (omnicity.application.workflow.Workflow.mark_failed), with in-memory
+fakes: in the transaction that fails the case, with an audit entry, once however often MarkFailed runs."""
 
 from __future__ import annotations
 
@@ -9,10 +9,14 @@ from typing import Any
 
 import pytest
 
-from omnicity.audit import AuditKind
+from omnicity.adapters.audit import AuditKind
+from omnicity.adapters.registries import Registers
+from omnicity.adapters.registries.national import SimulatedNationalRegister
+from omnicity.application.steps import FailedStep, parse
+from omnicity.application.workflow import Workflow
 from omnicity.catalogue import Catalogue, get_catalogue
-from omnicity.errors import CaseConflictError, StepInputError
-from omnicity.models import (
+from omnicity.domain.errors import CaseConflictError, StepInputError
+from omnicity.domain.models import (
     AgentTask,
     Applicant,
     Case,
@@ -24,11 +28,7 @@ from omnicity.models import (
     TaskStatus,
     TimelineEntry,
 )
-from omnicity.nrn import make_nrn
-from omnicity.registries import Registers
-from omnicity.registries.national import SimulatedNationalRegister
-from omnicity.steps import FailedStep, parse
-from omnicity.workflow import Workflow
+from omnicity.domain.nrn import make_nrn
 from tests.fakes import FakeCaseRepository, FakeRenderer, FakeSender, FakeStore, FakeTaskRepository, make_person
 
 RESIDENT = make_nrn(date(1987, 3, 14), 132)

@@ -15,11 +15,11 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from omnicity.catalogue import get_catalogue
-from omnicity.city import get_city
-from omnicity.errors import ValidationFailedError
-from omnicity.form_schema import DRAFT_2020_12, form_schema
-from omnicity.forms import FORM_RULES, validate_form
-from omnicity.models import Channel, Choice, FieldType, FormField, LocalizedText, Procedure
+from omnicity.catalogue.city import get_city
+from omnicity.domain.errors import ValidationFailedError
+from omnicity.domain.models import Channel, Choice, FieldType, FormField, LocalizedText, Procedure
+from omnicity.forms.schema import DRAFT_2020_12, form_schema
+from omnicity.forms.validation import FORM_RULES, validate_form
 
 TODAY = date(2026, 3, 2)
 OWNER = "owner-7f3a"
@@ -91,7 +91,7 @@ def _days(days: int) -> str:
 GRAND_PLACE = {"lat": 50.8467, "lon": 4.3525}
 TOWN_HALL = {"street": "Grand-Place", "number": "1", "postal_code": "1000"}
 
-# Every character on which str.splitlines() breaks a line (omnicity.text refuses each in a citizen's text)
+# Every character on which str.splitlines() breaks a line (omnicity.domain.text refuses each in a citizen's text)
 SEPARATORS = ["\n", "\r", "\r\n", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
 
 # Values each field's schema and the server must both accept, and values both must refuse. Accepted values are
@@ -515,7 +515,7 @@ def test_the_known_differences_are_exactly_the_documented_ones(
     schema: bool,
     why: str,
 ) -> None:
-    # Given a value on one of the documented differences (see omnicity.form_schema's docstring)
+    # Given a value on one of the documented differences (see omnicity.forms.schema's docstring)
     subject = PERIOD if procedure is None else _procedure(procedure)
 
     # When it is checked by both / Then each answers as documented: the server checks more than JSON Schema can say,

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from omnicity.errors import ValidationFailedError
-from omnicity.forms import FORM_RULES, validate_form
-from omnicity.models import Channel, Choice, FieldType, FormField, LocalizedText, Procedure, today_in_brussels
+from omnicity.domain.errors import ValidationFailedError
+from omnicity.domain.models import Channel, Choice, FieldType, FormField, LocalizedText, Procedure, today_in_brussels
+from omnicity.forms.validation import FORM_RULES, validate_form
 
 LABEL = LocalizedText(fr="Libellé", nl="Label", en="Label")
 TODAY = date(2026, 3, 2)  # a Monday; every check relative to today is given this day

@@ -11,9 +11,9 @@ from typing import Final
 import pytest
 
 from infra.local.template import GatewayResponse, describe
-from omnicity.errors import ForbiddenError, NotFoundError, OmnicityError, PayloadTooLargeError, UnauthorizedError
-from omnicity.http import SECURITY_HEADERS
-from omnicity.views import ErrorResponse
+from omnicity.application.views import ErrorResponse
+from omnicity.domain.errors import ForbiddenError, NotFoundError, OmnicityError, PayloadTooLargeError, UnauthorizedError
+from omnicity.http.edge import SECURITY_HEADERS
 from tests.conftest import TEMPLATE
 
 DESCRIPTION: Final = describe(TEMPLATE)

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from omnicity.handoff import ALPHABET, check_character, new_code, normalize, qr_payload
+from omnicity.domain.handoff import ALPHABET, check_character, new_code, normalize, qr_payload
 
 CODE = "K7QMF-3XPDA-HC5RN"  # a valid code: N checks the 14 characters before it
 

@@ -1,5 +1,5 @@
-"""omnicity.http: the security headers put on a Lambda proxy reply, a body's size as API Gateway hands it over, and how
-a JSON body is read."""
+"""omnicity.http.edge: the security headers put on a Lambda proxy reply, a body's size as API Gateway hands it over,
+and how a JSON body is read."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from omnicity.errors import MalformedRequestError, PayloadTooLargeError, ValidationFailedError
-from omnicity.http import (
+from omnicity.domain.errors import MalformedRequestError, PayloadTooLargeError, ValidationFailedError
+from omnicity.http.edge import (
     MAX_BODY_BYTES,
     MAX_JSON_DEPTH,
     PAGE_CSP,

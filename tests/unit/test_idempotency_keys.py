@@ -6,11 +6,11 @@ import re
 
 import pytest
 
-from omnicity.errors import MalformedRequestError
-from omnicity.idempotency import KEY_PATTERN, parse_key, submission_scope
-from omnicity.identity import Principal
-from omnicity.models import Channel, Role
-from omnicity.views import SubmitCaseRequest
+from omnicity.application.idempotency import KEY_PATTERN, parse_key, submission_scope
+from omnicity.application.views import SubmitCaseRequest
+from omnicity.domain.errors import MalformedRequestError
+from omnicity.domain.identity import Principal
+from omnicity.domain.models import Channel, Role
 from tests.conftest import ELISE
 
 UUID = "8e03978e-40d5-43e8-bc93-6894a57f9324"

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from omnicity.errors import ForbiddenError, UnauthorizedError
-from omnicity.identity import principal_from_claims
-from omnicity.models import Channel, Role
+from omnicity.domain.errors import ForbiddenError, UnauthorizedError
+from omnicity.domain.identity import principal_from_claims
+from omnicity.domain.models import Channel, Role
 
 CLIENTS = {"portal-id": Channel.PORTAL, "kiosk-id": Channel.KIOSK, "counter-id": Channel.COUNTER}
 NRN = "87031413235"

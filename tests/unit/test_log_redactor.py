@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, Field, ValidationError
 
 from infra.local.template import load_template
-from omnicity.nrn import make_nrn, normalize_nrn
+from omnicity.domain.nrn import make_nrn, normalize_nrn
 from omnicity.observability import REDACTED, logger, redact, redact_text
 from tests.conftest import ROOT
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from omnicity.models import (
+from omnicity.domain.models import (
     Applicant,
     Case,
     CaseDocument,

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from omnicity.nrn import birth_date, format_nrn, is_valid_nrn, make_nrn, registered_sex
-from omnicity.registries import Address, Person, SimulatedNationalRegister, get_national_register
+from omnicity.adapters.registries import Address, Person, SimulatedNationalRegister, get_national_register
+from omnicity.domain.nrn import birth_date, format_nrn, is_valid_nrn, make_nrn, registered_sex
 
 CITY_OF_BRUSSELS_POSTAL_CODES = {"1000", "1020", "1120", "1130"}
 EXAMPLE_DOMAINS = {"example.org", "example.com", "example.be"}
@@ -17,7 +17,7 @@ EXAMPLE_DOMAINS = {"example.org", "example.com", "example.be"}
 @pytest.fixture(scope="module")
 def records() -> list[dict[str, Any]]:
     # The data file as written, read without the adapter so the checks do not depend on it
-    text = resources.files("omnicity.registries").joinpath("data", "national_register.json").read_text("utf-8")
+    text = resources.files("omnicity.adapters.registries").joinpath("data", "national_register.json").read_text("utf-8")
     people: list[dict[str, Any]] = json.loads(text)["people"]
     return people
 

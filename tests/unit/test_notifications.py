@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from omnicity.adapters.notifications import Email, EmailSender, compose
 from omnicity.catalogue import get_catalogue
-from omnicity.city import get_messages
-from omnicity.errors import DeliveryFailedError, TransientError
-from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, Procedure
-from omnicity.notifications import Email, EmailSender, compose
+from omnicity.catalogue.city import get_messages
+from omnicity.domain.errors import DeliveryFailedError, TransientError
+from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, Procedure
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 REFERENCE = "BXL-2026-004217"

@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from omnicity.nrn import (
+from omnicity.domain.nrn import (
     InvalidNrnError,
     Nrn,
     birth_date,

@@ -13,22 +13,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from omnicity.catalogue import get_catalogue
-from omnicity.config import OPEN311_DEMO_API_KEY, Open311Settings
-from omnicity.errors import (
-    ConfigurationError,
-    ForbiddenError,
-    MalformedRequestError,
-    NotFoundError,
-    TooManyRequestsError,
-    TransientError,
-    UnauthorizedError,
-    ValidationFailedError,
-    field_error,
-)
-from omnicity.forms import validate_form
-from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, LocalizedText, Procedure, TimelineEntry
-from omnicity.open311 import (
+from omnicity.application.open311 import (
     MAX_REQUESTS,
     PROCEDURE_ID,
     Format,
@@ -44,7 +29,31 @@ from omnicity.open311 import (
     render,
     split_document,
 )
-from omnicity.views import CaseCreated, ReportRequest
+from omnicity.application.views import CaseCreated, ReportRequest
+from omnicity.catalogue import get_catalogue
+from omnicity.config import OPEN311_DEMO_API_KEY, Open311Settings
+from omnicity.domain.errors import (
+    ConfigurationError,
+    ForbiddenError,
+    MalformedRequestError,
+    NotFoundError,
+    TooManyRequestsError,
+    TransientError,
+    UnauthorizedError,
+    ValidationFailedError,
+    field_error,
+)
+from omnicity.domain.models import (
+    Applicant,
+    Case,
+    CaseStatus,
+    Channel,
+    Language,
+    LocalizedText,
+    Procedure,
+    TimelineEntry,
+)
+from omnicity.forms.validation import validate_form
 
 KEY = "test-open311-key-0123456789"
 SOURCE = "address:198.51.100.7"  # the caller the handler makes of the request's source address

@@ -11,11 +11,12 @@ from typing import Any
 import pypdf
 import pytest
 
+from omnicity.adapters.registries import get_registers
+from omnicity.adapters.rendering import render_document
 from omnicity.catalogue import get_catalogue
-from omnicity.document_contexts import build_context, choice_label
-from omnicity.errors import StepInputError, ValidationFailedError
-from omnicity.forms import FORM_RULES, QUIET_ZONES, validate_form
-from omnicity.models import (
+from omnicity.catalogue.document_contexts import build_context, choice_label
+from omnicity.domain.errors import StepInputError, ValidationFailedError
+from omnicity.domain.models import (
     Applicant,
     Case,
     CaseStatus,
@@ -25,8 +26,7 @@ from omnicity.models import (
     Procedure,
     TimelineEntry,
 )
-from omnicity.registries import get_registers
-from omnicity.rendering import render_document
+from omnicity.forms.validation import FORM_RULES, QUIET_ZONES, validate_form
 
 NOW = datetime(2026, 11, 29, 9, 30, tzinfo=UTC)
 TODAY = date(2026, 11, 29)

@@ -10,10 +10,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from omnicity.models import LocalizedText
-from omnicity.nrn import InvalidNrnError, format_nrn, make_nrn
-from omnicity.registries import Registers, get_registers
-from omnicity.registries.cards import (
+from omnicity.adapters.registries import Registers, get_registers
+from omnicity.adapters.registries.cards import (
     Card,
     CardKind,
     CardStatus,
@@ -21,7 +19,7 @@ from omnicity.registries.cards import (
     card_check_digits,
     get_card_register,
 )
-from omnicity.registries.civil_status import (
+from omnicity.adapters.registries.civil_status import (
     Act,
     ActPerson,
     ActType,
@@ -35,15 +33,17 @@ from omnicity.registries.civil_status import (
     may_obtain_extract,
     relationship,
 )
-from omnicity.registries.criminal_record import (
+from omnicity.adapters.registries.criminal_record import (
     CriminalRecord,
     CriminalRecordEntry,
     ExtractModel,
     SimulatedCriminalRecordRegister,
     get_criminal_record_register,
 )
-from omnicity.registries.national import SimulatedNationalRegister, get_national_register
-from omnicity.rendering import to_pdf_text
+from omnicity.adapters.registries.national import SimulatedNationalRegister, get_national_register
+from omnicity.adapters.rendering import to_pdf_text
+from omnicity.domain.models import LocalizedText
+from omnicity.domain.nrn import InvalidNrnError, format_nrn, make_nrn
 
 ELISE, MARC, LEA, NOE = "87031413235", "84110221118", "12042312477", "16080905794"
 PIETER, GRIET, JENS, FIEN = "79051708730", "81120504637", "05022816318", "09101109854"
@@ -55,13 +55,13 @@ BRUSSELS = LocalizedText(fr="Bruxelles", nl="Brussel", en="Brussels")
 
 DATA_FILES = sorted(
     entry.name
-    for entry in resources.files("omnicity.registries").joinpath("data").iterdir()
+    for entry in resources.files("omnicity.adapters.registries").joinpath("data").iterdir()
     if entry.name.endswith(".json")
 )
 
 
 def _data(name: str) -> dict[str, Any]:
-    text = resources.files("omnicity.registries").joinpath("data", name).read_text("utf-8")
+    text = resources.files("omnicity.adapters.registries").joinpath("data", name).read_text("utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
 

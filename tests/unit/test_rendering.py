@@ -10,7 +10,7 @@ from typing import Any
 import pypdf
 import pytest
 
-from omnicity.rendering import (
+from omnicity.adapters.rendering import (
     AUTHOR,
     MissingContextError,
     TemplateNotFoundError,

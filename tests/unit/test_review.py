@@ -6,10 +6,14 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from omnicity.adapters.registries import Registers
+from omnicity.adapters.registries.national import SimulatedNationalRegister
+from omnicity.application.workflow import Workflow
 from omnicity.catalogue import Catalogue, get_catalogue
-from omnicity.city import get_messages
-from omnicity.errors import StepInputError
-from omnicity.models import (
+from omnicity.catalogue.city import get_messages
+from omnicity.catalogue.review_conditions import needs_review
+from omnicity.domain.errors import StepInputError
+from omnicity.domain.models import (
     Applicant,
     Case,
     CaseStatus,
@@ -20,11 +24,7 @@ from omnicity.models import (
     TaskStatus,
     TimelineEntry,
 )
-from omnicity.nrn import make_nrn
-from omnicity.registries import Registers
-from omnicity.registries.national import SimulatedNationalRegister
-from omnicity.review import needs_review
-from omnicity.workflow import Workflow
+from omnicity.domain.nrn import make_nrn
 from tests.fakes import FakeCaseRepository, FakeRenderer, FakeSender, FakeStore, FakeTaskRepository, make_person
 
 RESIDENT = make_nrn(date(1987, 3, 14), 132)

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from omnicity import sla
 from omnicity.catalogue import get_catalogue
-from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, Procedure, TimelineEntry
+from omnicity.domain import sla
+from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, Procedure, TimelineEntry
 from tests.conftest import ELISE
 
 

@@ -11,11 +11,7 @@ from functools import cache
 
 import pytest
 
-from omnicity.business_days import city_calendar
-from omnicity.catalogue import get_catalogue
-from omnicity.errors import NotFoundError, ValidationFailedError
-from omnicity.models import BookingSpec, FieldType
-from omnicity.slots import (
+from omnicity.adapters.slots import (
     NotCancellableError,
     SlotBook,
     collection_days,
@@ -23,6 +19,10 @@ from omnicity.slots import (
     first_day,
     last_cancellation_day,
 )
+from omnicity.catalogue import get_catalogue
+from omnicity.domain.business_days import city_calendar
+from omnicity.domain.errors import NotFoundError, ValidationFailedError
+from omnicity.domain.models import BookingSpec, FieldType
 
 BULKY = get_catalogue().get("bulky-items-removal")
 # The catalogue's bookings, and the rules at their edges: no notice with a one-day horizon, a long notice.

@@ -9,13 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from infra.demo_data import CHANNEL_MIX, PROCEDURE_MIX, CaseFactory, apportion, plan
-from omnicity.business_days import belgian_public_holidays
-from omnicity.catalogue import get_catalogue
-from omnicity.errors import ForbiddenError, ValidationFailedError
-from omnicity.identity import Principal
-from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, Role, TimelineEntry
-from omnicity.nrn import is_valid_nrn
-from omnicity.stats import (
+from omnicity.application.stats import (
     MAX_PERIOD_YEARS,
     StatsService,
     counter_names,
@@ -27,7 +21,13 @@ from omnicity.stats import (
     tally,
     years,
 )
-from omnicity.workflow import Workflow
+from omnicity.application.workflow import Workflow
+from omnicity.catalogue import get_catalogue
+from omnicity.domain.business_days import belgian_public_holidays
+from omnicity.domain.errors import ForbiddenError, ValidationFailedError
+from omnicity.domain.identity import Principal
+from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, Role, TimelineEntry
+from omnicity.domain.nrn import is_valid_nrn
 from tests.conftest import ELISE
 from tests.fakes import FakeCaseRepository
 

@@ -15,8 +15,8 @@ from typing import Any, Final
 import pytest
 
 from infra.local.template import ApiRoute, describe, load_template
-from omnicity.http import MAX_BODY_BYTES, SECURITY_HEADERS
-from omnicity.views import ErrorResponse
+from omnicity.application.views import ErrorResponse
+from omnicity.http.edge import MAX_BODY_BYTES, SECURITY_HEADERS
 from tests.conftest import TEMPLATE
 
 TEMPLATE_DOCUMENT: Final = load_template(TEMPLATE)

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
+from omnicity.adapters.registries import Registers
+from omnicity.adapters.registries.national import SimulatedNationalRegister
+from omnicity.application.workflow import Workflow
 from omnicity.catalogue import get_catalogue
-from omnicity.city import get_messages
-from omnicity.errors import DeliveryFailedError, StepInputError
-from omnicity.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
-from omnicity.nrn import make_nrn
-from omnicity.registries import Registers
-from omnicity.registries.national import SimulatedNationalRegister
-from omnicity.workflow import Workflow
+from omnicity.catalogue.city import get_messages
+from omnicity.domain.errors import DeliveryFailedError, StepInputError
+from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
+from omnicity.domain.nrn import make_nrn
 from tests.fakes import FakeCaseRepository, FakeRenderer, FakeSender, FakeStore, make_person
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from omnicity.errors import TransientError
+from omnicity.domain.errors import TransientError
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -80,8 +80,8 @@ def error_code(exc: Exception) -> str:
 
 @contextmanager
 def translate_errors(what: str) -> Iterator[None]:
-    """Turn a transient AWS failure inside the block into :class:`~omnicity.errors.TransientError` (which the state
-    machines retry), ``from`` the original; leave every other exception alone.
+    """Turn a transient AWS failure inside the block into :class:`~omnicity.domain.errors.TransientError` (which the
+    state machines retry), ``from`` the original; leave every other exception alone.
 
     Transient: a ClientError whose code is in :data:`TRANSIENT_ERROR_CODES` (botocore has already retried it), and
     botocore's connection errors (the endpoint unreachable, a connect or read timeout, a connection closed mid-way).

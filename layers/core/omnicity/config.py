@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from omnicity.errors import ConfigurationError
+from omnicity.domain.errors import ConfigurationError
 
 
 class CoreSettings(BaseModel):
@@ -33,15 +33,15 @@ class ApiSettings(CoreSettings):
     portal_client_id: str = Field(alias="PORTAL_CLIENT_ID", min_length=1)
     kiosk_client_id: str = Field(alias="KIOSK_CLIENT_ID", min_length=1)
     counter_client_id: str = Field(alias="COUNTER_CLIENT_ID", min_length=1)
-    # the agents' user pool: who a task may be handed to (omnicity.agents)
+    # the agents' user pool: who a task may be handed to (omnicity.adapters.agents)
     agents_user_pool_id: str = Field(alias="AGENTS_USER_POOL_ID", min_length=1)
     document_url_ttl_seconds: int = Field(alias="DOCUMENT_URL_TTL_SECONDS", default=300, ge=30, le=3600)
     allowed_origin: str = Field(alias="ALLOWED_ORIGIN", min_length=1)
     portal_url: str = Field(alias="PORTAL_URL", pattern=r"^https?://")
     idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME", min_length=1)  # Idempotency-Key records
     sender_email: str = Field(alias="SENDER_EMAIL", min_length=3)  # an agent's question is emailed to the citizen
-    # Anonymous reports one source address may file per window (omnicity.throttle), and wrong hand-off codes one
-    # citizen may try per window before the next attempt is refused (429).
+    # Anonymous reports one source address may file per window (omnicity.adapters.throttle), and wrong hand-off codes
+    # one citizen may try per window before the next attempt is refused (429).
     anonymous_report_limit: int = Field(alias="ANONYMOUS_REPORT_LIMIT", default=10, ge=1, le=100_000)
     anonymous_report_window_seconds: int = Field(alias="ANONYMOUS_REPORT_WINDOW_SECONDS", default=600, ge=1, le=86_400)
     handoff_failure_limit: int = Field(alias="HANDOFF_FAILURE_LIMIT", default=5, ge=1, le=100)
@@ -96,7 +96,7 @@ class Open311Settings(CoreSettings):
     field_service_state_machine_arn: str = Field(alias="FIELD_SERVICE_STATE_MACHINE_ARN", min_length=1)
     open311_api_keys: str = Field(alias="OPEN311_API_KEYS", min_length=16)
     document_url_ttl_seconds: int = Field(alias="DOCUMENT_URL_TTL_SECONDS", default=300, ge=30, le=3600)
-    # Anonymous requests one client (api_key and source address) may file per window (omnicity.throttle)
+    # Anonymous requests one client (api_key and source address) may file per window (omnicity.adapters.throttle)
     anonymous_report_limit: int = Field(alias="ANONYMOUS_REPORT_LIMIT", default=10, ge=1, le=100_000)
     anonymous_report_window_seconds: int = Field(alias="ANONYMOUS_REPORT_WINDOW_SECONDS", default=600, ge=1, le=86_400)
 

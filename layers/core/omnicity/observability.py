@@ -29,7 +29,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.logging.types import LogRecord
 
-from omnicity.nrn import NRN_LENGTH, is_valid_nrn
+from omnicity.domain.nrn import NRN_LENGTH, is_valid_nrn
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "omnicity")
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Omnicity")
@@ -123,7 +123,7 @@ _SENSITIVE_SUFFIXES: Final = ("nrn", "email", "token", "secret", "password", "ap
 # 14/03, 87 03 14 132 35." holds the run "87 03 14 132 35"), glued to letters or not ("nrn87031413235"). In a run, a
 # candidate is 11 digits made of whole groups (a group: digits between separators), never a part of a group: a
 # 13-digit epoch or a 12-digit uuid group is no candidate. A candidate is replaced when
-# - its check digits are right (omnicity.nrn's rule, either century): an NRN, however it was typed; or
+# - its check digits are right (omnicity.domain.nrn's rule, either century): an NRN, however it was typed; or
 # - it is written the usual ways (11 digits, or separators only where the card has them: 87.03.14-132.35,
 #   870314-132.35, 87 03 14 132 35) and no letter is glued to it: a mistyped NRN stays hidden too.
 # So dates (2026-12-04: 8 digits), references (BXL-2026-000123: 10), ISO timestamps, uuids, request ids, counts and
@@ -194,7 +194,7 @@ _PATTERNS: Final[tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], st
     (re.compile(r"\binput_value=(?:[^\n]*(?=, input_type=)|[^\n]*)"), f"input_value={REDACTED}"),
     # email addresses
     (re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}"), REDACTED),
-    # Belgian national register numbers, written any way omnicity.nrn.normalize_nrn accepts: see _scrub_digit_run
+    # Belgian national register numbers, written any way omnicity.domain.nrn.normalize_nrn accepts: see _scrub_digit_run
     (re.compile(rf"[0-9](?:{_NRN_SEPARATOR}*[0-9])*"), _scrub_digit_run),
 )
 

@@ -1,7 +1,7 @@
 """The procedure catalogue: one data file per procedure in ``procedures/``, document templates in ``templates/``.
 
 Adding a procedure in an existing family needs no code: a YAML file (and a template if it issues a document).
-The catalogue is validated into :class:`~omnicity.models.Procedure` models once per process.
+The catalogue is validated into :class:`~omnicity.domain.models.Procedure` models once per process.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from omnicity.errors import NotFoundError
-from omnicity.models import Procedure
+from omnicity.domain.errors import NotFoundError
+from omnicity.domain.models import Procedure
 
 PROCEDURES_DIR = Path(__file__).parent / "procedures"
 

@@ -1,0 +1,671 @@
+"""The Open311 GeoReport v2 face of a procedure open to anonymous reports (the public-space alerts).
+
+Existing Open311 apps (FixMyStreet-style clients, city dashboards) talk to the city in the standard's own terms; this
+module maps them onto omnicity's and back. The Lambda (``functions/open311``) only routes HTTP to :class:`Open311`.
+
+- **services** are the choices of the procedure's routing field (an alert's ``category``): ``service_code`` is the
+  choice's value, ``service_name`` its label in the language asked (``locale`` parameter, else ``Accept-Language``,
+  else French), ``group`` the department that handles a request of that category
+  (``omnicity.capabilities.departments``). Form fields beyond the standard ones would be published as attributes (the
+  alert has none: ``metadata`` is false and the definition lists no attribute).
+- **POST requests** file an anonymous report through :meth:`CaseService.report`, so the form's validation, the
+  references and the workflow are the portal's. ``lat``/``long`` become the form's ``location``; ``address_string``
+  its ``address`` when it reads ``<street> <number>[ bte|bus|box <box>], <postal code>[ <municipality>]``, otherwise
+  it is refused (400) or, next to ``lat``/``long``, kept at the end of the description; ``address_id`` alone
+  is refused (the city has no address ids to offer). ``email`` is where the reporter is told how it was handled.
+  ``media_url`` is never fetched: it ends the description, a link for the field agent. The standard lets a
+  ``description`` hold line breaks: they are read as spaces (the platform's texts are one line,
+  ``omnicity.domain.text``); any other control or separator character in a text is a 400 naming the parameter.
+  ``first_name``, ``last_name``, ``phone``, ``device_id`` and ``account_id`` are accepted and not stored.
+- **requests** are the procedure's cases (every alert, signed in or not, is public), newest first: ``open`` until the
+  case is completed, rejected, cancelled or failed, then ``closed`` with the outcome as ``status_notes``;
+  ``service_request_id`` is the case reference; ``agency_responsible`` the department that handles it
+  (``omnicity.capabilities.departments``). What a request publishes of an alert: its category, its description, its
+  place (``lat``/``long``, or the address it was given) and its dates and status, as the alert's form tells the
+  reporter. Its photos are not public until an agent of the department that handles it publishes one (the back office,
+  ``omnicity.application.back_office``: a photo can show a face or a number plate); ``media_url`` is then a short-lived
+  link to the first published photo in the form's order, and absent until then. No name, email, agent's comment or
+  national register number is ever published.
+- **errors** are the spec's list of ``{code, description}`` with the HTTP status: 400 for bad input, 403 for a
+  missing or wrong ``api_key``, 404 for what does not exist, 429 (with ``Retry-After``) for a client over its limit
+  of anonymous reports (per api_key and source address, ``omnicity.adapters.throttle``).
+
+JSON is written as is; XML with the standard library's ``xml.etree``: ``<services>``, ``<service_definition>``,
+``<service_requests>`` (``<request>`` items) and ``<errors>``, UTF-8, no namespace.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from itertools import islice
+from typing import Any, Final, Protocol
+from urllib.parse import parse_qsl
+
+from pydantic import ValidationError
+
+from omnicity.application.views import CaseCreated, ReportRequest
+from omnicity.capabilities.departments import handling_department
+from omnicity.catalogue.city import get_city, get_messages
+from omnicity.domain.errors import ForbiddenError, MalformedRequestError, NotFoundError, OmnicityError, field_error
+from omnicity.domain.models import Case, CaseStatus, FieldType, FormField, Language, LocalizedText, Procedure
+from omnicity.domain.text import text_problem
+from omnicity.forms.validation import EMAIL_PATTERN
+
+Params = Mapping[str, Sequence[str]]
+"""Request parameters as sent: each name with its values in order (query string and form-encoded body)."""
+
+PROCEDURE_ID: Final = "public-space-alert"  # the procedure the city offers through Open311
+JURISDICTIONS: Final = frozenset({"bruxelles.be", "brussel.be", "brussels.be", "brussels"})
+MAX_REQUESTS: Final = 1000  # the spec's default query limit
+WINDOW: Final = timedelta(days=90)  # the spec's default and largest date range
+MAX_REQUEST_IDS: Final = 100
+MAX_FORM_FIELDS: Final = 200
+MAX_MEDIA_URL_LENGTH: Final = 1000
+CLOSED_STATUSES: Final = frozenset({CaseStatus.COMPLETED, CaseStatus.REJECTED, CaseStatus.CANCELLED, CaseStatus.FAILED})
+FORM_CONTENT_TYPE: Final = "application/x-www-form-urlencoded"
+
+_REFERENCE = re.compile(r"[A-Z]{2,5}-\d{4}-\d{6}")
+_EMAIL = re.compile(EMAIL_PATTERN)
+_MEDIA_URL = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
+_LINE_BREAKS = re.compile(r"\r\n|\r|\n")
+NOTE_SEPARATOR: Final = " — "
+"""Between the description and what ends it (the reporter's address_string next to lat/long, the media_url)."""
+_W3_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?")
+_ATTRIBUTE = re.compile(r"attribute\[([^\[\]]{1,64})\](\[\])?")
+_ADDRESS = re.compile(
+    r"(?P<street>[^,]*?\S)\s+(?P<number>\d[0-9A-Za-z/-]{0,9})"
+    r"(?:\s+(?:bte|bus|box|b)\.?\s*(?P<box>[0-9A-Za-z/-]{1,10}))?"
+    r"\s*,\s*(?P<postal_code>\d{4})(?:\s.*)?",
+    re.IGNORECASE | re.DOTALL,
+)
+_BOX_WORDS: Final = {Language.FR: "bte", Language.NL: "bus", Language.EN: "box"}
+_XML_UNSAFE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_XML_ITEMS: Final = {
+    "services": "service",
+    "service_requests": "request",
+    "attributes": "attribute",
+    "values": "value",
+    "errors": "error",
+}
+_DATATYPES: Final = {
+    FieldType.TEXT: "text",
+    FieldType.EMAIL: "string",
+    FieldType.INTEGER: "number",
+    FieldType.DATE: "datetime",
+    FieldType.CHOICE: "singlevaluelist",
+    FieldType.BOOLEAN: "singlevaluelist",
+    FieldType.MULTI_CHOICE: "multivaluelist",
+}
+_YES_NO: Final = (
+    ("true", LocalizedText(fr="Oui", nl="Ja", en="Yes")),
+    ("false", LocalizedText(fr="Non", nl="Nee", en="No")),
+)
+_NOTICE = LocalizedText(
+    fr="Merci. Votre signalement {reference} a été transmis au service compétent, qui le traite en {days} jours "
+    "ouvrables au plus. Suivez-le avec sa référence.",
+    nl="Bedankt. Uw melding {reference} is doorgestuurd naar de bevoegde dienst, die ze binnen {days} werkdagen "
+    "behandelt. Volg ze op met haar referentie.",
+    en="Thank you. Your report {reference} has been passed to the department in charge, which handles it within "
+    "{days} working days. Follow it with its reference.",
+)
+
+
+class Reporter(Protocol):
+    """Files an anonymous report (``omnicity.application.services.CaseService``)."""
+
+    def report(self, request: ReportRequest, caller: str) -> CaseCreated: ...
+
+
+class PublicCases(Protocol):
+    """Reads public cases (``omnicity.adapters.cases.CaseRepository``)."""
+
+    def get_by_reference(self, reference: str) -> Case: ...
+
+    def iter_public(self, procedure_id: str, start: datetime, end: datetime) -> Iterator[Case]: ...
+
+
+class Format(StrEnum):
+    JSON = "json"
+    XML = "xml"
+
+    @property
+    def content_type(self) -> str:
+        return "application/json; charset=utf-8" if self is Format.JSON else "text/xml; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An HTTP answer: status, content type and the rendered body."""
+
+    status: int
+    content_type: str
+    body: str
+
+
+# ---------------------------------------------------------------------------------------------------- parsing
+def split_document(segment: str) -> tuple[str, Format]:
+    """``services.json`` -> ``("services", Format.JSON)``; a missing or unknown extension is a 404."""
+    name, dot, extension = segment.rpartition(".")
+    try:
+        if not dot or not name:
+            raise ValueError(segment)
+        return name, Format(extension.lower())
+    except ValueError:
+        raise NotFoundError(f"no resource {segment!r}: add .json or .xml") from None
+
+
+def format_of(path: str) -> Format:
+    """The format a path asks for (its extension), JSON when it names none: how to write an error."""
+    return Format.XML if path.lower().endswith(".xml") else Format.JSON
+
+
+def parse_form(body: str | None, content_type: str | None) -> dict[str, list[str]]:
+    """The parameters of a form-encoded body (the spec's POST format); any other body is a 400."""
+    if not body:
+        return {}
+    media_type = (content_type or FORM_CONTENT_TYPE).split(";", 1)[0].strip().lower()
+    if media_type != FORM_CONTENT_TYPE:
+        raise MalformedRequestError(f"send the parameters form-encoded ({FORM_CONTENT_TYPE}), not {media_type}")
+    try:
+        pairs = parse_qsl(body, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+    except ValueError:
+        raise MalformedRequestError(f"too many parameters: at most {MAX_FORM_FIELDS}") from None
+    return merge_params(pairs)
+
+
+def merge_params(*sources: Iterable[tuple[str, str]] | Params) -> dict[str, list[str]]:
+    """Parameters from several sources (query string, then body), each name's values in order."""
+    merged: dict[str, list[str]] = {}
+    for source in sources:
+        pairs = (
+            [(name, value) for name, values in source.items() for value in values]
+            if isinstance(source, Mapping)
+            else source
+        )
+        for name, value in pairs:
+            merged.setdefault(name, []).append(value)
+    return merged
+
+
+def _one(params: Params, name: str) -> str | None:
+    """A single-valued parameter: its last non-blank value, stripped; blank or absent is None (the spec's rule)."""
+    values = [value.strip() for value in params.get(name, ()) if value.strip()]
+    return values[-1] if values else None
+
+
+def _check_text(name: str, text: str) -> None:
+    problem = text_problem(text)
+    if problem is not None:
+        raise MalformedRequestError(f"invalid {name}", [field_error(name, problem)])
+
+
+def _listed(params: Params, name: str) -> list[str]:
+    """A parameter that may be comma-delimited and declared several times: its distinct values, in order."""
+    values = (part.strip() for value in params.get(name, ()) for part in value.split(","))
+    return list(dict.fromkeys(value for value in values if value))
+
+
+def language_of(params: Params, accept_language: str | None) -> Language:
+    """The ``locale`` parameter (``nl``, ``nl_BE``, ``en-GB``), else the best of ``Accept-Language``, else French."""
+    supported = {language.value: language for language in Language}
+    locale = _one(params, "locale")
+    if locale:
+        primary = re.split(r"[-_]", locale, maxsplit=1)[0].lower()
+        if primary in supported:
+            return supported[primary]
+    ranked: list[tuple[float, int, Language]] = []
+    for position, entry in enumerate((accept_language or "").split(",")[:20]):
+        tag, _, quality = entry.strip().partition(";")
+        primary = tag.strip().split("-", 1)[0].lower()
+        if primary not in supported:
+            continue
+        weight = 1.0
+        if quality.strip().startswith("q="):
+            try:
+                weight = float(quality.strip()[2:])
+            except ValueError:
+                continue
+        if weight > 0:
+            ranked.append((-weight, position, supported[primary]))
+    return min(ranked)[2] if ranked else Language.FR
+
+
+def parse_w3_datetime(name: str, text: str) -> datetime:
+    """A w3 date-time (``2026-07-01T08:00:00Z``, ``...+02:00``; a date alone is midnight UTC), or a 400."""
+    text = re.sub(r" (\d{2}:\d{2})$", r"+\1", text.strip())  # an unencoded "+" of the query string arrives as " "
+    if not _W3_DATETIME.fullmatch(text):
+        raise MalformedRequestError(f"{name} must be a w3 date-time with its time zone, e.g. 2026-07-01T00:00:00Z")
+    try:
+        moment = datetime.fromisoformat(text)
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise MalformedRequestError(f"{name} is not a date-time of the calendar") from None
+
+
+def parse_address(text: str) -> dict[str, str] | None:
+    """``Rue Haute 120, 1000 Bruxelles`` -> the form's address object; None when it does not read so."""
+    match = _ADDRESS.fullmatch(text.strip())
+    if match is None:
+        return None
+    address = {"street": match["street"].strip(), "number": match["number"], "postal_code": match["postal_code"]}
+    if match["box"]:
+        address["box"] = match["box"]
+    return address
+
+
+# ---------------------------------------------------------------------------------------------------- rendering
+def render(fmt: Format, root: str, document: Any) -> str:
+    """A document (lists of records, records as dicts) as JSON, or as XML under ``root``."""
+    if fmt is Format.JSON:
+        return json.dumps(document, ensure_ascii=False)
+    element = _element(root, document)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(element, encoding="unicode")
+
+
+def _element(name: str, value: Any) -> ET.Element:
+    element = ET.Element(name)
+    if isinstance(value, list):
+        for item in value:
+            element.append(_element(_XML_ITEMS[name], item))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            element.append(_element(key, item))
+    elif isinstance(value, bool):
+        element.text = "true" if value else "false"
+    elif value is not None:
+        element.text = _XML_UNSAFE.sub("\ufffd", str(value))  # XML 1.0 cannot carry control characters
+    return element
+
+
+def error_reply(fmt: Format, error: OmnicityError, rename: Callable[[str], str] = str) -> Reply:
+    """An error in the spec's format: 403 for a missing or wrong api_key, 404 for what does not exist, 413 for a body
+    over the limit, 429 for a client over its limit of reports (the handler adds ``Retry-After``), 400 for any other
+    mistake of the client; failures of ours keep their 5xx status. Each detail of a validation error is one error of
+    the list, its field named by ``rename`` (as the client sent it)."""
+    if error.http_status in (401, 403):
+        status = 403
+    elif error.http_status in (404, 413, 429) or error.http_status >= 500:
+        status = error.http_status
+    else:
+        status = 400
+    if error.http_status >= 500:
+        descriptions = ["the service is unavailable: try again later"]
+    elif error.details:
+        descriptions = [
+            f"{rename(str(detail.get('field') or 'request'))}: {detail['reason']}" for detail in error.details
+        ]
+    else:
+        descriptions = [error.message]
+    errors = [{"code": status, "description": description} for description in descriptions]
+    return Reply(status, fmt.content_type, render(fmt, "errors", errors))
+
+
+# ---------------------------------------------------------------------------------------------------- the face
+class Open311:
+    """One procedure's Open311 face: its services, definitions and requests, in the spec's terms."""
+
+    def __init__(
+        self,
+        procedure: Procedure,
+        service: Reporter,
+        repository: PublicCases,
+        api_keys: Sequence[str],
+        media_link: Callable[[str], str],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        if procedure.routing is None or not procedure.anonymous:
+            raise ValueError(f"{procedure.id}: an Open311 face needs a procedure routed by a field, open to anonymous")
+        self._procedure = procedure
+        self._routing = procedure.routing
+        self._service = service
+        self._cases = repository
+        self._key_digests = [hashlib.sha256(key.encode()).digest() for key in api_keys if key]
+        self._media_link = media_link
+        self._clock = clock
+        fields = {field.name: field for field in procedure.fields}
+        category = fields.get(self._routing.field)
+        if category is None or category.type is not FieldType.CHOICE:
+            raise ValueError(f"{procedure.id}: the routing field must be a choice (the service codes)")
+        self._choices = {choice.value: choice.label for choice in category.choices or []}
+        self._location = _first(procedure.fields, FieldType.LOCATION)
+        self._address = _first(procedure.fields, FieldType.ADDRESS)
+        self._photos = _first(procedure.fields, FieldType.PHOTOS)
+        standard = {self._routing.field, "description", self._location, self._address, self._photos}
+        self._attributes = [field for field in procedure.fields if field.name not in standard]
+        unpublishable = [f.name for f in self._attributes if f.type not in _DATATYPES and f.required]
+        if unpublishable:
+            raise ValueError(f"{procedure.id}: required fields Open311 cannot carry: {', '.join(unpublishable)}")
+        self._attributes = [field for field in self._attributes if field.type in _DATATYPES]
+
+    # ------------------------------------------------------------------------------------------ GET services
+    def services(self, fmt: Format, params: Params, accept_language: str | None = None) -> Reply:
+        self._check_jurisdiction(params)
+        language = language_of(params, accept_language)
+        services = [self._service_entry(code, label, language) for code, label in self._choices.items()]
+        return Reply(200, fmt.content_type, render(fmt, "services", services))
+
+    def _service_entry(self, code: str, label: LocalizedText, language: Language) -> dict[str, Any]:
+        keywords = dict.fromkeys(label.in_language(other) for other in Language)
+        return {
+            "service_code": code,
+            "service_name": label.in_language(language),
+            "description": self._procedure.summary.in_language(language),
+            "metadata": bool(self._attributes),
+            "type": "realtime",
+            "keywords": ", ".join(keywords),
+            "group": handling_department(self._procedure, {self._routing.field: code}),
+        }
+
+    def service_definition(self, fmt: Format, code: str, params: Params, accept_language: str | None = None) -> Reply:
+        self._check_jurisdiction(params)
+        self._known_service(code)
+        language = language_of(params, accept_language)
+        attributes = [self._attribute(field, order, language) for order, field in enumerate(self._attributes, 1)]
+        definition = {"service_code": code, "attributes": attributes}
+        return Reply(200, fmt.content_type, render(fmt, "service_definition", definition))
+
+    @staticmethod
+    def _attribute(field: FormField, order: int, language: Language) -> dict[str, Any]:
+        if field.type is FieldType.BOOLEAN:
+            values = [{"key": key, "name": name.in_language(language)} for key, name in _YES_NO]
+        else:
+            values = [{"key": c.value, "name": c.label.in_language(language)} for c in field.choices or []]
+        return {
+            "variable": True,
+            "code": field.name,
+            "datatype": _DATATYPES[field.type],
+            "required": field.required,
+            "datatype_description": field.help.in_language(language) if field.help else None,
+            "order": order,
+            "description": field.label.in_language(language),
+            "values": values,
+        }
+
+    # ------------------------------------------------------------------------------------------ POST requests
+    def create_request(self, fmt: Format, params: Params, accept_language: str | None = None, *, source: str) -> Reply:
+        """File an anonymous report from a GeoReport POST; answers its reference (``service_request_id``).
+
+        ``source`` is the caller the request's address stands for (``omnicity.adapters.throttle.caller_of_address``):
+        the reports of one client app (its api_key) from one source count together against the report limit (429)."""
+        client = self._check_api_key(_one(params, "api_key"))
+        self._check_jurisdiction(params)
+        code = _one(params, "service_code")
+        if code is None:
+            raise MalformedRequestError("service_code was not provided")
+        self._known_service(code)
+        language = language_of(params, accept_language)
+        form = self._form(code, params)
+        email = _one(params, "email")
+        if email is not None and (len(email) > 254 or not _EMAIL.match(email)):
+            raise MalformedRequestError("invalid email", [field_error("email", "not a valid email address")])
+        try:
+            request = ReportRequest(procedure_id=self._procedure.id, language=language, form=form, email=email)
+        except ValidationError as exc:
+            details = [field_error(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]
+            raise MalformedRequestError("invalid request", details) from None
+        created = self._service.report(request, caller=f"open311:{client}:{source}")
+        notice = _NOTICE.in_language(language).format(
+            reference=created.reference, days=self._procedure.sla_business_days
+        )
+        answer = [{"service_request_id": created.reference, "service_notice": notice, "account_id": None}]
+        return Reply(200, fmt.content_type, render(fmt, "service_requests", answer))
+
+    def _form(self, code: str, params: Params) -> dict[str, Any]:
+        form: dict[str, Any] = {self._routing.field: code}
+        notes: list[str] = []
+        lat, long = _one(params, "lat"), _one(params, "long")
+        address_string = _one(params, "address_string")
+        if lat is not None or long is not None:
+            if self._location is None:
+                raise MalformedRequestError("this service takes an address_string, not lat/long")
+            form[self._location] = {"lat": _coordinate("lat", lat), "lon": _coordinate("long", long)}
+        if address_string is not None:
+            _check_text("address_string", address_string)
+            address = parse_address(address_string) if self._address else None
+            if address is not None and self._address is not None:
+                form[self._address] = address
+            elif self._location in form:
+                notes.append(address_string)  # where exactly, in the reporter's words: for the field agent
+            else:
+                raise MalformedRequestError(
+                    "address_string must read '<street> <number>, <postal code>', "
+                    "e.g. 'Rue Haute 120, 1000 Bruxelles'; or send lat and long"
+                )
+        if self._location not in form and self._address not in form:
+            hint = "address_id is not supported: " if _one(params, "address_id") else ""
+            raise MalformedRequestError(f"{hint}a location is required: lat and long, or address_string")
+        media_url = _one(params, "media_url")
+        if media_url is not None:
+            if len(media_url) > MAX_MEDIA_URL_LENGTH or not _MEDIA_URL.fullmatch(media_url):
+                raise MalformedRequestError("invalid media_url", [field_error("media_url", "not an http(s) URL")])
+            notes.append(media_url)  # never fetched: a link for the field agent
+        description = _one(params, "description")
+        if description is not None:
+            # The standard lets a description hold line breaks; the platform's texts hold none (omnicity.domain.text):
+            # they are read as spaces. Any other control or separator character is refused like everywhere else.
+            description = _LINE_BREAKS.sub(" ", description)
+            _check_text("description", description)
+            form["description"] = NOTE_SEPARATOR.join([description, *notes])
+        form.update(self._attribute_values(params))
+        return form
+
+    def _attribute_values(self, params: Params) -> dict[str, Any]:
+        """``attribute[code]=value`` (``attribute[code][]=`` for several) for the published attributes; others are
+        ignored, as clients may send their own."""
+        fields = {field.name: field for field in self._attributes}
+        values: dict[str, Any] = {}
+        for name, given in params.items():
+            match = _ATTRIBUTE.fullmatch(name)
+            if match is None or match[1] not in fields:
+                continue
+            field = fields[match[1]]
+            entries = [value.strip() for value in given if value.strip()]
+            if not entries:
+                continue
+            values[field.name] = entries if field.type is FieldType.MULTI_CHOICE else _typed(field, entries[-1])
+        return values
+
+    def _check_api_key(self, given: str | None) -> int:
+        """Which of the keys ``given`` is (its position), or a 403."""
+        if given is None:
+            raise ForbiddenError("api_key was not provided: posting a request needs one")
+        digest = hashlib.sha256(given.encode()).digest()
+        matches = [hmac.compare_digest(digest, known) for known in self._key_digests]  # every key, in constant time
+        if not any(matches):
+            raise ForbiddenError("invalid api_key received: the request was not created")
+        return matches.index(True)
+
+    # ------------------------------------------------------------------------------------------ GET requests
+    def list_requests(self, fmt: Format, params: Params, accept_language: str | None = None) -> Reply:
+        """Requests by id (``service_request_id``, comma-delimited: overrides the other filters), or those of a
+        date window (default and at most 90 days) by ``service_code`` and ``status``: newest first, 1000 at most."""
+        self._check_jurisdiction(params)
+        language = language_of(params, accept_language)
+        references = _listed(params, "service_request_id")
+        if references:
+            if len(references) > MAX_REQUEST_IDS:
+                raise MalformedRequestError(f"service_request_id: at most {MAX_REQUEST_IDS} ids at once")
+            cases: Iterable[Case] = (case for ref in references if (case := self._find(ref)) is not None)
+        else:
+            cases = self._search(params)
+        records = [self._record(case, language) for case in islice(cases, MAX_REQUESTS)]
+        return Reply(200, fmt.content_type, render(fmt, "service_requests", records))
+
+    def get_request(self, fmt: Format, reference: str, params: Params, accept_language: str | None = None) -> Reply:
+        self._check_jurisdiction(params)
+        case = self._find(reference)
+        if case is None:
+            raise NotFoundError(f"service_request_id {reference!r} not found")
+        record = self._record(case, language_of(params, accept_language))
+        return Reply(200, fmt.content_type, render(fmt, "service_requests", [record]))
+
+    def _find(self, reference: str) -> Case | None:
+        if not _REFERENCE.fullmatch(reference):
+            return None
+        try:
+            case = self._cases.get_by_reference(reference)
+        except NotFoundError:
+            return None
+        return case if case.procedure_id == self._procedure.id else None  # listed or not (an alert of before)
+
+    def _search(self, params: Params) -> Iterator[Case]:
+        """The public cases of the window matching the filters (checked here, before any read)."""
+        codes = _listed(params, "service_code")
+        unknown = [code for code in codes if code not in self._choices]
+        if unknown:
+            raise MalformedRequestError(f"service_code: no service {', '.join(unknown)}")
+        statuses = _listed(params, "status")
+        if any(status not in ("open", "closed") for status in statuses):
+            raise MalformedRequestError("status must be open or closed (comma-delimited)")
+        start, end = self._window(params)
+        return (
+            case
+            for case in self._cases.iter_public(self._procedure.id, start, end)
+            if (not codes or case.form.get(self._routing.field) in codes)
+            and (not statuses or _status(case) in statuses)
+        )
+
+    def _window(self, params: Params) -> tuple[datetime, datetime]:
+        start_text, end_text = _one(params, "start_date"), _one(params, "end_date")
+        start = parse_w3_datetime("start_date", start_text) if start_text else None
+        end = parse_w3_datetime("end_date", end_text) if end_text else None
+        try:
+            if start is None:
+                end = end or self._clock()
+                start = end - WINDOW
+            elif end is None:
+                end = start + WINDOW
+        except OverflowError:
+            raise MalformedRequestError("start_date or end_date is out of range") from None
+        if end < start:
+            raise MalformedRequestError("end_date is before start_date")
+        if end - start > WINDOW:
+            raise MalformedRequestError(f"start_date to end_date may not span more than {WINDOW.days} days")
+        return start, end
+
+    def _record(self, case: Case, language: Language) -> dict[str, Any]:
+        """A case as a GeoReport request. Optional fields without a value are left out."""
+        code = str(case.form.get(self._routing.field, ""))
+        label = self._choices.get(code)
+        record: dict[str, Any] = {
+            "service_request_id": case.reference,
+            "status": _status(case),
+            "status_notes": _status_notes(case, language),
+            "service_name": label.in_language(language) if label else code,
+            "service_code": code,
+            "description": str(case.form.get("description", "")),
+            "agency_responsible": handling_department(self._procedure, case.form),
+            "requested_datetime": w3(case.created_at),
+            "updated_datetime": w3(case.updated_at),
+        }
+        address = case.form.get(self._address) if self._address else None
+        if isinstance(address, dict):
+            record["address"] = _address_text(address, language)
+            record["zipcode"] = address.get("postal_code")
+        location = case.form.get(self._location) if self._location else None
+        if isinstance(location, dict):
+            record["lat"], record["long"] = location.get("lat"), location.get("lon")
+        published = [key for key in self._procedure.photo_keys(case.form) if key in case.published_photos]
+        if published:  # a photo no agent of the department published is never linked (it may show a face, a plate)
+            record["media_url"] = self._media_link(published[0])
+        return {key: value for key, value in record.items() if value is not None}
+
+    # ------------------------------------------------------------------------------------------ errors and checks
+    def error(self, fmt: Format, error: OmnicityError) -> Reply:
+        """:func:`error_reply`, naming the form's fields as the Open311 parameters they came from."""
+        return error_reply(fmt, error, self.parameter_name)
+
+    def parameter_name(self, field: str) -> str:
+        """A form field path as the client named it: ``form.description`` -> ``description``, ``form.location.lon``
+        -> ``long``, ``form.address.postal_code`` -> ``address_string``, ``form.<other>`` -> ``attribute[<other>]``."""
+        if not field.startswith("form."):
+            return field
+        name, _, sub = field[len("form.") :].split("[", 1)[0].partition(".")
+        if name == self._location:
+            return {"lat": "lat", "lon": "long"}.get(sub, "lat/long")
+        standard = {
+            self._routing.field: "service_code",
+            "description": "description",
+            self._address: "address_string",
+            self._photos: "media_url",
+        }
+        return standard.get(name) or f"attribute[{name}]"
+
+    def _known_service(self, code: str) -> None:
+        if code not in self._choices:
+            raise NotFoundError(f"service_code {code!r} not found")
+
+    @staticmethod
+    def _check_jurisdiction(params: Params) -> None:
+        jurisdiction = _one(params, "jurisdiction_id")
+        if jurisdiction is not None and jurisdiction.lower() not in JURISDICTIONS:
+            raise NotFoundError(f"jurisdiction_id {jurisdiction!r} not found: this endpoint serves bruxelles.be")
+
+
+# ---------------------------------------------------------------------------------------------------- helpers
+def w3(moment: datetime) -> str:
+    """A w3 date-time in UTC, to the second: ``2026-07-01T08:15:30Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _status(case: Case) -> str:
+    return "closed" if case.status in CLOSED_STATUSES else "open"
+
+
+def _status_notes(case: Case, language: Language) -> str | None:
+    """Why a request is closed: the outcome (``the problem has been fixed``) or the reason of a rejection. The
+    field agent's free comment is for the reporter's email, not the public listing."""
+    if case.status not in CLOSED_STATUSES:
+        return None
+    outcome = get_messages().outcomes.get(case.outcome or "")
+    if outcome is not None:
+        return outcome.in_language(language)
+    return case.reason.in_language(language) if case.reason else None
+
+
+def _address_text(address: Mapping[str, Any], language: Language) -> str:
+    """``Rue Haute 120 bte 3, 1000 Bruxelles``: from most specific to most general, as the spec asks."""
+    street = f"{address.get('street', '')} {address.get('number', '')}".strip()
+    if address.get("box"):
+        street += f" {_BOX_WORDS[language]} {address['box']}"
+    postal_code = str(address.get("postal_code", ""))
+    section = next((s for s in get_city().sections if postal_code in s.postal_codes), None)
+    municipality = (section.nl if language is Language.NL else section.fr) if section else ""
+    return f"{street}, {postal_code} {municipality}".strip()
+
+
+def _coordinate(name: str, text: str | None) -> float:
+    if text is None:
+        raise MalformedRequestError(f"lat and long are sent together: {name} is missing")
+    try:
+        value = float(text)
+    except ValueError:
+        raise MalformedRequestError(f"{name} must be a number (WGS84 degrees)") from None
+    if not math.isfinite(value):
+        raise MalformedRequestError(f"{name} must be a number (WGS84 degrees)")
+    return value
+
+
+def _typed(field: FormField, text: str) -> Any:
+    """An attribute's text as the form field's JSON type; text that does not convert is left for the form's own
+    validation to name."""
+    if field.type is FieldType.INTEGER and re.fullmatch(r"[+-]?\d{1,18}", text):
+        return int(text)
+    if field.type is FieldType.BOOLEAN and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    if field.type is FieldType.DATE and re.match(r"\d{4}-\d{2}-\d{2}(?:T|$)", text):
+        return text[:10]
+    return text
+
+
+def _first(fields: Iterable[FormField], kind: FieldType) -> str | None:
+    return next((field.name for field in fields if field.type is kind), None)

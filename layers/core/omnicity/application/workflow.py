@@ -1,0 +1,506 @@
+"""The workflow steps, generic across procedures: each reads the case, asks the catalogue what to do, records the
+outcome on the case (status + timeline) with an optimistic-locked write.
+
+Steps are idempotent: Step Functions retries them, so a step that finds its work already done does nothing again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal, Protocol, TypeVar
+
+from omnicity.adapters.audit import AuditEntry, task_closed
+from omnicity.adapters.card_producer import CardProducer, PinLetterOrder, order_id_for
+from omnicity.adapters.documents import document_id_for, document_key
+from omnicity.adapters.notifications import Email, compose
+from omnicity.adapters.registries import Registers
+from omnicity.adapters.tasks import closed_undecided, task_id_for
+from omnicity.capabilities.departments import handling_department
+from omnicity.catalogue import Catalogue
+from omnicity.catalogue.city import get_messages
+from omnicity.catalogue.document_contexts import build_context
+from omnicity.catalogue.eligibility import check
+from omnicity.catalogue.review_conditions import needs_review
+from omnicity.domain import sla
+from omnicity.domain.errors import (
+    CaseCancelledError,
+    ConflictError,
+    DeliveryFailedError,
+    NotFoundError,
+    StepInputError,
+    ValidationFailedError,
+)
+from omnicity.domain.models import (
+    AgentTask,
+    Case,
+    CaseDocument,
+    CaseStatus,
+    Failure,
+    LocalizedText,
+    TaskStatus,
+    brussels_date,
+    today_in_brussels,
+)
+from omnicity.forms.validation import validate_form
+from omnicity.observability import logger
+
+T = TypeVar("T")
+SYSTEM = "system"
+_MAX_CAUSE = 500
+
+Renderer = Callable[[str, str, dict[str, object]], bytes]
+Outcome = Literal["eligible", "review", "rejected", "closed"]
+Decision = Literal["approved", "refused", "closed"]
+Dispatched = Literal["dispatched", "closed"]
+CARD_PRODUCER = "card-producer"
+
+
+class Cases(Protocol):
+    """What the steps need of the case repository (omnicity.adapters.cases.CaseRepository)."""
+
+    def get(self, case_id: str) -> Case: ...
+
+    def update(
+        self,
+        case_id: str,
+        change: Callable[[Case], Case | None],
+        attempts: int = 3,
+        along: Callable[[Case, Case], Sequence[dict[str, Any]]] | None = None,
+    ) -> Case: ...
+
+    def audit_items(self, case: Case, entries: Iterable[AuditEntry]) -> list[dict[str, Any]]: ...
+
+    def register_document(self, document_id: str, case_id: str) -> None: ...
+
+    def in_flight_before(self, moment: datetime, limit: int = 100) -> list[Case]: ...
+
+
+class PdfStore(Protocol):
+    """Where documents go (omnicity.adapters.documents.DocumentStore)."""
+
+    def put_pdf(self, key: str, content: bytes, *, reference: str, retention_days: int | None = None) -> None: ...
+
+
+class Tasks(Protocol):
+    """Where agent tasks wait (omnicity.adapters.tasks.TaskRepository)."""
+
+    def open(self, task: AgentTask) -> AgentTask: ...
+
+    def get(self, task_id: str) -> AgentTask: ...
+
+    def save(self, task: AgentTask, along: Sequence[dict[str, Any]] = ()) -> AgentTask: ...
+
+    def conditional_put(self, task: AgentTask) -> tuple[dict[str, Any], AgentTask]: ...
+
+
+class Sender(Protocol):
+    """How citizens are emailed (omnicity.adapters.notifications.EmailSender)."""
+
+    def send(self, email: Email) -> str: ...
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _comment_note(comment: str | None) -> LocalizedText | None:
+    return LocalizedText(fr=comment, nl=comment, en=comment) if comment else None
+
+
+def _with_comment(reason: LocalizedText, comment: str | None) -> LocalizedText:
+    """The localized reason followed by the agent's own words (written in one language, shown in every one)."""
+    if not comment:
+        return reason
+    return LocalizedText(fr=f"{reason.fr} {comment}", nl=f"{reason.nl} {comment}", en=f"{reason.en} {comment}")
+
+
+def _with_entry(case: Case, event: str, **changes: Any) -> Case:
+    return case.with_entry(event, actor=SYSTEM, at=_now(), **changes)
+
+
+class Workflow:
+    def __init__(
+        self,
+        repository: Cases,
+        catalogue: Catalogue,
+        registers: Registers | None = None,
+        store: PdfStore | None = None,
+        sender: Sender | None = None,
+        renderer: Renderer | None = None,
+        tasks: Tasks | None = None,
+        producer: CardProducer | None = None,
+    ) -> None:
+        self._cases = repository
+        self._catalogue = catalogue
+        self._registers = registers
+        self._store = store
+        self._sender = sender
+        self._renderer = renderer
+        self._tasks = tasks
+        self._producer = producer
+
+    # ------------------------------------------------------------------------------------------ steps
+    def validate_request(self, case_id: str) -> Case:
+        """submitted -> in_progress, or rejected when the form no longer satisfies the procedure."""
+
+        def change(case: Case) -> Case | None:
+            if case.status is not CaseStatus.SUBMITTED:
+                return None  # already done (a retry), or closed meanwhile
+            procedure = self._catalogue.get(case.procedure_id)
+            try:
+                validate_form(
+                    procedure,
+                    case.form,
+                    uploads_owner=case.uploads_owner,
+                    rules=procedure.form_rules,
+                    today=brussels_date(case.created_at),  # the rules as they stood on the day it was submitted
+                )
+            except ValidationFailedError:
+                return self._reject(case, "invalid_form")
+            return _with_entry(case, "validated", status=CaseStatus.IN_PROGRESS)
+
+        return self._cases.update(case_id, change)
+
+    def check_eligibility(self, case_id: str) -> Outcome:
+        """``eligible`` (go on), ``review`` (an agent decides first), ``rejected`` (tell the citizen why) or
+        ``closed`` (the case ended meanwhile)."""
+        registers = self._need(self._registers, "the registers")
+
+        def change(case: Case) -> Case | None:
+            if case.status is not CaseStatus.IN_PROGRESS or case.has_event("eligibility_confirmed"):
+                return None
+            verdict = check(self._catalogue.get(case.procedure_id), case, registers)
+            if not verdict.eligible:
+                return self._reject(case, verdict.reason or "not_in_register")
+            return _with_entry(case, "eligibility_confirmed")
+
+        case = self._cases.update(case_id, change)
+        if case.status is CaseStatus.IN_PROGRESS:
+            review = self._catalogue.get(case.procedure_id).review
+            if review is not None and needs_review(review.when, case, registers):
+                return "review"
+            return "eligible"
+        return "rejected" if case.status is CaseStatus.REJECTED else "closed"
+
+    def open_task(self, case_id: str, task_token: str) -> AgentTask:
+        """Queue the procedure's human step for its department; the case waits until an agent completes it."""
+        case = self._cases.get(case_id)
+        procedure = self._catalogue.get(case.procedure_id)
+        if procedure.review is None:
+            raise StepInputError(f"procedure {procedure.id} has no human step")
+        review = procedure.review
+        tasks = self._need(self._tasks, "a task queue")
+        task = tasks.open(
+            AgentTask(
+                task_id=task_id_for(case.case_id, review.kind),
+                case_id=case.case_id,
+                reference=case.reference,
+                procedure_id=procedure.id,
+                department=handling_department(procedure, case.form),
+                kind=review.kind,
+                outcomes=review.outcomes,
+                approving=review.approving,
+                comment_required=review.comment_required,
+                instructions=review.instructions,
+                created_at=_now(),
+                due_on=sla.due_on(case, procedure),
+                task_token=task_token,
+            )
+        )
+        if task.status.is_pending and task.task_token != task_token:
+            # A retried step waits on a new token: the agent's decision must reach this one, not the dead one.
+            task = tasks.save(task.model_copy(update={"task_token": task_token}))
+
+        def change(current: Case) -> Case | None:
+            if current.status is not CaseStatus.IN_PROGRESS:
+                return None
+            return _with_entry(current, f"task_opened:{review.kind}", status=CaseStatus.WAITING)
+
+        case = self._cases.update(case_id, change)
+        if case.status is CaseStatus.CANCELLED:
+            # Cancelled while the task was being opened (the cancellation may not have seen it): the task leaves the
+            # queue and the wait ends, as the cancellation would have done (the state machine catches the error).
+            if task.status.is_pending:
+                with contextlib.suppress(ConflictError):
+                    tasks.save(closed_undecided(task, TaskStatus.CANCELLED, _now(), SYSTEM))
+            raise CaseCancelledError(f"case {case_id} was cancelled")
+        if case.status is CaseStatus.FAILED:
+            # Failed while the task was being opened (the failure could not close a task not yet there): the task
+            # leaves the queue as mark_failed would have closed it, and the step fails (MarkFailed finds it done).
+            if task.status.is_pending:
+                closed = closed_undecided(task, TaskStatus.FAILED, _now(), SYSTEM)
+                with contextlib.suppress(ConflictError):
+                    tasks.save(closed, along=self._cases.audit_items(case, [task_closed(closed)]))
+            raise StepInputError(f"case {case_id} failed: no task waits for an agent")
+        return task
+
+    def record_decision(self, case_id: str, task_id: str, outcome: str) -> Decision:
+        """The agent's decision on the case: approved (the workflow goes on) or refused (rejected, with why).
+
+        The execution hands over only the task's id and the outcome (what it carries stays in its history for 90
+        days): who decided and their comment are read from the task, which the agent's completion recorded before
+        it resumed the execution. A task that does not hold this decision is a StepInputError (the case fails,
+        visible to agents)."""
+        task = self._decided_task(case_id, task_id, outcome)
+        agent, comment = task.completed_by or SYSTEM, task.comment
+
+        def change(case: Case) -> Case | None:
+            procedure = self._catalogue.get(case.procedure_id)
+            review = procedure.review
+            if case.status not in (CaseStatus.WAITING, CaseStatus.AWAITING_CITIZEN) or review is None:
+                return None
+            if outcome not in review.outcomes:
+                raise StepInputError(f"outcome {outcome!r} is not one of {review.outcomes}")
+            event, now = f"decided:{outcome}", _now()
+            # Decided without the citizen's answer to a question (none came): the clock runs again, up to now.
+            case = sla.resume(case, now, procedure)
+            if outcome in review.approving:
+                note = _comment_note(comment)
+                return case.with_entry(
+                    event, actor=agent, at=now, status=CaseStatus.IN_PROGRESS, note=note, outcome=outcome
+                )
+            reason = _with_comment(get_messages().reason("refused_after_review"), comment)
+            return case.with_entry(event, actor=agent, at=now, status=CaseStatus.REJECTED, note=reason, reason=reason)
+
+        case = self._cases.update(case_id, change)
+        if case.status is CaseStatus.IN_PROGRESS:
+            return "approved"
+        return "refused" if case.status is CaseStatus.REJECTED else "closed"
+
+    def order_pin_letter(self, case_id: str, task_token: str) -> str:
+        """Order a new PIN/PUK letter for the applicant's active card; the case waits for the producer's confirmation.
+
+        The order's id is the case's, so a retried step orders nothing more: the producer only takes the new token.
+        """
+        case = self._cases.get(case_id)
+        retried = case.status is CaseStatus.WAITING and case.has_event("pin_letter_ordered")
+        if case.status is not CaseStatus.IN_PROGRESS and not retried:
+            raise StepInputError(f"case {case_id} is {case.status}: no letter is ordered")
+        card = self._need(self._registers, "the registers").cards.active_card(case.applicant_nrn)
+        if card is None:
+            raise StepInputError(f"case {case_id}: the applicant has no active card any more")
+        order = PinLetterOrder(
+            order_id=order_id_for(case_id), case_id=case_id, card_number=card.number, callback_token=task_token
+        )
+        order_id = self._need(self._producer, "a card producer").order_pin_letter(order)
+
+        def change(current: Case) -> Case | None:
+            if current.status is not CaseStatus.IN_PROGRESS:
+                return None
+            return _with_entry(current, "pin_letter_ordered", status=CaseStatus.WAITING)
+
+        self._cases.update(case_id, change)
+        return order_id
+
+    def record_dispatch(self, case_id: str, order_id: str, dispatched_on: date) -> Dispatched:
+        """The producer dispatched the case's letter: the case goes on (``dispatched``), unless it ended meanwhile."""
+        if order_id != order_id_for(case_id):
+            raise StepInputError(f"order {order_id!r} is not the order of case {case_id}")
+        event = "pin_letter_dispatched"
+
+        def change(case: Case) -> Case | None:
+            if case.status is not CaseStatus.WAITING or case.has_event(event):
+                return None
+            on = dispatched_on.isoformat()
+            note = LocalizedText(fr=on, nl=on, en=on)
+            return case.with_entry(event, actor=CARD_PRODUCER, at=_now(), status=CaseStatus.IN_PROGRESS, note=note)
+
+        case = self._cases.update(case_id, change)
+        return "dispatched" if case.status is CaseStatus.IN_PROGRESS and case.has_event(event) else "closed"
+
+    def render_document(self, case_id: str) -> Case:
+        """Render the procedure's document in the case's language, store it, attach it to the case."""
+        case = self._cases.get(case_id)
+        procedure = self._catalogue.get(case.procedure_id)
+        if procedure.document is None:
+            raise StepInputError(f"procedure {procedure.id} issues no document")
+        if case.status is not CaseStatus.IN_PROGRESS:
+            raise StepInputError(f"case {case_id} is {case.status}, not in progress: no document is issued")
+        document_id = document_id_for(case.case_id, procedure.document.kind, case.language)
+        if case.document(document_id) is not None:
+            return case
+        registers = self._need(self._registers, "the registers")
+        context = build_context(procedure, case, registers, document_id=document_id, issued_on=today_in_brussels())
+        pdf = self._need(self._renderer, "a renderer")(procedure.document.template, case.language.value, context)
+        key = document_key(case.case_id, document_id)
+        self._need(self._store, "a document store").put_pdf(
+            key, pdf, reference=case.reference, retention_days=procedure.retention_days
+        )
+        self._cases.register_document(document_id, case.case_id)
+        document = CaseDocument(
+            document_id=document_id,
+            kind=procedure.document.kind,
+            language=case.language,
+            key=key,
+            sha256=hashlib.sha256(pdf).hexdigest(),
+            created_at=_now(),
+        )
+
+        def change(current: Case) -> Case | None:
+            if current.document(document_id) is not None:
+                return None
+            return _with_entry(current, "document_issued", documents=[*current.documents, document])
+
+        logger.info("document issued", extra={"case_id": case_id, "document_id": document_id, "bytes": len(pdf)})
+        return self._cases.update(case_id, change)
+
+    def notify(self, case_id: str, message: str) -> Case:
+        """Email the citizen, at least once: the timeline records it, so a retry after the record does not send
+        again (a retry between the send and the record does). An address SES refuses for good is recorded as
+        ``notified:<message>:undeliverable`` and the workflow goes on: a notification never fails a case."""
+        event = f"notified:{message}"
+        case = self._cases.get(case_id)
+        if case.has_event(event):
+            return case
+        if message not in get_messages().emails:
+            raise StepInputError(f"unknown message {message!r}")
+        if case.applicant.email is None:
+            event = f"{event}:no_contact"  # nobody to tell: recorded, so agents see it
+        else:
+            procedure = self._catalogue.get(case.procedure_id)
+            email = compose(message, case, procedure, case.applicant.email, extra=self._email_details(case))
+            try:
+                self._need(self._sender, "an email sender").send(email)
+            except DeliveryFailedError as error:
+                logger.warning("notification undeliverable", extra={"case_id": case_id, "error": error.message})
+                event = f"{event}:undeliverable"
+        return self._cases.update(case_id, lambda c: None if c.has_event(event) else _with_entry(c, event), attempts=10)
+
+    def complete(self, case_id: str, on_delivered: Callable[[Case], None] | None = None) -> Case:
+        """in_progress -> completed: the product is delivered (the repository adds it to its day's counters in the
+        same write). ``on_delivered`` is called by the call that completed the case, never by a retry after it."""
+        delivered = False
+
+        def change(case: Case) -> Case | None:
+            nonlocal delivered
+            delivered = False
+            if case.status is CaseStatus.COMPLETED:
+                return None
+            if case.status is not CaseStatus.IN_PROGRESS:
+                raise StepInputError(f"case {case_id} is {case.status}: it cannot be completed")
+            delivered = True
+            return _with_entry(case, "completed", status=CaseStatus.COMPLETED)
+
+        case = self._cases.update(case_id, change)
+        if delivered and on_delivered is not None:
+            on_delivered(case)
+        return case
+
+    def mark_failed(
+        self,
+        case_id: str,
+        error: str,
+        cause: str,
+        step: str | None = None,
+        on_failed: Callable[[Case], None] | None = None,
+        stalled_before: datetime | None = None,
+    ) -> Case:
+        """The workflow stopped on an error: the case is failed, with the reason, visible to agents.
+
+        Its task, if one still waits (open, claimed, or waiting for the citizen's answer: a wait that timed out, an
+        execution stopped), is closed ``failed`` in the same transaction, out of every queue, with an entry in the
+        case's audit trail: no task is left to decide for a case nothing will carry on. A case already failed stays
+        as it is (the execution-ended event that follows our own Fail state, or a retry: the transaction that failed
+        it closed its task). A case that reached another outcome (completed, rejected, cancelled) keeps it; the
+        error is recorded on its timeline once. ``on_failed`` is called by the call that failed the case, and only
+        by it. ``stalled_before``: only if the case is still in flight and has not moved since then (a step that
+        moves it meanwhile wins: the case is left as it is).
+        """
+        failure = Failure(error=error[:100], cause=cause[:_MAX_CAUSE], step=step)
+        failed = False
+
+        def change(case: Case) -> Case | None:
+            nonlocal failed
+            failed = False
+            if stalled_before is not None and (not case.status.is_in_flight or case.updated_at >= stalled_before):
+                return None
+            if case.status is CaseStatus.FAILED or case.failure == failure:
+                return None
+            if case.status.is_terminal:
+                return _with_entry(case, "workflow_error", failure=failure)
+            failed = True
+            reason = get_messages().reason("technical_failure")
+            return _with_entry(case, "failed", status=CaseStatus.FAILED, note=reason, reason=reason, failure=failure)
+
+        logger.warning("case failed", extra={"case_id": case_id, "error": failure.error, "step": step})
+        case = self._cases.update(case_id, change, along=self._closing_task)
+        if failed and on_failed is not None:
+            on_failed(case)
+        return case
+
+    def _closing_task(self, current: Case, changed: Case) -> list[dict[str, Any]]:
+        """The writes that close the case's waiting task with it when ``changed`` fails it (none otherwise): the
+        task, conditional on the version read, and its audit entry."""
+        if changed.status is not CaseStatus.FAILED or self._tasks is None:
+            return []
+        review = self._catalogue.get(changed.procedure_id).review
+        if review is None:
+            return []
+        try:
+            task = self._tasks.get(task_id_for(changed.case_id, review.kind))
+        except NotFoundError:
+            return []  # not opened yet: open_task finds the case failed and closes the task it opens
+        if not task.status.is_pending:
+            return []
+        put, closed = self._tasks.conditional_put(closed_undecided(task, TaskStatus.FAILED, changed.updated_at, SYSTEM))
+        logger.info("task closed with its case", extra={"case_id": changed.case_id, "task_id": task.task_id})
+        return [{"Put": put}, *self._cases.audit_items(changed, [task_closed(closed)])]
+
+    def fail_stalled(
+        self, now: datetime, after: timedelta, on_failed: Callable[[Case], None] | None = None, limit: int = 100
+    ) -> list[Case]:
+        """Mark failed the cases that no step has moved for ``after`` while in flight (submitted or in progress):
+        their execution ended without telling (an Express run past its limit, a MarkFailed that gave up, a start that
+        never happened). The cases it failed, oldest first; ``limit`` per call (the next round takes the rest)."""
+        cutoff = now - after
+        failed: list[Case] = []
+
+        def count(case: Case) -> None:
+            failed.append(case)
+            if on_failed is not None:
+                on_failed(case)
+
+        cause = f"no workflow step moved the case for {int(after.total_seconds() // 60)} minutes"
+        for case in self._cases.in_flight_before(cutoff, limit):
+            self.mark_failed(case.case_id, "WorkflowStalled", cause, on_failed=count, stalled_before=cutoff)
+        return failed
+
+    # ------------------------------------------------------------------------------------------ helpers
+    def _decided_task(self, case_id: str, task_id: str, outcome: str) -> AgentTask:
+        """The completed task of ``case_id`` holding the decision ``outcome``."""
+        try:
+            task = self._need(self._tasks, "a task queue").get(task_id)
+        except NotFoundError:
+            raise StepInputError(f"no task {task_id!r}") from None
+        if task.case_id != case_id:
+            raise StepInputError(f"task {task_id} is not a task of case {case_id}")
+        if task.status is not TaskStatus.COMPLETED or task.outcome != outcome:
+            raise StepInputError(f"task {task_id} is {task.status.value}: it holds no decision {outcome!r}")
+        return task
+
+    def _email_details(self, case: Case) -> dict[str, str]:
+        """What an email may add to the case: the postal code and municipality of the applicant's registered address
+        (in the case's language; both names in English), never the street."""
+        person = None
+        if self._registers is not None and case.applicant.nrn is not None:
+            person = self._registers.national.find(case.applicant.nrn)
+        if person is None:
+            return {"municipality": ""}
+        address = person.address
+        names = {"fr": address.municipality_fr, "nl": address.municipality_nl}
+        bilingual = " / ".join(dict.fromkeys([address.municipality_fr, address.municipality_nl]))
+        return {"municipality": f"{address.postal_code} {names.get(case.language.value, bilingual)}"}
+
+    @staticmethod
+    def _reject(case: Case, reason_code: str) -> Case:
+        reason = get_messages().reason(reason_code)
+        return _with_entry(case, "rejected", status=CaseStatus.REJECTED, note=reason, reason=reason)
+
+    @staticmethod
+    def _need(dependency: T | None, what: str) -> T:
+        if dependency is None:
+            raise StepInputError(f"this step was not given {what}")
+        return dependency

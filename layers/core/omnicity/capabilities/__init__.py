@@ -1,0 +1,1 @@
+"""What a procedure can do besides its form: each capability is one module."""

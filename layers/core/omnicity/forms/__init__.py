@@ -1,0 +1,1 @@
+"""A procedure's form: server-side validation and its JSON Schema."""
