@@ -36,6 +36,8 @@ from zoneinfo import ZoneInfo
 from omnicity.adapters.cases import CaseRepository
 from omnicity.adapters.registries import get_registers
 from omnicity.application.stats import day_item, tally
+from omnicity.capabilities.anonymous_reports import AnonymousReports
+from omnicity.capabilities.review import Review
 from omnicity.catalogue import Catalogue, get_catalogue
 from omnicity.domain.business_days import city_calendar
 from omnicity.domain.models import (
@@ -199,7 +201,8 @@ class CaseFactory:
         )
         completed_at = local.astimezone(UTC)
         created_at = completed_at - _duration(procedure, rng)
-        anonymous = procedure.anonymous and product.channel is Channel.PORTAL and rng.random() < 0.6
+        open_to_anonymous = AnonymousReports.settings(procedure) is not None
+        anonymous = open_to_anonymous and product.channel is Channel.PORTAL and rng.random() < 0.6
         nrn = None if anonymous else self._fictional_nrn(rng)
         author = (
             "anonymous"
@@ -227,7 +230,7 @@ class CaseFactory:
                 TimelineEntry(at=at, status=status, event=event, actor=actor) for at, status, event, actor in steps
             ],
             submitted_by=author,
-            public=procedure.anonymous,
+            public=open_to_anonymous,
             created_at=created_at,
             updated_at=completed_at,
             version=len(steps),
@@ -244,7 +247,7 @@ class CaseFactory:
 
 def _duration(procedure: Procedure, rng: random.Random) -> timedelta:
     """How long a case of ``procedure`` took: minutes for a certificate, days for a decision, a visit or a letter."""
-    if procedure.review is not None or procedure.family == "field_service":
+    if Review.settings(procedure) is not None or procedure.family == "field_service":
         return timedelta(days=rng.randint(1, 9), hours=rng.randint(0, 8))
     if procedure.family == "card_order":
         return timedelta(days=rng.randint(3, 7), hours=rng.randint(0, 8))

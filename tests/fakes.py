@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from omnicity.adapters.audit import AuditEntry
 from omnicity.adapters.notifications import Email
 from omnicity.adapters.registries.national import Address, Person
 from omnicity.domain.errors import CaseConflictError, ConflictError, NotFoundError
-from omnicity.domain.models import AgentTask, Case
+from omnicity.domain.models import AgentTask, Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
 from omnicity.domain.nrn import birth_date
 
 
@@ -63,13 +63,21 @@ class FakeCaseRepository:
         self.cases[case.case_id] = stored
         return stored
 
+    def next_reference(self, year: int, prefix: str = "BXL") -> str:
+        return f"{prefix}-{year}-{len(self.cases) + 1:06d}"
+
+    def create(self, case: Case) -> Case:
+        if case.case_id in self.cases:
+            raise ConflictError(f"case {case.case_id} already exists")
+        return self.put(case)
+
     def get(self, case_id: str) -> Case:
         try:
             return self.cases[case_id]
         except KeyError:
             raise NotFoundError(f"no case {case_id!r}") from None
 
-    def save(self, case: Case, along: Sequence[dict[str, Any]] = ()) -> Case:
+    def save(self, case: Case, along: Sequence[dict[str, Any]] = (), previous: Case | None = None) -> Case:
         stored = case.model_copy(update={"version": case.version + 1})
 
         def store() -> None:
@@ -220,3 +228,40 @@ class CountingClient:
             return call(**request)
 
         return counted
+
+
+def make_case(
+    procedure_id: str,
+    *,
+    form: dict[str, Any] | None = None,
+    status: CaseStatus = CaseStatus.SUBMITTED,
+    nrn: str | None = "87031413235",
+    case_id: str = "case-1",
+    at: datetime = datetime(2026, 3, 2, 9, 30, tzinfo=UTC),
+) -> Case:
+    """A case of ``procedure_id`` as a portal submission leaves it (``status`` aside): for the tests that need a case
+    and not its history."""
+    return Case(
+        case_id=case_id,
+        reference="BXL-2026-000001",
+        procedure_id=procedure_id,
+        applicant=Applicant(nrn=nrn),
+        channel=Channel.PORTAL,
+        language=Language.FR,
+        form=form or {},
+        status=status,
+        timeline=[TimelineEntry(at=at, status=CaseStatus.SUBMITTED, event="submitted", actor="citizen")],
+        submitted_by="citizen",
+        created_at=at,
+        updated_at=at,
+    )
+
+
+class NoLimit:
+    """A caller limit that never refuses (``omnicity.application.ports.CallerLimit``)."""
+
+    def hit(self, caller: str) -> None:
+        return None
+
+    def check(self, caller: str) -> None:
+        return None

@@ -1,6 +1,6 @@
 """The HTTPS API for the portal, the kiosks and the counter: routes only.
 
-Each route reads the validated input, asks the layer's CaseService, returns a view model. Errors are mapped to
+Each route reads the validated input, asks one of the layer's use cases, returns a view model. Errors are mapped to
 ``{"error": {"code", "message", "details"}}`` here and nowhere else.
 """
 
@@ -20,11 +20,14 @@ from omnicity.adapters.agents import CognitoAgentDirectory
 from omnicity.adapters.audit import AuditTrail
 from omnicity.adapters.cases import CaseRepository
 from omnicity.adapters.documents import DocumentStore, Uploads, UploadSlot
+from omnicity.adapters.executions import WorkflowStarter
 from omnicity.adapters.notifications import EmailSender
-from omnicity.adapters.slots import SlotBook, SlotList
+from omnicity.adapters.slots import SlotBook
 from omnicity.adapters.tasks import TaskRepository
 from omnicity.adapters.throttle import CallerLimit, Limit, Throttle, caller_of_address
 from omnicity.application.back_office import CaseFile
+from omnicity.application.cancellation import Cancellations
+from omnicity.application.case_reads import CaseReads
 from omnicity.application.desk import AgentDesk, WorkflowResumer
 from omnicity.application.idempotency import (
     IDEMPOTENCY_HEADER,
@@ -36,8 +39,8 @@ from omnicity.application.idempotency import (
     IdempotentSubmissions,
 )
 from omnicity.application.inquiries import Inquiries
-from omnicity.application.services import CaseService, WorkflowStarter
 from omnicity.application.stats import Figures, StatsRepository, StatsService
+from omnicity.application.submissions import Submissions
 from omnicity.application.views import (
     AccessLog,
     AgentCaseView,
@@ -62,6 +65,8 @@ from omnicity.application.views import (
     TrackView,
     UploadRequest,
 )
+from omnicity.capabilities.base import Capabilities, Submission
+from omnicity.capabilities.booking import SlotList
 from omnicity.catalogue import get_catalogue
 from omnicity.catalogue.city import get_city
 from omnicity.config import ApiSettings, load_settings
@@ -189,6 +194,20 @@ def _too_many(what: str) -> dict[int, Any]:
     }
 
 
+# ---------------------------------------------------------------------------------------------- wiring
+# Every service is built once, here, at cold start, from the settings validated above: a missing setting stops the
+# function before its first request. No AWS client is created until a request needs it.
+catalogue = get_catalogue()
+cases = CaseRepository(settings.table_name)
+tasks = TaskRepository(settings.table_name)
+throttle = Throttle(settings.table_name)
+slot_book = SlotBook(settings.table_name)
+uploads = Uploads(settings.documents_bucket)
+capabilities = Capabilities()
+desk = AgentDesk(tasks, catalogue, WorkflowResumer(), agents=CognitoAgentDirectory(settings.agents_user_pool_id))
+case_file = CaseFile(cases, tasks, AuditTrail(settings.table_name), catalogue)
+inquiries = Inquiries(cases, tasks, catalogue, uploads, EmailSender(settings.sender_email))
+stats = StatsService(StatsRepository(settings.table_name), catalogue)
 REPORT_LIMIT = Limit(
     "report",
     settings.anonymous_report_limit,
@@ -201,30 +220,27 @@ HANDOFF_FAILURES = Limit(
     settings.handoff_failure_window_seconds,
     "too many wrong hand-off codes",
 )
-
-
-@cache
-def throttle() -> Throttle:
-    return Throttle(settings.table_name)
-
-
-@cache
-def service() -> CaseService:
-    return CaseService(
-        repository=CaseRepository(settings.table_name),
-        catalogue=get_catalogue(),
-        starter=WorkflowStarter(settings.state_machine_arn),
-        store=DocumentStore(settings.documents_bucket),
-        reference_prefix=get_city().reference_prefix,
-        url_ttl_seconds=settings.document_url_ttl_seconds,
-        uploads=Uploads(settings.documents_bucket),
-        slots=SlotBook(settings.table_name),
-        withdrawals=desk(),
-        reads=case_file(),
-        portal_url=settings.portal_url,
-        report_limit=CallerLimit(throttle(), REPORT_LIMIT),
-        handoff_failures=CallerLimit(throttle(), HANDOFF_FAILURES),
-    )
+submissions = Submissions(
+    cases,
+    catalogue,
+    WorkflowStarter(settings.state_machine_arn),
+    Submission(places=slot_book, uploads=uploads),
+    uploads,
+    CallerLimit(throttle, REPORT_LIMIT),
+    get_city().reference_prefix,
+    capabilities,
+)
+reads = CaseReads(
+    cases,
+    catalogue,
+    DocumentStore(settings.documents_bucket),
+    case_file,
+    CallerLimit(throttle, HANDOFF_FAILURES),
+    settings.document_url_ttl_seconds,
+    settings.portal_url,
+)
+cancellations = Cancellations(cases, catalogue, slot_book, desk, capabilities)
+idempotent = IdempotentSubmissions(settings.idempotency_table_name)
 
 
 def principal() -> Principal:
@@ -250,7 +266,7 @@ def principal() -> Principal:
     responses=_responses(ProcedureList),
 )
 def list_procedures() -> ProcedureList:
-    return ProcedureList(items=[ProcedureSummary.of(p) for p in get_catalogue().all()])
+    return ProcedureList(items=[ProcedureSummary.of(p) for p in catalogue.all()])
 
 
 @app.get(
@@ -265,7 +281,7 @@ def list_procedures() -> ProcedureList:
     responses=_responses(ProcedureDetail, 404),
 )
 def get_procedure(procedure_id: ProcedureId) -> ProcedureDetail:
-    return ProcedureDetail.of(get_catalogue().get(procedure_id))
+    return ProcedureDetail.of(catalogue.get(procedure_id))
 
 
 @app.get(
@@ -280,7 +296,7 @@ def get_procedure(procedure_id: ProcedureId) -> ProcedureDetail:
     responses=_responses(SlotList, 404),
 )
 def list_slots(procedure_id: ProcedureId) -> SlotList:
-    return service().open_slots(procedure_id)
+    return submissions.open_slots(procedure_id)
 
 
 # ---------------------------------------------------------------------------------------------- cases
@@ -301,11 +317,6 @@ IdempotencyKey = Annotated[
         examples=["8e03978e-40d5-43e8-bc93-6894a57f9324"],
     ),
 ]
-
-
-@cache
-def submissions() -> IdempotentSubmissions:
-    return IdempotentSubmissions(settings.idempotency_table_name)
 
 
 @app.post(
@@ -336,13 +347,11 @@ def submit_case(request: SubmitCaseRequest, idempotency_key: IdempotencyKey = No
     caller = principal()
 
     def submit() -> CaseCreated:
-        created = service().submit(caller, request)
+        created = submissions.submit(caller, request)
         metrics.add_metric(name="CasesSubmitted", unit="Count", value=1)
         return created
 
-    return submissions().submit(
-        submit, principal=caller, key=idempotency_key, request=request, context=app.lambda_context
-    )
+    return idempotent.submit(submit, principal=caller, key=idempotency_key, request=request, context=app.lambda_context)
 
 
 @app.get(
@@ -357,7 +366,7 @@ def list_cases(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> CaseList:
-    return service().list_own(principal(), limit, cursor)
+    return reads.list_own(principal(), limit, cursor)
 
 
 @app.get(
@@ -373,7 +382,7 @@ def list_cases(
     responses=_responses(CaseView, 401, 403, 404),
 )
 def get_case(case_id: CaseId, reason: ReadReason = None) -> CaseView:
-    return service().get(principal(), case_id, reason)
+    return reads.get(principal(), case_id, reason)
 
 
 @app.get(
@@ -388,7 +397,7 @@ def get_case(case_id: CaseId, reason: ReadReason = None) -> CaseView:
     responses=_responses(DocumentUrl, 401, 403, 404),
 )
 def get_document(case_id: CaseId, document_id: DocumentId, reason: ReadReason = None) -> DocumentUrl:
-    return service().document_url(principal(), case_id, document_id, reason)
+    return reads.document_url(principal(), case_id, document_id, reason)
 
 
 @app.get(
@@ -403,7 +412,7 @@ def get_document(case_id: CaseId, document_id: DocumentId, reason: ReadReason = 
     responses=_responses(AccessLog, 401, 403, 404),
 )
 def get_access_log(case_id: CaseId) -> AccessLog:
-    return case_file().access_log(principal(), case_id)
+    return case_file.access_log(principal(), case_id)
 
 
 @app.post(
@@ -419,7 +428,7 @@ def get_access_log(case_id: CaseId) -> AccessLog:
     responses=_responses(CaseView, 401, 403, 404, 409),
 )
 def cancel_case(case_id: CaseId) -> CaseView:
-    return service().cancel(principal(), case_id)
+    return cancellations.cancel(principal(), case_id)
 
 
 @app.post(
@@ -434,7 +443,7 @@ def cancel_case(case_id: CaseId) -> CaseView:
     responses=_responses(CaseView, 400, 401, 403, 404, 409, 422),
 )
 def reply_to_case(case_id: CaseId, request: ReplyRequest) -> CaseView:
-    return inquiries().reply(principal(), case_id, request)
+    return inquiries.reply(principal(), case_id, request)
 
 
 @app.post(
@@ -451,7 +460,7 @@ def reply_to_case(case_id: CaseId, request: ReplyRequest) -> CaseView:
     responses=_responses(UploadSlot, 400, 401, 403, status=201),
 )
 def create_upload(request: UploadRequest) -> UploadSlot:
-    return service().upload_slot(principal(), request)
+    return submissions.upload_slot(principal(), request)
 
 
 @app.post(
@@ -471,7 +480,7 @@ def create_upload(request: UploadRequest) -> UploadSlot:
     },
 )
 def continue_case(code: HandoffCode) -> CaseView:
-    return service().continue_case(principal(), code)
+    return reads.continue_case(principal(), code)
 
 
 @app.get(
@@ -486,7 +495,7 @@ def continue_case(code: HandoffCode) -> CaseView:
     responses=_responses(DocumentVerification, 404),
 )
 def verify_document(document_id: DocumentCode) -> DocumentVerification:
-    return service().verify_document(document_id)
+    return reads.verify_document(document_id)
 
 
 # ---------------------------------------------------------------------------------------------- anonymous reports
@@ -508,7 +517,7 @@ def verify_document(document_id: DocumentCode) -> DocumentVerification:
 )
 def submit_report(request: ReportRequest) -> CaseCreated:
     source = caller_of_address(app.current_event.request_context.identity.source_ip)
-    return service().report(request, source)
+    return submissions.report(request, source)
 
 
 @app.get(
@@ -523,41 +532,10 @@ def submit_report(request: ReportRequest) -> CaseCreated:
     responses=_responses(TrackView, 404),
 )
 def track_report(reference: Reference) -> TrackView:
-    return service().track(reference)
+    return reads.track(reference)
 
 
 # ---------------------------------------------------------------------------------------------- agents
-@cache
-def desk() -> AgentDesk:
-    return AgentDesk(
-        TaskRepository(settings.table_name),
-        get_catalogue(),
-        WorkflowResumer(),
-        agents=CognitoAgentDirectory(settings.agents_user_pool_id),
-    )
-
-
-@cache
-def inquiries() -> Inquiries:
-    return Inquiries(
-        CaseRepository(settings.table_name),
-        TaskRepository(settings.table_name),
-        get_catalogue(),
-        Uploads(settings.documents_bucket),
-        EmailSender(settings.sender_email),
-    )
-
-
-@cache
-def case_file() -> CaseFile:
-    return CaseFile(
-        CaseRepository(settings.table_name),
-        TaskRepository(settings.table_name),
-        AuditTrail(settings.table_name),
-        get_catalogue(),
-    )
-
-
 @app.get(
     "/v1/agent/tasks",
     tags=["agents"],
@@ -576,7 +554,7 @@ def list_agent_tasks(
     overdue: Annotated[bool | None, Query(description="true: only the overdue tasks; false: only the others")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> TaskList:
-    return desk().queue(principal(), department, status, limit, procedure_id=procedure, overdue=overdue)
+    return desk.queue(principal(), department, status, limit, procedure_id=procedure, overdue=overdue)
 
 
 @app.post(
@@ -591,7 +569,7 @@ def list_agent_tasks(
     responses=_responses(TaskView, 401, 403, 404, 409),
 )
 def claim_agent_task(task_id: TaskId) -> TaskView:
-    return desk().claim(principal(), task_id)
+    return desk.claim(principal(), task_id)
 
 
 @app.post(
@@ -606,7 +584,7 @@ def claim_agent_task(task_id: TaskId) -> TaskView:
     responses=_responses(TaskView, 401, 403, 404, 409),
 )
 def release_agent_task(task_id: TaskId) -> TaskView:
-    return desk().release(principal(), task_id)
+    return desk.release(principal(), task_id)
 
 
 @app.post(
@@ -621,7 +599,7 @@ def release_agent_task(task_id: TaskId) -> TaskView:
     responses=_responses(TaskView, 400, 401, 403, 404, 409),
 )
 def reassign_agent_task(task_id: TaskId, request: ReassignTaskRequest) -> TaskView:
-    return desk().reassign(principal(), task_id, request)
+    return desk.reassign(principal(), task_id, request)
 
 
 @app.post(
@@ -636,7 +614,7 @@ def reassign_agent_task(task_id: TaskId, request: ReassignTaskRequest) -> TaskVi
     responses=_responses(TaskView, 400, 401, 403, 404, 409, 422),
 )
 def ask_citizen(task_id: TaskId, request: AskCitizenRequest) -> TaskView:
-    return inquiries().ask(principal(), task_id, request)
+    return inquiries.ask(principal(), task_id, request)
 
 
 @app.get(
@@ -652,7 +630,7 @@ def ask_citizen(task_id: TaskId, request: AskCitizenRequest) -> TaskView:
     responses=_responses(AgentCaseView, 401, 403, 404),
 )
 def get_agent_case(case_id: CaseId, reason: ReadReason = None) -> AgentCaseView:
-    return case_file().for_agent(principal(), case_id, reason)
+    return case_file.for_agent(principal(), case_id, reason)
 
 
 @app.post(
@@ -670,7 +648,7 @@ def get_agent_case(case_id: CaseId, reason: ReadReason = None) -> AgentCaseView:
     responses=_responses(PublishedPhotos, 401, 403, 404, 409),
 )
 def publish_case_photo(case_id: CaseId, photo: PhotoNumber) -> PublishedPhotos:
-    return case_file().publish_photo(principal(), case_id, photo)
+    return case_file.publish_photo(principal(), case_id, photo)
 
 
 @app.post(
@@ -686,15 +664,10 @@ def publish_case_photo(case_id: CaseId, photo: PhotoNumber) -> PublishedPhotos:
     responses=_responses(TaskView, 400, 401, 403, 404, 409),
 )
 def complete_agent_task(task_id: TaskId, request: CompleteTaskRequest) -> TaskView:
-    return desk().complete(principal(), task_id, request)
+    return desk.complete(principal(), task_id, request)
 
 
 # ---------------------------------------------------------------------------------------------- the city's figures
-@cache
-def stats() -> StatsService:
-    return StatsService(StatsRepository(settings.table_name), get_catalogue())
-
-
 @app.get(
     "/v1/stats",
     tags=["figures"],
@@ -710,7 +683,7 @@ def get_stats(
     start: Annotated[str, Query(alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2025-01-01"])],
     end: Annotated[str, Query(alias="to", pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2025-12-31"])],
 ) -> Figures:
-    return stats().figures(principal(), start, end)
+    return stats.figures(principal(), start, end)
 
 
 # ---------------------------------------------------------------------------------------------- errors

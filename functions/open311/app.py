@@ -8,7 +8,6 @@ Every error, ours or the resolver's, is written in the spec's format: a list of 
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -16,7 +15,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnicity.adapters.cases import CaseRepository
-from omnicity.adapters.documents import DocumentStore
+from omnicity.adapters.documents import DocumentStore, Uploads
+from omnicity.adapters.executions import WorkflowStarter
+from omnicity.adapters.slots import SlotBook
 from omnicity.adapters.throttle import CallerLimit, Limit, Throttle, caller_of_address
 from omnicity.application.open311 import (
     PROCEDURE_ID,
@@ -28,7 +29,8 @@ from omnicity.application.open311 import (
     parse_form,
     split_document,
 )
-from omnicity.application.services import CaseService, WorkflowStarter
+from omnicity.application.submissions import Submissions
+from omnicity.capabilities.base import Capabilities, Submission
 from omnicity.catalogue import get_catalogue
 from omnicity.catalogue.city import get_city
 from omnicity.config import Open311Settings, load_settings
@@ -46,22 +48,27 @@ REPORT_LIMIT = Limit(
 )
 
 
-@cache
-def face() -> Open311:
-    repository = CaseRepository(settings.table_name)
-    store = DocumentStore(settings.documents_bucket)
-    ttl = settings.document_url_ttl_seconds
-    service = CaseService(
-        repository=repository,
-        catalogue=get_catalogue(),
-        starter=WorkflowStarter(settings.state_machine_arn),
-        store=store,
-        reference_prefix=get_city().reference_prefix,
-        url_ttl_seconds=ttl,
-        report_limit=CallerLimit(Throttle(settings.table_name), REPORT_LIMIT),
-    )
-    procedure = get_catalogue().get(PROCEDURE_ID)
-    return Open311(procedure, service, repository, settings.api_keys, lambda key: store.presigned_url(key, ttl))
+# Built once, at cold start, from the settings validated above (no AWS client until a request needs one).
+_cases = CaseRepository(settings.table_name)
+_store = DocumentStore(settings.documents_bucket)
+_uploads = Uploads(settings.documents_bucket)
+_submissions = Submissions(
+    _cases,
+    get_catalogue(),
+    WorkflowStarter(settings.state_machine_arn),
+    Submission(places=SlotBook(settings.table_name), uploads=_uploads),
+    _uploads,
+    CallerLimit(Throttle(settings.table_name), REPORT_LIMIT),
+    get_city().reference_prefix,
+    Capabilities(),
+)
+open311 = Open311(
+    get_catalogue().get(PROCEDURE_ID),
+    _submissions,
+    _cases,
+    settings.api_keys,
+    lambda key: _store.presigned_url(key, settings.document_url_ttl_seconds),
+)
 
 
 def query() -> Params:
@@ -80,9 +87,9 @@ def respond(reply: Reply) -> Response[str]:
 def get_document(document: str) -> Response[str]:
     name, fmt = split_document(document)
     if name == "services":
-        return respond(face().services(fmt, query(), accept_language()))
+        return respond(open311.services(fmt, query(), accept_language()))
     if name == "requests":
-        return respond(face().list_requests(fmt, query(), accept_language()))
+        return respond(open311.list_requests(fmt, query(), accept_language()))
     raise NotFoundError(f"no resource {document!r}: services or requests")
 
 
@@ -94,7 +101,7 @@ def post_document(document: str) -> Response[str]:
     check_body_size(app.current_event.body, base64_encoded=bool(app.current_event.is_base64_encoded))
     form = parse_form(app.current_event.decoded_body, app.current_event.headers.get("content-type"))
     source = caller_of_address(app.current_event.request_context.identity.source_ip)
-    reply = face().create_request(fmt, merge_params(query(), form), accept_language(), source=source)
+    reply = open311.create_request(fmt, merge_params(query(), form), accept_language(), source=source)
     metrics.add_metric(name="Open311RequestsCreated", unit="Count", value=1)
     return respond(reply)
 
@@ -102,13 +109,13 @@ def post_document(document: str) -> Response[str]:
 @app.get("/open311/v2/services/<service_file>")
 def get_service_definition(service_file: str) -> Response[str]:
     code, fmt = split_document(service_file)
-    return respond(face().service_definition(fmt, code, query(), accept_language()))
+    return respond(open311.service_definition(fmt, code, query(), accept_language()))
 
 
 @app.get("/open311/v2/requests/<request_file>")
 def get_request(request_file: str) -> Response[str]:
     reference, fmt = split_document(request_file)
-    return respond(face().get_request(fmt, reference, query(), accept_language()))
+    return respond(open311.get_request(fmt, reference, query(), accept_language()))
 
 
 # ---------------------------------------------------------------------------------------------- errors
@@ -117,7 +124,7 @@ def error_response(error: OmnicityError) -> Response[str]:
     when it says when to try again (429)."""
     if error.http_status >= 500:
         logger.exception("request failed", extra={"code": error.code})
-    response = respond(face().error(format_of(app.current_event.path), error))
+    response = respond(open311.error(format_of(app.current_event.path), error))
     if error.retry_after_seconds is not None:
         response.headers["Retry-After"] = str(error.retry_after_seconds)
     return response

@@ -15,6 +15,8 @@ from infra.local.runtime import LocalRuntime
 from omnicity.adapters import slots
 from omnicity.adapters.slots import SlotBook
 from omnicity.application.workflow import Workflow
+from omnicity.capabilities import booking
+from omnicity.capabilities.booking import Booking
 from omnicity.catalogue import get_catalogue
 from omnicity.domain.models import today_in_brussels
 from omnicity.domain.nrn import make_nrn
@@ -84,7 +86,7 @@ def test_the_open_days_are_public_weekdays_two_business_days_ahead(api: Api) -> 
     days = [date.fromisoformat(slot["date"]) for slot in items]
     today = today_in_brussels()
     assert days
-    assert min(days) >= slots.add_business_days(today, 2)
+    assert min(days) >= booking.add_business_days(today, 2)
     assert max(days) <= today + timedelta(days=30)
     assert all(day.weekday() < 5 for day in days)
     assert all(0 < slot["remaining"] <= slot["capacity"] == 8 for slot in items)
@@ -131,7 +133,7 @@ def test_a_full_day_is_refused_and_the_citizen_learns_it(api: Api, book: SlotBoo
     day = list(open_slots(api))[-1]
     procedure = get_catalogue().get(PROCEDURE)
     for _ in range(open_slots(api)[day]):
-        book.book(procedure, date.fromisoformat(day))
+        book.book(procedure.id, date.fromisoformat(day), Booking.required(procedure).capacity_per_day)
     token = new_citizen(api)
     # Then it is no longer listed, and booking it is a conflict naming the date field
     assert day not in open_slots(api)
@@ -157,7 +159,7 @@ def first_weekend_day(after: date) -> date:
     [
         (lambda today: today + timedelta(days=1), "too soon"),
         (lambda today: today, "too soon"),
-        (lambda today: first_weekend_day(slots.add_business_days(today, 2)), "not a collection day"),
+        (lambda today: first_weekend_day(booking.add_business_days(today, 2)), "not a collection day"),
         (lambda today: today + timedelta(days=31), "too far ahead"),
     ],
     ids=["tomorrow", "today", "weekend", "beyond-the-horizon"],
@@ -176,7 +178,7 @@ def test_a_day_the_rules_refuse_is_a_422_naming_the_field_and_books_nothing(
     assert detail["field"] == "form.collection_date"
     assert detail["reason"].startswith(reason), detail
     assert my_cases(api, token) == []
-    assert book.booked(get_catalogue().get(PROCEDURE), day) == 0
+    assert book.booked(PROCEDURE, day) == 0
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from omnicity.adapters.audit import AuditKind, AuditTrail
 from omnicity.adapters.cases import CaseRepository
 from omnicity.adapters.tasks import TaskRepository, task_id_for
 from omnicity.application.workflow import Workflow
+from omnicity.capabilities.review import Review
 from omnicity.catalogue import get_catalogue
 from omnicity.domain.errors import CaseConflictError
 from omnicity.domain.models import (
@@ -59,17 +60,17 @@ def waiting_case(repository: CaseRepository, tasks: TaskRepository) -> tuple[Cas
     case = repository.update(
         case.case_id, lambda c: c.with_entry("task_opened:review", actor="system", at=now, status=CaseStatus.WAITING)
     )
-    assert EXTRACT.review is not None
+    review = Review.required(EXTRACT)
     task = tasks.open(
         AgentTask(
-            task_id=task_id_for(case.case_id, EXTRACT.review.kind),
+            task_id=task_id_for(case.case_id, review.kind),
             case_id=case.case_id,
             reference=case.reference,
             procedure_id=EXTRACT.id,
             department="population",
-            kind=EXTRACT.review.kind,
-            outcomes=EXTRACT.review.outcomes,
-            instructions=EXTRACT.review.instructions,
+            kind=review.kind,
+            outcomes=review.outcomes,
+            instructions=review.instructions,
             created_at=now,
             task_token="token",
         )

@@ -16,16 +16,19 @@ from botocore.exceptions import ClientError
 
 from infra.local.runtime import LocalRuntime
 from omnicity.adapters.cases import CaseRepository
-from omnicity.adapters.documents import DocumentStore
+from omnicity.adapters.documents import Uploads
+from omnicity.adapters.executions import WorkflowStarter
 from omnicity.adapters.slots import SlotBook, SlotFullError
-from omnicity.application.services import CaseService, WorkflowStarter
+from omnicity.application.submissions import Submissions
 from omnicity.application.views import SubmitCaseRequest
+from omnicity.capabilities.base import Capabilities, Submission
+from omnicity.capabilities.booking import Booking, open_slots
 from omnicity.catalogue import Catalogue, get_catalogue
 from omnicity.domain.errors import ConflictError, TransientError
 from omnicity.domain.identity import Principal
 from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, Procedure, Role, TimelineEntry
 from tests.conftest import ELISE
-from tests.fakes import CountingClient
+from tests.fakes import CountingClient, NoLimit, make_case
 
 MONDAY = date(2026, 3, 2)
 WEDNESDAY = MONDAY + timedelta(days=2)
@@ -35,9 +38,14 @@ NEXT_MONDAY = MONDAY + timedelta(days=7)
 def procedure(capacity: int = 3) -> Procedure:
     """The bulky-items procedure under a fresh id (its own slots) and the capacity the test needs."""
     bulky = get_catalogue().get("bulky-items-removal")
-    assert bulky.booking is not None
-    booking = bulky.booking.model_copy(update={"capacity_per_day": capacity})
-    return bulky.model_copy(update={"id": f"bulky-{uuid.uuid4().hex[:8]}", "booking": booking})
+    booking = Booking.required(bulky).model_copy(update={"capacity_per_day": capacity})
+    capabilities = {**bulky.capabilities, "booking": booking}
+    return bulky.model_copy(update={"id": f"bulky-{uuid.uuid4().hex[:8]}", "capabilities": capabilities})
+
+
+def take(book: SlotBook, bulky: Procedure, day: date) -> None:
+    """One place on ``day``, within the procedure's capacity (SlotFullError when none is left)."""
+    book.book(bulky.id, day, Booking.required(bulky).capacity_per_day)
 
 
 def test_twenty_concurrent_bookings_of_a_day_with_capacity_three_give_exactly_three(table: str) -> None:
@@ -50,10 +58,10 @@ def test_twenty_concurrent_bookings_of_a_day_with_capacity_three_give_exactly_th
     full: list[int] = []
     lock = threading.Lock()
 
-    def take(index: int) -> None:
+    def attempt(index: int) -> None:
         start.wait()
         try:
-            book.book(bulky, WEDNESDAY)
+            take(book, bulky, WEDNESDAY)
         except SlotFullError:
             with lock:
                 full.append(index)
@@ -61,7 +69,7 @@ def test_twenty_concurrent_bookings_of_a_day_with_capacity_three_give_exactly_th
             with lock:
                 booked.append(index)
 
-    threads = [threading.Thread(target=take, args=(index,)) for index in range(20)]
+    threads = [threading.Thread(target=attempt, args=(index,)) for index in range(20)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -69,7 +77,7 @@ def test_twenty_concurrent_bookings_of_a_day_with_capacity_three_give_exactly_th
     # Then exactly 3 got a place, the 17 others were told the day is full, and the day holds 3 bookings
     assert len(booked) == 3
     assert len(full) == 17
-    assert book.booked(bulky, WEDNESDAY) == 3
+    assert book.booked(bulky.id, WEDNESDAY) == 3
     item = boto3.client("dynamodb").get_item(
         TableName=table, Key={"pk": {"S": f"SLOT#{bulky.id}"}, "sk": {"S": WEDNESDAY.isoformat()}}
     )["Item"]
@@ -78,34 +86,38 @@ def test_twenty_concurrent_bookings_of_a_day_with_capacity_three_give_exactly_th
 
 
 def test_a_full_day_names_the_date_field(table: str) -> None:
+    # Given a day of 1 place, taken
     bulky = procedure(capacity=1)
     book = SlotBook(table, client=boto3.client("dynamodb"), today=lambda: MONDAY)
-    book.book(bulky, WEDNESDAY)
+    take(book, bulky, WEDNESDAY)
+    # When the booking capability reserves it for another case / Then a 409 naming the form's date field
+    case = make_case(bulky.id, form={"collection_date": WEDNESDAY.isoformat()})
     with pytest.raises(SlotFullError) as raised:
-        book.book(bulky, WEDNESDAY)
+        Booking().reserve(bulky, case, Submission(places=book, uploads=Uploads("unused")))
     assert raised.value.http_status == 409
     assert raised.value.details == [
         {"field": "form.collection_date", "reason": "this day is full: choose another day among the open slots"}
     ]
+    assert book.booked(bulky.id, WEDNESDAY) == 1
 
 
 def test_freeing_gives_a_place_back_and_never_goes_below_zero(table: str) -> None:
     # Given a full day of 2 places
     bulky = procedure(capacity=2)
     book = SlotBook(table, client=boto3.client("dynamodb"), today=lambda: MONDAY)
-    book.book(bulky, WEDNESDAY)
-    book.book(bulky, WEDNESDAY)
+    take(book, bulky, WEDNESDAY)
+    take(book, bulky, WEDNESDAY)
     # When one booking is cancelled, a new one fits again
-    book.free(bulky, WEDNESDAY)
-    assert book.booked(bulky, WEDNESDAY) == 1
-    book.book(bulky, WEDNESDAY)
-    assert book.booked(bulky, WEDNESDAY) == 2
+    book.free(bulky.id, WEDNESDAY)
+    assert book.booked(bulky.id, WEDNESDAY) == 1
+    take(book, bulky, WEDNESDAY)
+    assert book.booked(bulky.id, WEDNESDAY) == 2
     # And freeing more than was booked (or a day never booked) leaves no negative count
     for _ in range(3):
-        book.free(bulky, WEDNESDAY)
-    book.free(bulky, NEXT_MONDAY)
-    assert book.booked(bulky, WEDNESDAY) == 0
-    assert book.booked(bulky, NEXT_MONDAY) == 0
+        book.free(bulky.id, WEDNESDAY)
+    book.free(bulky.id, NEXT_MONDAY)
+    assert book.booked(bulky.id, WEDNESDAY) == 0
+    assert book.booked(bulky.id, NEXT_MONDAY) == 0
 
 
 def test_the_open_days_come_from_one_query_merged_with_the_calendar(table: str) -> None:
@@ -113,12 +125,12 @@ def test_the_open_days_come_from_one_query_merged_with_the_calendar(table: str) 
     bulky = procedure(capacity=2)
     seeding = SlotBook(table, client=boto3.client("dynamodb"), today=lambda: MONDAY)
     thursday = WEDNESDAY + timedelta(days=1)
-    seeding.book(bulky, WEDNESDAY)
-    seeding.book(bulky, WEDNESDAY)
-    seeding.book(bulky, thursday)
+    take(seeding, bulky, WEDNESDAY)
+    take(seeding, bulky, WEDNESDAY)
+    take(seeding, bulky, thursday)
     # When the open days are listed
     client = CountingClient(boto3.client("dynamodb"))
-    listed = SlotBook(table, client=client, today=lambda: MONDAY).open_slots(bulky)
+    listed = open_slots(bulky, SlotBook(table, client=client, today=lambda: MONDAY))
     # Then DynamoDB was asked once, with a Query (never a Scan)
     assert client.calls == ["query"]
     # And the full day is left out, the partly booked one shows what remains, the others their full capacity
@@ -154,15 +166,17 @@ class BrokenRepository(CaseRepository):
         raise ConflictError(f"case {case.case_id} or reference {case.reference} already exists")
 
 
-def service(repository: CaseRepository, bulky: Procedure, book: SlotBook, client: StepFunctions) -> CaseService:
-    return CaseService(
-        repository=repository,
-        catalogue=Catalogue([bulky]),
-        starter=WorkflowStarter(lambda _family: "arn:aws:states:eu-west-1:123456789012:stateMachine:m", client),
-        store=DocumentStore("unused"),
-        reference_prefix="BXL",
-        url_ttl_seconds=300,
-        slots=book,
+def service(repository: CaseRepository, bulky: Procedure, book: SlotBook, client: StepFunctions) -> Submissions:
+    uploads = Uploads("unused")
+    return Submissions(
+        repository,
+        Catalogue([bulky]),
+        WorkflowStarter(lambda _family: "arn:aws:states:eu-west-1:123456789012:stateMachine:m", client),
+        Submission(places=book, uploads=uploads),
+        uploads,
+        NoLimit(),
+        "BXL",
+        Capabilities(),
     )
 
 
@@ -185,7 +199,7 @@ def test_a_submission_books_its_day_before_the_case_is_stored(table: str) -> Non
     created = service(CaseRepository(table), bulky, book, client).submit(ELISE_ON_THE_PORTAL, request(bulky, WEDNESDAY))
     assert created.status is CaseStatus.SUBMITTED
     assert client.started == [created.case_id]
-    assert book.booked(bulky, WEDNESDAY) == 1
+    assert book.booked(bulky.id, WEDNESDAY) == 1
 
 
 def test_a_case_that_cannot_be_stored_gives_its_place_back(table: str) -> None:
@@ -197,7 +211,7 @@ def test_a_case_that_cannot_be_stored_gives_its_place_back(table: str) -> None:
     with pytest.raises(ConflictError):
         cases.submit(ELISE_ON_THE_PORTAL, request(bulky, WEDNESDAY))
     # Then the day's only place is free again
-    assert book.booked(bulky, WEDNESDAY) == 0
+    assert book.booked(bulky.id, WEDNESDAY) == 0
 
 
 def test_a_workflow_that_cannot_start_gives_its_place_back(table: str) -> None:
@@ -211,7 +225,7 @@ def test_a_workflow_that_cannot_start_gives_its_place_back(table: str) -> None:
     with pytest.raises(TransientError):
         cases.submit(ELISE_ON_THE_PORTAL, request(bulky, WEDNESDAY))
     # Then the case is recorded failed, and the place is free again for someone else
-    assert book.booked(bulky, WEDNESDAY) == 0
+    assert book.booked(bulky.id, WEDNESDAY) == 0
     mine, _ = repository.list_for_citizen(ELISE, limit=5)
     failed = next(case for case in mine if case.procedure_id == bulky.id)
     assert failed.status is CaseStatus.FAILED
@@ -224,7 +238,7 @@ def test_a_day_the_rules_refuse_books_nothing(table: str) -> None:
     saturday = MONDAY + timedelta(days=5)
     with pytest.raises(Exception, match="invalid fields"):
         service(CaseRepository(table), bulky, book, client).submit(ELISE_ON_THE_PORTAL, request(bulky, saturday))
-    assert book.booked(bulky, saturday) == 0
+    assert book.booked(bulky.id, saturday) == 0
     assert client.started == []
 
 
@@ -263,12 +277,11 @@ def test_the_slot_and_cancel_sample_events_answer(runtime: LocalRuntime, table: 
             updated_at=now,
         )
     )
-    SlotBook(table).book(bulky, day)
+    take(SlotBook(table), bulky, day)
     # When the sample cancellation is sent
     cancelled = runtime.bridge.invoke_function("ApiFunction", event)
     # Then the case is cancelled and the day's place is free again
     assert cancelled["statusCode"] == 200, cancelled["body"]
     assert json.loads(cancelled["body"])["status"] == "cancelled"
-    assert SlotBook(table).booked(bulky, day) == 0
-    assert bulky.booking is not None
-    assert first["capacity"] == bulky.booking.capacity_per_day
+    assert SlotBook(table).booked(bulky.id, day) == 0
+    assert first["capacity"] == Booking.required(bulky).capacity_per_day

@@ -1,4 +1,4 @@
-"""A workflow that cannot be started never leaves a case ``submitted`` forever: CaseService.submit against the real
+"""A workflow that cannot be started never leaves a case ``submitted`` forever: Submissions.submit against the real
 repository (moto, the template's table) with a tiny Step Functions client that fails."""
 
 from __future__ import annotations
@@ -11,14 +11,18 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, ReadTimeoutError
 
 from omnicity.adapters.cases import CaseRepository
-from omnicity.adapters.documents import DocumentStore
-from omnicity.application.services import CaseService, WorkflowStarter
+from omnicity.adapters.documents import Uploads
+from omnicity.adapters.executions import WorkflowStarter
+from omnicity.adapters.slots import SlotBook
+from omnicity.application.submissions import Submissions
 from omnicity.application.views import SubmitCaseRequest
+from omnicity.capabilities.base import Capabilities, Submission
 from omnicity.catalogue import get_catalogue
 from omnicity.domain.errors import TransientError
 from omnicity.domain.identity import Principal
 from omnicity.domain.models import CaseStatus, Channel, Language, Role
 from omnicity.domain.nrn import make_nrn
+from tests.fakes import NoLimit
 
 _sequence = count(401)
 URL = "https://states.eu-west-1.amazonaws.com"
@@ -38,14 +42,17 @@ class StepFunctions:
         return {"executionArn": "arn:aws:states:eu-west-1:123456789012:execution:m:x"}
 
 
-def service(repository: CaseRepository, client: StepFunctions) -> CaseService:
-    return CaseService(
-        repository=repository,
-        catalogue=get_catalogue(),
-        starter=WorkflowStarter(lambda _family: "arn:aws:states:eu-west-1:123456789012:stateMachine:m", client),
-        store=DocumentStore("unused"),
-        reference_prefix="BXL",
-        url_ttl_seconds=300,
+def service(repository: CaseRepository, client: StepFunctions) -> Submissions:
+    uploads = Uploads("unused")
+    return Submissions(
+        repository,
+        get_catalogue(),
+        WorkflowStarter(lambda _family: "arn:aws:states:eu-west-1:123456789012:stateMachine:m", client),
+        Submission(places=SlotBook("unused"), uploads=uploads),
+        uploads,
+        NoLimit(),
+        "BXL",
+        Capabilities(),
     )
 
 

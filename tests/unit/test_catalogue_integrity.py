@@ -6,6 +6,8 @@ import pytest
 
 from infra.local.template import describe
 from omnicity.adapters.rendering import MissingContextError, render_document
+from omnicity.capabilities.review import Review
+from omnicity.capabilities.routing import Routing
 from omnicity.catalogue import get_catalogue
 from omnicity.catalogue.document_contexts import BUILDERS
 from omnicity.catalogue.eligibility import RULES
@@ -22,9 +24,10 @@ DOCUMENTS = [procedure for procedure in PROCEDURES if procedure.document is not 
 @pytest.mark.parametrize("procedure", PROCEDURES, ids=lambda p: p.id)
 def test_rules_conditions_and_form_rules_exist(procedure: Procedure) -> None:
     assert set(procedure.eligibility) <= set(RULES)
-    if procedure.review is not None:
-        assert procedure.review.when in CONDITIONS
-        assert set(procedure.review.approving) <= set(procedure.review.outcomes)
+    review = Review.settings(procedure)
+    if review is not None:
+        assert review.when in CONDITIONS
+        assert set(review.approving) <= set(review.outcomes)
     field_names = {field.name for field in procedure.fields}
     for name in procedure.form_rules:
         assert name in FORM_RULES
@@ -58,10 +61,11 @@ def test_the_family_has_a_state_machine_in_the_template(procedure: Procedure) ->
 
 def test_routing_sends_every_choice_to_a_department() -> None:
     for procedure in PROCEDURES:
-        if procedure.routing is None:
+        routing = Routing.settings(procedure)
+        if routing is None:
             continue
-        field = next(f for f in procedure.fields if f.name == procedure.routing.field)
-        assert {choice.value for choice in field.choices or []} == set(procedure.routing.departments)
+        field = next(f for f in procedure.fields if f.name == routing.field)
+        assert {choice.value for choice in field.choices or []} == set(routing.departments)
 
 
 def test_every_documents_retention_has_a_lifecycle_rule_in_the_bucket() -> None:

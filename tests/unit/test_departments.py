@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from omnicity.capabilities.departments import acting_department, handling_department
+from omnicity.capabilities.review import ReviewSettings
+from omnicity.capabilities.routing import RoutingSettings
 from omnicity.catalogue import get_catalogue
 from omnicity.domain.identity import Principal
 from omnicity.domain.models import (
@@ -19,9 +21,7 @@ from omnicity.domain.models import (
     Language,
     LocalizedText,
     Procedure,
-    ReviewSpec,
     Role,
-    Routing,
     TimelineEntry,
 )
 
@@ -34,8 +34,10 @@ ROUTED = CERTIFICATE.model_copy(
     update={
         "id": "routed",
         "department": "population",
-        "review": ReviewSpec(department="civil_status", instructions=LocalizedText(fr="V", nl="N", en="C")),
-        "routing": Routing(field="kind", departments={"festival": "events"}),
+        "capabilities": {
+            "review": ReviewSettings(department="civil_status", instructions=LocalizedText(fr="V", nl="N", en="C")),
+            "routing": RoutingSettings(field="kind", departments={"festival": "events"}),
+        },
     }
 )
 

@@ -14,6 +14,7 @@ from omnicity.adapters.registries import Registers
 from omnicity.adapters.registries.national import SimulatedNationalRegister
 from omnicity.application.steps import FailedStep, parse
 from omnicity.application.workflow import Workflow
+from omnicity.capabilities.review import ReviewSettings
 from omnicity.catalogue import Catalogue, get_catalogue
 from omnicity.domain.errors import CaseConflictError, StepInputError
 from omnicity.domain.models import (
@@ -24,7 +25,6 @@ from omnicity.domain.models import (
     Channel,
     Language,
     LocalizedText,
-    ReviewSpec,
     TaskStatus,
     TimelineEntry,
 )
@@ -33,7 +33,7 @@ from tests.fakes import FakeCaseRepository, FakeRenderer, FakeSender, FakeStore,
 
 RESIDENT = make_nrn(date(1987, 3, 14), 132)
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
-REVIEW = ReviewSpec(department="events", instructions=LocalizedText(fr="Vérifier.", nl="Nakijken.", en="Check."))
+REVIEW = ReviewSettings(department="events", instructions=LocalizedText(fr="Vérifier.", nl="Nakijken.", en="Check."))
 TIMED_OUT = ("States.Timeout", "the wait for an agent timed out")
 
 
@@ -56,7 +56,11 @@ class World:
 
 @pytest.fixture
 def world() -> World:
-    reviewed = get_catalogue().get("residence-certificate").model_copy(update={"id": "reviewed", "review": REVIEW})
+    reviewed = (
+        get_catalogue()
+        .get("residence-certificate")
+        .model_copy(update={"id": "reviewed", "capabilities": {"review": REVIEW}})
+    )
     cases, tasks = FakeCaseRepository(), FakeTaskRepository()
     registers = Registers(national=SimulatedNationalRegister([make_person(RESIDENT, "Élise", "Exemplaire")]))
     workflow = Workflow(cases, Catalogue([reviewed]), registers, FakeStore(), FakeSender(), FakeRenderer(), tasks=tasks)

@@ -62,7 +62,7 @@ GRAND_PLACE = {"lat": 50.8467, "lon": 4.3525}
 
 
 class FakeReporter:
-    """Files reports as CaseService.report does: the form is validated against the procedure."""
+    """Files reports as Submissions.report does: the form is validated against the procedure."""
 
     def __init__(self, procedure: Procedure) -> None:
         self.procedure = procedure

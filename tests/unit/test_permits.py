@@ -13,6 +13,7 @@ import pytest
 
 from omnicity.adapters.registries import get_registers
 from omnicity.adapters.rendering import render_document
+from omnicity.capabilities.review import Review
 from omnicity.catalogue import get_catalogue
 from omnicity.catalogue.document_contexts import build_context, choice_label
 from omnicity.domain.errors import StepInputError, ValidationFailedError
@@ -164,10 +165,11 @@ def test_each_is_a_free_document_an_agent_of_its_department_decides_on(
     assert procedure.fee_cents == 0
     assert procedure.sla_business_days == sla
     assert set(procedure.channels) == set(Channel)
-    assert procedure.review is not None
-    assert (procedure.review.department, procedure.review.kind, procedure.review.when) == (department, kind, "always")
-    assert procedure.review.outcomes == ["approve", "refuse"]
-    assert procedure.review.approving == ["approve"]
+    review = Review.settings(procedure)
+    assert review is not None
+    assert (review.department, review.kind, review.when) == (department, kind, "always")
+    assert review.outcomes == ["approve", "refuse"]
+    assert review.approving == ["approve"]
     # And the document it issues is its own
     assert procedure.document is not None
     assert procedure.document.template == template

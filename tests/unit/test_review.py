@@ -9,6 +9,7 @@ import pytest
 from omnicity.adapters.registries import Registers
 from omnicity.adapters.registries.national import SimulatedNationalRegister
 from omnicity.application.workflow import Workflow
+from omnicity.capabilities.review import ReviewSettings
 from omnicity.catalogue import Catalogue, get_catalogue
 from omnicity.catalogue.city import get_messages
 from omnicity.catalogue.review_conditions import needs_review
@@ -20,7 +21,6 @@ from omnicity.domain.models import (
     Channel,
     Language,
     LocalizedText,
-    ReviewSpec,
     TaskStatus,
     TimelineEntry,
 )
@@ -29,7 +29,7 @@ from tests.fakes import FakeCaseRepository, FakeRenderer, FakeSender, FakeStore,
 
 RESIDENT = make_nrn(date(1987, 3, 14), 132)
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
-REVIEW = ReviewSpec(
+REVIEW = ReviewSettings(
     department="events",
     kind="review",
     instructions=LocalizedText(fr="Vérifier.", nl="Nakijken.", en="Check."),
@@ -38,7 +38,11 @@ REVIEW = ReviewSpec(
 
 @pytest.fixture
 def setup() -> tuple[Workflow, FakeCaseRepository, FakeTaskRepository]:
-    reviewed = get_catalogue().get("residence-certificate").model_copy(update={"id": "reviewed", "review": REVIEW})
+    reviewed = (
+        get_catalogue()
+        .get("residence-certificate")
+        .model_copy(update={"id": "reviewed", "capabilities": {"review": REVIEW}})
+    )
     cases, tasks = FakeCaseRepository(), FakeTaskRepository()
     registers = Registers(national=SimulatedNationalRegister([make_person(RESIDENT, "Élise", "Exemplaire")]))
     workflow = Workflow(cases, Catalogue([reviewed]), registers, FakeStore(), FakeSender(), FakeRenderer(), tasks=tasks)

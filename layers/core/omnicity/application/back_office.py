@@ -34,6 +34,7 @@ from omnicity.application.views import (
     TaskView,
 )
 from omnicity.capabilities.departments import acting_department
+from omnicity.capabilities.review import Review
 from omnicity.catalogue import Catalogue
 from omnicity.domain import sla
 from omnicity.domain.errors import ConflictError, ForbiddenError, NotFoundError
@@ -170,10 +171,11 @@ class CaseFile:
 
     def _tasks_of(self, case: Case, procedure: Procedure) -> list[AgentTask]:
         """The case's tasks (a procedure has one human step at most: its id is derived from the case)."""
-        if procedure.review is None:
+        review = Review.settings(procedure)
+        if review is None:
             return []
         try:
-            return [self._tasks.get(task_id_for(case.case_id, procedure.review.kind))]
+            return [self._tasks.get(task_id_for(case.case_id, review.kind))]
         except NotFoundError:
             return []
 

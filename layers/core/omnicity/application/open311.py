@@ -8,7 +8,7 @@ module maps them onto omnicity's and back. The Lambda (``functions/open311``) on
   else French), ``group`` the department that handles a request of that category
   (``omnicity.capabilities.departments``). Form fields beyond the standard ones would be published as attributes (the
   alert has none: ``metadata`` is false and the definition lists no attribute).
-- **POST requests** file an anonymous report through :meth:`CaseService.report`, so the form's validation, the
+- **POST requests** file an anonymous report through :meth:`Submissions.report`, so the form's validation, the
   references and the workflow are the portal's. ``lat``/``long`` become the form's ``location``; ``address_string``
   its ``address`` when it reads ``<street> <number>[ bte|bus|box <box>], <postal code>[ <municipality>]``, otherwise
   it is refused (400) or, next to ``lat``/``long``, kept at the end of the description; ``address_id`` alone
@@ -53,7 +53,9 @@ from urllib.parse import parse_qsl
 from pydantic import ValidationError
 
 from omnicity.application.views import CaseCreated, ReportRequest
+from omnicity.capabilities.anonymous_reports import AnonymousReports
 from omnicity.capabilities.departments import handling_department
+from omnicity.capabilities.routing import Routing
 from omnicity.catalogue.city import get_city, get_messages
 from omnicity.domain.errors import ForbiddenError, MalformedRequestError, NotFoundError, OmnicityError, field_error
 from omnicity.domain.models import Case, CaseStatus, FieldType, FormField, Language, LocalizedText, Procedure
@@ -120,7 +122,7 @@ _NOTICE = LocalizedText(
 
 
 class Reporter(Protocol):
-    """Files an anonymous report (``omnicity.application.services.CaseService``)."""
+    """Files an anonymous report (``omnicity.application.submissions.Submissions``)."""
 
     def report(self, request: ReportRequest, caller: str) -> CaseCreated: ...
 
@@ -322,10 +324,11 @@ class Open311:
         media_link: Callable[[str], str],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        if procedure.routing is None or not procedure.anonymous:
+        routing = Routing.settings(procedure)
+        if routing is None or AnonymousReports.settings(procedure) is None:
             raise ValueError(f"{procedure.id}: an Open311 face needs a procedure routed by a field, open to anonymous")
         self._procedure = procedure
-        self._routing = procedure.routing
+        self._routing = routing
         self._service = service
         self._cases = repository
         self._key_digests = [hashlib.sha256(key.encode()).digest() for key in api_keys if key]

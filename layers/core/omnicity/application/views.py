@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from omnicity.capabilities.base import Capabilities, CapabilityDescription
 from omnicity.domain.models import (
     AgentTask,
     Case,
@@ -26,6 +27,7 @@ from omnicity.domain.text import TEXT_PATTERN, SafeText, checked_text
 from omnicity.forms.schema import form_schema
 
 PROCEDURE_ID = r"^[a-z][a-z0-9-]*$"
+CAPABILITIES = Capabilities()
 # An email address, and a text like any other (its own pattern, and omnicity.domain.text's rule under allOf)
 Email = Annotated[
     str,
@@ -65,11 +67,28 @@ class ProcedureDetail(ProcedureSummary):
     form_schema: Annotated[
         dict[str, Any], Field(description="The form as JSON Schema (draft 2020-12), labels in fr/nl/en")
     ]
+    capabilities: Annotated[
+        list[CapabilityDescription],
+        Field(
+            description=(
+                "What the procedure does besides its form, each with the settings a client may rely on: booking (a "
+                "day to choose among GET .../slots, and until when a booking can be cancelled), review (an agent "
+                "decides), routing (the department follows a form field), photos (the fields that take uploads), "
+                "anonymous_reports (POST /v1/reports without an account), card_order (a letter from the card producer)"
+            )
+        ),
+    ]
 
     @classmethod
     def of(cls, procedure: Procedure) -> ProcedureDetail:
-        data = procedure.model_dump(include=set(cls.model_fields))
-        return cls.model_validate({**data, "form_schema": form_schema(procedure, rules=procedure.form_rules)})
+        data = procedure.model_dump(include=set(cls.model_fields) - {"capabilities"})
+        return cls.model_validate(
+            {
+                **data,
+                "form_schema": form_schema(procedure, rules=procedure.form_rules),
+                "capabilities": CAPABILITIES.describe(procedure),
+            }
+        )
 
 
 class SubmitCaseRequest(BaseModel):

@@ -18,7 +18,9 @@ from omnicity.adapters.documents import document_id_for, document_key
 from omnicity.adapters.notifications import Email, compose
 from omnicity.adapters.registries import Registers
 from omnicity.adapters.tasks import closed_undecided, task_id_for
+from omnicity.capabilities.base import Capabilities, Closure
 from omnicity.capabilities.departments import handling_department
+from omnicity.capabilities.review import Review
 from omnicity.catalogue import Catalogue
 from omnicity.catalogue.city import get_messages
 from omnicity.catalogue.document_contexts import build_context
@@ -56,6 +58,7 @@ Outcome = Literal["eligible", "review", "rejected", "closed"]
 Decision = Literal["approved", "refused", "closed"]
 Dispatched = Literal["dispatched", "closed"]
 CARD_PRODUCER = "card-producer"
+CAPABILITIES = Capabilities()
 
 
 class Cases(Protocol):
@@ -179,7 +182,7 @@ class Workflow:
 
         case = self._cases.update(case_id, change)
         if case.status is CaseStatus.IN_PROGRESS:
-            review = self._catalogue.get(case.procedure_id).review
+            review = Review.settings(self._catalogue.get(case.procedure_id))
             if review is not None and needs_review(review.when, case, registers):
                 return "review"
             return "eligible"
@@ -189,9 +192,9 @@ class Workflow:
         """Queue the procedure's human step for its department; the case waits until an agent completes it."""
         case = self._cases.get(case_id)
         procedure = self._catalogue.get(case.procedure_id)
-        if procedure.review is None:
+        review = Review.settings(procedure)
+        if review is None:
             raise StepInputError(f"procedure {procedure.id} has no human step")
-        review = procedure.review
         tasks = self._need(self._tasks, "a task queue")
         task = tasks.open(
             AgentTask(
@@ -249,7 +252,7 @@ class Workflow:
 
         def change(case: Case) -> Case | None:
             procedure = self._catalogue.get(case.procedure_id)
-            review = procedure.review
+            review = Review.settings(procedure)
             if case.status not in (CaseStatus.WAITING, CaseStatus.AWAITING_CITIZEN) or review is None:
                 return None
             if outcome not in review.outcomes:
@@ -432,22 +435,12 @@ class Workflow:
         return case
 
     def _closing_task(self, current: Case, changed: Case) -> list[dict[str, Any]]:
-        """The writes that close the case's waiting task with it when ``changed`` fails it (none otherwise): the
-        task, conditional on the version read, and its audit entry."""
+        """The writes the case's capabilities add to the transaction that fails it (none when ``changed`` does not
+        fail it): a review's waiting task is closed, conditional on the version read, with its audit entry."""
         if changed.status is not CaseStatus.FAILED or self._tasks is None:
             return []
-        review = self._catalogue.get(changed.procedure_id).review
-        if review is None:
-            return []
-        try:
-            task = self._tasks.get(task_id_for(changed.case_id, review.kind))
-        except NotFoundError:
-            return []  # not opened yet: open_task finds the case failed and closes the task it opens
-        if not task.status.is_pending:
-            return []
-        put, closed = self._tasks.conditional_put(closed_undecided(task, TaskStatus.FAILED, changed.updated_at, SYSTEM))
-        logger.info("task closed with its case", extra={"case_id": changed.case_id, "task_id": task.task_id})
-        return [{"Put": put}, *self._cases.audit_items(changed, [task_closed(closed)])]
+        closure = Closure(tasks=PendingTaskCloser(self._tasks, self._cases))
+        return CAPABILITIES.closing_writes(self._catalogue.get(changed.procedure_id), changed, closure)
 
     def fail_stalled(
         self, now: datetime, after: timedelta, on_failed: Callable[[Case], None] | None = None, limit: int = 100
@@ -504,3 +497,23 @@ class Workflow:
         if dependency is None:
             raise StepInputError(f"this step was not given {what}")
         return dependency
+
+
+class PendingTaskCloser:
+    """Closes a failed case's pending task (``omnicity.capabilities.base.TaskCloser``): the task's write, conditional on
+    the version read, and its audit entry, for the transaction that fails the case."""
+
+    def __init__(self, tasks: Tasks, cases: Cases) -> None:
+        self._tasks = tasks
+        self._cases = cases
+
+    def closing_writes(self, case: Case, task_id: str) -> list[dict[str, Any]]:
+        try:
+            task = self._tasks.get(task_id)
+        except NotFoundError:
+            return []  # not opened yet: open_task finds the case failed and closes the task it opens
+        if not task.status.is_pending:
+            return []
+        put, closed = self._tasks.conditional_put(closed_undecided(task, TaskStatus.FAILED, case.updated_at, SYSTEM))
+        logger.info("task closed with its case", extra={"case_id": case.case_id, "task_id": task.task_id})
+        return [{"Put": put}, *self._cases.audit_items(case, [task_closed(closed)])]

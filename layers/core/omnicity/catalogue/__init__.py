@@ -6,9 +6,15 @@ The catalogue is validated into :class:`~omnicity.domain.models.Procedure` model
 
 from __future__ import annotations
 
+import importlib
 from functools import cache
 from pathlib import Path
 
+from omnicity.capabilities import BUILT_IN
+from omnicity.capabilities.base import validate_capabilities
+from omnicity.capabilities.departments import departments_of
+from omnicity.capabilities.review import Review
+from omnicity.catalogue.review_conditions import CONDITIONS
 from omnicity.domain.errors import NotFoundError
 from omnicity.domain.models import Procedure
 
@@ -28,10 +34,7 @@ class Catalogue:
         """Every department a procedure's human step can be queued for (its review's, or where it routes to)."""
         found: set[str] = set()
         for procedure in self._by_id.values():
-            if procedure.review is not None:
-                found.add(procedure.review.department)
-            if procedure.routing is not None:
-                found.update(procedure.routing.departments.values())
+            found |= departments_of(procedure)
         return sorted(found)
 
     def get(self, procedure_id: str) -> Procedure:
@@ -46,12 +49,23 @@ class Catalogue:
 
         procedures = []
         for path in sorted(directory.glob("*.yaml")):
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-            procedure = Procedure.model_validate(data)
+            procedure = load_procedure(yaml.safe_load(path.read_text(encoding="utf-8")))
             if procedure.id != path.stem:
                 raise ValueError(f"{path.name}: id {procedure.id!r} must match the file name")
             procedures.append(procedure)
         return cls(procedures)
+
+
+def load_procedure(data: object) -> Procedure:
+    """A catalogue entry (its YAML, parsed) as a procedure, its capabilities' settings validated (ValueError naming
+    the capability and the setting otherwise)."""
+    for module in BUILT_IN:
+        importlib.import_module(f"omnicity.capabilities.{module}")
+    procedure = validate_capabilities(Procedure.model_validate(data))
+    review = Review.settings(procedure)
+    if review is not None and review.when not in CONDITIONS:
+        raise ValueError(f"{procedure.id}: capabilities.review.when: no condition {review.when!r}")
+    return procedure
 
 
 @cache

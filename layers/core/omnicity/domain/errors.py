@@ -49,6 +49,13 @@ class ConflictError(OmnicityError):
     http_status = 409
 
 
+class NotCancellableError(ConflictError):
+    """The case cannot be cancelled (any more): its procedure offers no cancelling, it ended already, or it is too
+    late (409, naming the field that decides when it does)."""
+
+    code = "not_cancellable"
+
+
 class CaseConflictError(ConflictError):
     """Another writer changed the case first (its version moved on). Safe to retry from a fresh read."""
 

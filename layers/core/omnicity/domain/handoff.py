@@ -5,7 +5,7 @@ Whoever presents a code reaches its case (an anonymous alert is then attached to
 guessable: 14 random characters of a 30-character alphabet, 68.7 bits (``log2(30) * 14``), and a 15th that checks
 them, shown as ``XXXXX-XXXXX-XXXXX``. Sending the stage's whole throttle (100 requests a second) of guesses, one
 would find any one of a million live codes after 150,000 years on average; and each citizen is refused after a few
-wrong codes (``omnicity.application.services``, ``omnicity.adapters.throttle``).
+wrong codes (``omnicity.application.case_reads``, ``omnicity.adapters.throttle``).
 
 - Unambiguous characters only (no I/1, O/0, L, U): read aloud or typed from paper at a kiosk; case, spaces and dashes
   do not matter.

@@ -181,43 +181,6 @@ class DocumentSpec(Frozen):
     title: LocalizedText
 
 
-class ReviewSpec(Frozen):
-    """A human step: an agent of ``department`` decides (review on file, or a visit) before the outcome.
-
-    ``when`` names the condition that calls for it (``always``, or a condition of
-    ``omnicity.catalogue.review_conditions``).
-    """
-
-    department: str
-    kind: Annotated[str, Field(pattern=r"^[a-z_]{1,32}$")] = "review"
-    when: str = "always"
-    outcomes: Annotated[list[Annotated[str, Field(pattern=r"^[a-z_]{1,32}$")]], Field(min_length=2)] = [
-        "approve",
-        "refuse",
-    ]
-    approving: list[str] = ["approve"]
-    comment_required: bool = False
-    instructions: LocalizedText
-
-
-class Routing(Frozen):
-    """Which department handles a case, by the value of one of its form fields (e.g. an alert's category)."""
-
-    field: str
-    departments: dict[str, str]
-
-
-class BookingSpec(Frozen):
-    """A day the citizen books (a collection): ``field`` names the form's date field; ``omnicity.adapters.slots`` keeps
-    the capacity of each day and its rules (weekdays, at least ``min_business_days_ahead``, at most
-    ``horizon_days``)."""
-
-    field: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
-    capacity_per_day: Annotated[int, Field(ge=1)]
-    min_business_days_ahead: Annotated[int, Field(ge=0)] = 2
-    horizon_days: Annotated[int, Field(ge=1, le=366)] = 30
-
-
 class Procedure(Frozen):
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,62}$")]
     family: str
@@ -229,10 +192,9 @@ class Procedure(Frozen):
     sla_business_days: Annotated[int, Field(ge=0)]
     channels: list[Channel]
     eligibility: list[str]
-    review: ReviewSpec | None = None
-    routing: Routing | None = None
-    booking: BookingSpec | None = None
-    anonymous: bool = False
+    # What the procedure can do besides its form, by capability name, with each one's settings (validated by the
+    # capability when the catalogue loads: omnicity.capabilities). Mapping order is the order their hooks run in.
+    capabilities: dict[str, Any] = {}
     document: DocumentSpec | None = None
     fields: list[FormField] = []
     form_rules: list[str] = []

@@ -1,0 +1,48 @@
+"""What the API's use cases need of the outside world, as small protocols (fakes in unit tests, adapters in Lambda)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from omnicity.domain.identity import Principal
+from omnicity.domain.models import Case
+
+
+class CallerLimit(Protocol):
+    """How often one caller may do something (``omnicity.adapters.throttle.CallerLimit``): ``hit`` counts an attempt,
+    ``check`` only looks; both raise TooManyRequestsError (429) once the caller's window is used up."""
+
+    def hit(self, caller: str) -> None: ...
+
+    def check(self, caller: str) -> None: ...
+
+
+class ReadLog(Protocol):
+    """Logs an agent's read of a case in its audit trail; nothing for anyone else (omnicity.application.back_office)."""
+
+    def record_read(self, principal: Principal, case: Case, reason: str) -> None: ...
+
+
+class NewCases(Protocol):
+    """Where a submission stores its case (``omnicity.adapters.cases.CaseRepository``)."""
+
+    def next_reference(self, year: int, prefix: str = "BXL") -> str: ...
+
+    def create(self, case: Case) -> Case: ...
+
+    def save(self, case: Case, along: Sequence[dict[str, Any]] = (), previous: Case | None = None) -> Case: ...
+
+
+class CaseUpdates(Protocol):
+    """Reading a case and changing it under optimistic locking (``omnicity.adapters.cases.CaseRepository``)."""
+
+    def get(self, case_id: str) -> Case: ...
+
+    def update(
+        self,
+        case_id: str,
+        change: Callable[[Case], Case | None],
+        attempts: int = 3,
+        along: Callable[[Case, Case], Sequence[dict[str, Any]]] | None = None,
+    ) -> Case: ...
