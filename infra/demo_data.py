@@ -5,7 +5,7 @@ Generates a realistic year of delivered products (150,000 by default, in 2025): 
 fewer in July, August and late December, nothing at the kiosks and counters on Sundays and public holidays. Then it
 writes, with BatchWriteItem (25 items a call, several threads):
 
-- the counters of every day (``omnicity.application.stats``: ``pk=STATS#<yyyy>``, ``sk=<yyyy-mm-dd>``), computed in
+- the counters of every day (``omnicity.adapters.stats``: ``pk=STATS#<yyyy>``, ``sk=<yyyy-mm-dd>``), computed in
 memory from
   all the products and written once per day, so ``GET /v1/stats`` shows exactly what was generated;
 - a sample of the products as completed cases (``--cases``, 200 by default; ``--cases all`` for every one): each
@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 from omnicity.adapters.cases import CaseRepository
 from omnicity.adapters.registries import get_registers
-from omnicity.application.stats import day_item, tally
+from omnicity.adapters.stats import day_item, tally
 from omnicity.capabilities.anonymous_reports import AnonymousReports
 from omnicity.capabilities.review import Review
 from omnicity.catalogue import Catalogue, get_catalogue
@@ -201,7 +201,7 @@ class CaseFactory:
         )
         completed_at = local.astimezone(UTC)
         created_at = completed_at - _duration(procedure, rng)
-        open_to_anonymous = AnonymousReports.settings(procedure) is not None
+        open_to_anonymous = AnonymousReports.is_public(procedure)
         anonymous = open_to_anonymous and product.channel is Channel.PORTAL and rng.random() < 0.6
         nrn = None if anonymous else self._fictional_nrn(rng)
         author = (

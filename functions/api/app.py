@@ -23,6 +23,7 @@ from omnicity.adapters.documents import DocumentStore, Uploads, UploadSlot
 from omnicity.adapters.executions import WorkflowStarter
 from omnicity.adapters.notifications import EmailSender
 from omnicity.adapters.slots import SlotBook
+from omnicity.adapters.stats import StatsRepository
 from omnicity.adapters.tasks import TaskRepository
 from omnicity.adapters.throttle import CallerLimit, Limit, Throttle, caller_of_address
 from omnicity.application.back_office import CaseFile
@@ -39,7 +40,7 @@ from omnicity.application.idempotency import (
     IdempotentSubmissions,
 )
 from omnicity.application.inquiries import Inquiries
-from omnicity.application.stats import Figures, StatsRepository, StatsService
+from omnicity.application.stats import Figures, StatsService
 from omnicity.application.submissions import Submissions
 from omnicity.application.views import (
     AccessLog,
@@ -68,8 +69,8 @@ from omnicity.application.views import (
 from omnicity.capabilities.base import Capabilities, Submission
 from omnicity.capabilities.booking import SlotList
 from omnicity.catalogue import get_catalogue
-from omnicity.catalogue.city import get_city
 from omnicity.config import ApiSettings, load_settings
+from omnicity.domain.city import get_city
 from omnicity.domain.errors import (
     MalformedRequestError,
     NotFoundError,

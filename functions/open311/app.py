@@ -32,8 +32,8 @@ from omnicity.application.open311 import (
 from omnicity.application.submissions import Submissions
 from omnicity.capabilities.base import Capabilities, Submission
 from omnicity.catalogue import get_catalogue
-from omnicity.catalogue.city import get_city
 from omnicity.config import Open311Settings, load_settings
+from omnicity.domain.city import get_city
 from omnicity.domain.errors import MalformedRequestError, NotFoundError, OmnicityError
 from omnicity.http.edge import check_body_size, secure
 from omnicity.observability import logger, metrics, tracer

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from omnicity.catalogue.city import get_messages
+from omnicity.domain.city import get_messages
 from omnicity.domain.nrn import format_nrn, make_nrn
 from tests.conftest import ELISE, PIETER, Api
 

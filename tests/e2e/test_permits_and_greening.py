@@ -12,7 +12,7 @@ import boto3
 import pytest
 from pypdf import PdfReader
 
-from omnicity.catalogue.city import get_messages
+from omnicity.domain.city import get_messages
 from omnicity.domain.models import today_in_brussels
 from omnicity.domain.nrn import make_nrn
 from tests.conftest import ELISE, PIETER, Api

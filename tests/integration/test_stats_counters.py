@@ -16,7 +16,8 @@ import pytest
 from infra.demo_data import generate, plan
 from infra.local.runtime import LocalRuntime
 from omnicity.adapters.cases import CaseRepository
-from omnicity.application.stats import StatsRepository, delivery_counters, figures_of, stats_key
+from omnicity.adapters.stats import StatsRepository, delivery_counters, stats_key
+from omnicity.application.stats import figures_of
 from omnicity.application.steps import build_workflow
 from omnicity.catalogue import get_catalogue
 from omnicity.domain.errors import CaseConflictError

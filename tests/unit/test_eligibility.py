@@ -11,8 +11,8 @@ import pytest
 from omnicity.adapters.registries import Registers
 from omnicity.adapters.registries.national import Address, Person, SimulatedNationalRegister
 from omnicity.catalogue import eligibility, get_catalogue
-from omnicity.catalogue.city import get_messages
 from omnicity.catalogue.eligibility import check
+from omnicity.domain.city import get_messages
 from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, Procedure
 from omnicity.domain.nrn import birth_date, format_nrn, make_nrn
 

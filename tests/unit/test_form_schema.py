@@ -15,7 +15,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from omnicity.catalogue import get_catalogue
-from omnicity.catalogue.city import get_city
+from omnicity.domain.city import get_city
 from omnicity.domain.errors import ValidationFailedError
 from omnicity.domain.models import Channel, Choice, FieldType, FormField, LocalizedText, Procedure
 from omnicity.forms.schema import DRAFT_2020_12, form_schema

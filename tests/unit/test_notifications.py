@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from omnicity.adapters.notifications import Email, EmailSender, compose
 from omnicity.catalogue import get_catalogue
-from omnicity.catalogue.city import get_messages
+from omnicity.domain.city import get_messages
 from omnicity.domain.errors import DeliveryFailedError, TransientError
 from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, Procedure
 

@@ -11,8 +11,8 @@ from omnicity.adapters.registries.national import SimulatedNationalRegister
 from omnicity.application.workflow import Workflow
 from omnicity.capabilities.review import ReviewSettings
 from omnicity.catalogue import Catalogue, get_catalogue
-from omnicity.catalogue.city import get_messages
 from omnicity.catalogue.review_conditions import needs_review
+from omnicity.domain.city import get_messages
 from omnicity.domain.errors import StepInputError
 from omnicity.domain.models import (
     Applicant,

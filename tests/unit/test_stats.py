@@ -9,18 +9,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from infra.demo_data import CHANNEL_MIX, PROCEDURE_MIX, CaseFactory, apportion, plan
-from omnicity.application.stats import (
-    MAX_PERIOD_YEARS,
-    StatsService,
-    counter_names,
-    day_item,
-    delivery_counters,
-    figures_of,
-    parse_period,
-    shares,
-    tally,
-    years,
-)
+from omnicity.adapters.stats import counter_names, day_item, delivery_counters, tally, years
+from omnicity.application.stats import MAX_PERIOD_YEARS, StatsService, figures_of, parse_period, shares
 from omnicity.application.workflow import Workflow
 from omnicity.catalogue import get_catalogue
 from omnicity.domain.business_days import belgian_public_holidays

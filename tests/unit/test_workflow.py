@@ -12,7 +12,7 @@ from omnicity.adapters.registries import Registers
 from omnicity.adapters.registries.national import SimulatedNationalRegister
 from omnicity.application.workflow import Workflow
 from omnicity.catalogue import get_catalogue
-from omnicity.catalogue.city import get_messages
+from omnicity.domain.city import get_messages
 from omnicity.domain.errors import DeliveryFailedError, StepInputError
 from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
 from omnicity.domain.nrn import make_nrn

@@ -9,7 +9,7 @@ a case by id                       pk=CASE#<case_id>, sk=CASE                  G
 the cases of a citizen, newest 1st gsi1pk=CITIZEN#<nrn>, gsi1sk=<created>#<id>  Query gsi1, descending
 next reference number of a year    pk=COUNTER#reference, sk=YEAR#<yyyy>        UpdateItem ADD (atomic)
 products delivered on a day        pk=STATS#<yyyy>, sk=<yyyy-mm-dd>            ADD, in the transaction that
-                                   (omnicity.application.stats)                            completes a case
+                                   (omnicity.adapters.stats)                   completes a case
 a case by its reference            pk=REF#<reference>, sk=REF -> case_id       GetItem, then the case
 a case by its hand-off code        pk=HANDOFF#<code>, sk=HANDOFF -> case_id    GetItem, then the case
 a case by a document it issued     pk=DOC#<document_id>, sk=DOC -> case_id     GetItem, then the case
@@ -37,7 +37,7 @@ from typing import Any, Protocol
 
 from omnicity.adapters import audit
 from omnicity.adapters.dynamo import ConditionFailedError, TableRepository, call, from_attributes, pages, to_attributes
-from omnicity.application.stats import delivery_counters
+from omnicity.adapters.stats import delivery_counters
 from omnicity.domain.errors import (
     CaseConflictError,
     ConflictError,
@@ -168,7 +168,7 @@ class CaseRepository(TableRepository):
         """Replace the case if nobody changed it since it was read (``case.version``); returns the new version.
 
         ``along``: TransactWriteItems entries written in the same transaction, all or nothing (the day counters of a
-        case that completes, see :func:`omnicity.application.stats.delivery_counters`). ``previous``: the case as read
+        case that completes, see :func:`omnicity.adapters.stats.delivery_counters`). ``previous``: the case as read
         (default: read again); a change of status appends its audit entry in the same transaction, and a case that
         closes gets its TTL on every item of it (``omnicity.adapters.audit``).
         """

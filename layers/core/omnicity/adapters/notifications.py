@@ -11,7 +11,7 @@ from functools import cache
 from typing import Any
 
 from omnicity import aws
-from omnicity.catalogue.city import get_messages
+from omnicity.domain.city import get_messages
 from omnicity.domain.errors import DeliveryFailedError
 from omnicity.domain.models import Case, Procedure
 

@@ -23,7 +23,6 @@ from typing import Any, Protocol
 
 from omnicity.adapters.audit import PHOTO_PUBLISHED, AuditEntry, photo_published
 from omnicity.adapters.cases import find_case
-from omnicity.adapters.tasks import task_id_for
 from omnicity.application.views import (
     AccessEntry,
     AccessLog,
@@ -33,8 +32,8 @@ from omnicity.application.views import (
     PublishedPhotos,
     TaskView,
 )
+from omnicity.capabilities.base import Capabilities
 from omnicity.capabilities.departments import acting_department
-from omnicity.capabilities.review import Review
 from omnicity.catalogue import Catalogue
 from omnicity.domain import sla
 from omnicity.domain.errors import ConflictError, ForbiddenError, NotFoundError
@@ -44,6 +43,9 @@ from omnicity.observability import logger
 
 CASE_VIEW = "case view"
 DOCUMENT_DOWNLOAD = "document download"
+
+
+CAPABILITIES = Capabilities()
 
 
 class Cases(Protocol):
@@ -170,14 +172,14 @@ class CaseFile:
         return case, procedure, department
 
     def _tasks_of(self, case: Case, procedure: Procedure) -> list[AgentTask]:
-        """The case's tasks (a procedure has one human step at most: its id is derived from the case)."""
-        review = Review.settings(procedure)
-        if review is None:
-            return []
-        try:
-            return [self._tasks.get(task_id_for(case.case_id, review.kind))]
-        except NotFoundError:
-            return []
+        """The case's tasks, as its capabilities name them (a review's, once opened)."""
+        tasks = []
+        for task_id in CAPABILITIES.task_ids(procedure, case.case_id):
+            try:
+                tasks.append(self._tasks.get(task_id))
+            except NotFoundError:
+                continue  # not opened yet
+        return tasks
 
 
 def _access_entry(entry: AuditEntry) -> AccessEntry:

@@ -118,7 +118,7 @@ class CaseReads:
             case = self._cases.get_by_reference(reference)
         except NotFoundError:
             raise NotFoundError(f"no report {reference!r}") from None
-        if AnonymousReports.settings(self._catalogue.get(case.procedure_id)) is None:
+        if not AnonymousReports.is_public(self._catalogue.get(case.procedure_id)):
             raise NotFoundError(f"no report {reference!r}")
         return TrackView.of(case)
 

@@ -56,7 +56,7 @@ from omnicity.application.views import CaseCreated, ReportRequest
 from omnicity.capabilities.anonymous_reports import AnonymousReports
 from omnicity.capabilities.departments import handling_department
 from omnicity.capabilities.routing import Routing
-from omnicity.catalogue.city import get_city, get_messages
+from omnicity.domain.city import get_city, get_messages
 from omnicity.domain.errors import ForbiddenError, MalformedRequestError, NotFoundError, OmnicityError, field_error
 from omnicity.domain.models import Case, CaseStatus, FieldType, FormField, Language, LocalizedText, Procedure
 from omnicity.domain.text import text_problem
@@ -325,7 +325,7 @@ class Open311:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         routing = Routing.settings(procedure)
-        if routing is None or AnonymousReports.settings(procedure) is None:
+        if routing is None or not AnonymousReports.is_public(procedure):
             raise ValueError(f"{procedure.id}: an Open311 face needs a procedure routed by a field, open to anonymous")
         self._procedure = procedure
         self._routing = routing

@@ -27,7 +27,7 @@ from omnicity.capabilities.base import Capabilities, Submission
 from omnicity.capabilities.booking import SlotList, open_slots
 from omnicity.capabilities.departments import handling_department
 from omnicity.catalogue import Catalogue
-from omnicity.catalogue.city import get_messages
+from omnicity.domain.city import get_messages
 from omnicity.domain.errors import ForbiddenError, OmnicityError, TransientError, ValidationFailedError, field_error
 from omnicity.domain.handoff import new_code as new_handoff_code
 from omnicity.domain.identity import Principal
@@ -87,8 +87,7 @@ class Submissions:
         reports per window, every further one is a 429. Only a report that would be filed counts (an invalid one
         costs the city nothing)."""
         procedure = self._catalogue.get(request.procedure_id)
-        if AnonymousReports.settings(procedure) is None:
-            raise ForbiddenError(f"{procedure.id} needs you to sign in")
+        AnonymousReports.check_report(procedure)
         form = validate_form(procedure, request.form, uploads_owner=None, rules=procedure.form_rules)
         self._report_limit.hit(caller)
         applicant = Applicant(nrn=None, email=request.email)
@@ -153,7 +152,7 @@ class Submissions:
             submitted_by=actor,
             handoff_code=new_handoff_code(),
             uploads_owner=principal.uploads_owner if principal else None,
-            public=AnonymousReports.settings(procedure) is not None,
+            public=AnonymousReports.is_public(procedure),
             created_at=now,
             updated_at=now,
         )

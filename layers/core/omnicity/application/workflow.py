@@ -22,11 +22,11 @@ from omnicity.capabilities.base import Capabilities, Closure
 from omnicity.capabilities.departments import handling_department
 from omnicity.capabilities.review import Review
 from omnicity.catalogue import Catalogue
-from omnicity.catalogue.city import get_messages
 from omnicity.catalogue.document_contexts import build_context
 from omnicity.catalogue.eligibility import check
 from omnicity.catalogue.review_conditions import needs_review
 from omnicity.domain import sla
+from omnicity.domain.city import get_messages
 from omnicity.domain.errors import (
     CaseCancelledError,
     ConflictError,

@@ -24,6 +24,7 @@ hook                 when                                                       
 ``cancellation``     a citizen asks to cancel: whether, and until when          :class:`Cancellation`
 ``on_cancelled``     the case was cancelled (once)                              :class:`Cancellation`
 ``closing_writes``   the case fails: writes in the same transaction             :class:`Closure`
+``task_ids``         a case's file lists its agents' tasks                      the case's id
 ``describe``         ``GET /v1/procedures/{id}``: what a client may rely on     the procedure
 ===================  =========================================================  ==================================
 
@@ -185,6 +186,10 @@ class Capability(Generic[SettingsT]):
     def closing_writes(self, procedure: Procedure, case: Case, context: Closure) -> list[dict[str, Any]]:
         return []
 
+    def task_ids(self, procedure: Procedure, case_id: str) -> list[str]:
+        """The ids of the agents' tasks this capability keeps for the case (its file lists them)."""
+        return []
+
     def describe(self, procedure: Procedure) -> CapabilityDescription:
         include = set(self.public) if self.public is not None else None
         settings = self.required(procedure).model_dump(mode="json", include=include, exclude_none=True)
@@ -279,6 +284,9 @@ class Capabilities:
 
     def closing_writes(self, procedure: Procedure, case: Case, context: Closure) -> list[dict[str, Any]]:
         return [write for cap in self.of(procedure) for write in cap.closing_writes(procedure, case, context)]
+
+    def task_ids(self, procedure: Procedure, case_id: str) -> list[str]:
+        return [task_id for capability in self.of(procedure) for task_id in capability.task_ids(procedure, case_id)]
 
     def describe(self, procedure: Procedure) -> list[CapabilityDescription]:
         return [capability.describe(procedure) for capability in self.of(procedure)]

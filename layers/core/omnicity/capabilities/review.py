@@ -50,3 +50,7 @@ class Review(Capability[ReviewSettings]):
     def closing_writes(self, procedure: Procedure, case: Case, context: Closure) -> list[dict[str, Any]]:
         """The task, closed ``failed`` with the case (none when it is not pending or not opened yet)."""
         return context.tasks.closing_writes(case, task_id_for(case.case_id, self.required(procedure).kind))
+
+    def task_ids(self, procedure: Procedure, case_id: str) -> list[str]:
+        """One task per case: its id is derived from the case and the kind of work."""
+        return [task_id_for(case_id, self.required(procedure).kind)]

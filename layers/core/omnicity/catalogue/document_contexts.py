@@ -14,8 +14,8 @@ from typing import Any
 from omnicity.adapters.registries import Person, Registers
 from omnicity.adapters.registries.civil_status import may_obtain_extract
 from omnicity.catalogue import get_catalogue
-from omnicity.catalogue.city import get_city
 from omnicity.catalogue.eligibility import criminal_record_entries, extract_model, requested_act
+from omnicity.domain.city import get_city
 from omnicity.domain.errors import StepInputError
 from omnicity.domain.models import Case, Language, Procedure, today_in_brussels
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from omnicity.adapters.registries import Registers
 from omnicity.adapters.registries.civil_status import Act, ActType, may_obtain_extract
 from omnicity.adapters.registries.criminal_record import CriminalRecordEntry, ExtractModel
-from omnicity.catalogue.city import get_city
+from omnicity.domain.city import get_city
 from omnicity.domain.errors import StepInputError
 from omnicity.domain.models import Case, Procedure, today_in_brussels
 

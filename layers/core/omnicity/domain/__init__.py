@@ -1,1 +1,1 @@
-"""The domain's vocabulary and rules: no AWS, no HTTP, no catalogue file."""
+"""The domain's vocabulary and rules, and the city it serves (its calendar, its messages): no AWS, no HTTP."""

@@ -76,6 +76,6 @@ class BusinessCalendar:
 
 @cache
 def city_calendar() -> BusinessCalendar:
-    from omnicity.catalogue.city import get_city
+    from omnicity.domain.city import get_city
 
     return BusinessCalendar(tuple(get_city().extra_holidays))

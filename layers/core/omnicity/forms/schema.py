@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from omnicity.catalogue.city import City, Section, get_city
+from omnicity.domain.city import City, Section, get_city
 from omnicity.domain.models import Choice, FieldType, FormField, LocalizedText, Procedure
 from omnicity.domain.text import TEXT_PATTERN
 from omnicity.forms.validation import (

@@ -38,7 +38,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from omnicity.catalogue.city import City, get_city
+from omnicity.domain.city import City, get_city
 from omnicity.domain.errors import ValidationFailedError, field_error
 from omnicity.domain.models import FieldType, FormField, LocalizedText, Procedure, today_in_brussels
 from omnicity.domain.text import text_problem

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from omnicity.domain.models import LocalizedText
 
-_DATA = Path(__file__).parent
+_DATA = Path(__file__).resolve().parent.parent / "catalogue"  # city.yaml and messages.yaml, beside the procedures
 
 
 class Section(BaseModel):
