@@ -68,9 +68,8 @@ from omnicity.application.views import (
 )
 from omnicity.capabilities.base import Capabilities, Submission
 from omnicity.capabilities.booking import SlotList
-from omnicity.catalogue import get_catalogue
+from omnicity.catalogue import DeferredCatalogue
 from omnicity.config import ApiSettings, load_settings
-from omnicity.domain.city import get_city
 from omnicity.domain.errors import (
     MalformedRequestError,
     NotFoundError,
@@ -198,7 +197,7 @@ def _too_many(what: str) -> dict[int, Any]:
 # ---------------------------------------------------------------------------------------------- wiring
 # Every service is built once, here, at cold start, from the settings validated above: a missing setting stops the
 # function before its first request. No AWS client is created until a request needs it.
-catalogue = get_catalogue()
+catalogue = DeferredCatalogue()  # read on first use: the init stays lean
 cases = CaseRepository(settings.table_name)
 tasks = TaskRepository(settings.table_name)
 throttle = Throttle(settings.table_name)
@@ -228,7 +227,6 @@ submissions = Submissions(
     Submission(places=slot_book, uploads=uploads),
     uploads,
     CallerLimit(throttle, REPORT_LIMIT),
-    get_city().reference_prefix,
     capabilities,
 )
 reads = CaseReads(

@@ -33,7 +33,6 @@ from omnicity.application.submissions import Submissions
 from omnicity.capabilities.base import Capabilities, Submission
 from omnicity.catalogue import get_catalogue
 from omnicity.config import Open311Settings, load_settings
-from omnicity.domain.city import get_city
 from omnicity.domain.errors import MalformedRequestError, NotFoundError, OmnicityError
 from omnicity.http.edge import check_body_size, secure
 from omnicity.observability import logger, metrics, tracer
@@ -59,7 +58,6 @@ _submissions = Submissions(
     Submission(places=SlotBook(settings.table_name), uploads=_uploads),
     _uploads,
     CallerLimit(Throttle(settings.table_name), REPORT_LIMIT),
-    get_city().reference_prefix,
     Capabilities(),
 )
 open311 = Open311(

@@ -175,7 +175,6 @@ def service(repository: CaseRepository, bulky: Procedure, book: SlotBook, client
         Submission(places=book, uploads=uploads),
         uploads,
         NoLimit(),
-        "BXL",
         Capabilities(),
     )
 

@@ -51,7 +51,6 @@ def service(repository: CaseRepository, client: StepFunctions) -> Submissions:
         Submission(places=SlotBook("unused"), uploads=uploads),
         uploads,
         NoLimit(),
-        "BXL",
         Capabilities(),
     )
 

@@ -126,7 +126,6 @@ def submissions(procedure: Procedure, cases: FakeCaseRepository, places: Places,
         Submission(places=places, uploads=uploads),
         uploads,  # type: ignore[arg-type]
         NoLimit(),
-        "BXL",
         Capabilities(),
     )
 

@@ -27,7 +27,7 @@ from omnicity.capabilities.base import Capabilities, Submission
 from omnicity.capabilities.booking import SlotList, open_slots
 from omnicity.capabilities.departments import handling_department
 from omnicity.catalogue import Catalogue
-from omnicity.domain.city import get_messages
+from omnicity.domain.city import get_city, get_messages
 from omnicity.domain.errors import ForbiddenError, OmnicityError, TransientError, ValidationFailedError, field_error
 from omnicity.domain.handoff import new_code as new_handoff_code
 from omnicity.domain.identity import Principal
@@ -58,7 +58,6 @@ class Submissions:
         context: Submission,
         uploads: Uploads,
         report_limit: CallerLimit,
-        reference_prefix: str,
         capabilities: Capabilities,
     ) -> None:
         self._cases = cases
@@ -67,7 +66,6 @@ class Submissions:
         self._context = context
         self._uploads = uploads
         self._report_limit = report_limit
-        self._prefix = reference_prefix
         self._capabilities = capabilities
 
     def submit(self, principal: Principal, request: SubmitCaseRequest) -> CaseCreated:
@@ -141,7 +139,7 @@ class Submissions:
         actor = principal.actor if principal else "anonymous"
         case = Case(
             case_id=str(uuid.uuid4()),
-            reference=self._cases.next_reference(today_in_brussels().year, self._prefix),  # the city's year
+            reference=self._cases.next_reference(today_in_brussels().year, get_city().reference_prefix),
             procedure_id=procedure.id,
             applicant=applicant,
             channel=channel,
