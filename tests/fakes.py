@@ -63,6 +63,27 @@ class FakeCaseRepository:
         self.cases[case.case_id] = stored
         return stored
 
+    def _only(self, what: str, matches: Callable[[Case], bool]) -> Case:
+        found = [case for case in self.cases.values() if matches(case)]
+        if len(found) != 1:
+            raise NotFoundError(f"no case for {what}")
+        return found[0]
+
+    def get_by_reference(self, reference: str) -> Case:
+        return self._only(reference, lambda case: case.reference == reference)
+
+    def get_by_handoff(self, code: str) -> Case:
+        return self._only(code, lambda case: case.handoff_code == code)
+
+    def get_by_document(self, document_id: str) -> Case:
+        if document_id not in self.documents:
+            raise NotFoundError(f"no document {document_id}")
+        return self.get(self.documents[document_id])
+
+    def list_for_citizen(self, nrn: str, limit: int = 50, cursor: str | None = None) -> tuple[list[Case], str | None]:
+        mine = sorted((c for c in self.cases.values() if c.applicant.nrn == nrn), key=lambda c: c.created_at)
+        return list(reversed(mine))[:limit], None
+
     def next_reference(self, year: int, prefix: str = "BXL") -> str:
         return f"{prefix}-{year}-{len(self.cases) + 1:06d}"
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from omnicity.adapters.cases import CaseReader, CaseRepository, find_case
+from omnicity.adapters.cases import CaseReader, find_case
 from omnicity.adapters.documents import DocumentStore
-from omnicity.application.ports import CallerLimit, ReadLog
+from omnicity.application.ports import CallerLimit, CaseLookups, ReadLog
 from omnicity.application.views import CaseList, CaseListItem, CaseView, DocumentUrl, DocumentVerification, TrackView
 from omnicity.capabilities.anonymous_reports import AnonymousReports
 from omnicity.capabilities.departments import acting_department
@@ -38,7 +38,7 @@ class CaseReads:
 
     def __init__(
         self,
-        cases: CaseRepository,
+        cases: CaseLookups,
         catalogue: Catalogue,
         store: DocumentStore,
         reads: ReadLog,

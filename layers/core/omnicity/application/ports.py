@@ -46,3 +46,17 @@ class CaseUpdates(Protocol):
         attempts: int = 3,
         along: Callable[[Case, Case], Sequence[dict[str, Any]]] | None = None,
     ) -> Case: ...
+
+
+class CaseLookups(CaseUpdates, Protocol):
+    """The ways to a case the reads use: by id, reference, hand-off code, document, and a citizen's own list."""
+
+    def get_by_reference(self, reference: str) -> Case: ...
+
+    def get_by_handoff(self, code: str) -> Case: ...
+
+    def get_by_document(self, document_id: str) -> Case: ...
+
+    def list_for_citizen(
+        self, nrn: str, limit: int = 50, cursor: str | None = None
+    ) -> tuple[list[Case], str | None]: ...
