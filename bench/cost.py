@@ -39,6 +39,7 @@ from bench._instrument import (
 from bench.report import Figure, Section, at_most
 from infra.local.runtime import wait_for_execution
 from infra.local.template import TemplateDescription
+from omnicity.families import FAMILIES
 
 PRICES: Final = Path(__file__).resolve().parent / "prices.yaml"
 TARGET_AVERAGE: Final = 0.0005
@@ -262,15 +263,14 @@ class Bench:
 
 
 def _executions(description: TemplateDescription, case_id: str) -> list[ExecutionUsage]:
-    """Every execution of the case (each named after it), once ended, in the order the machines start each other:
-    a document request an agent decides runs on the Express document machine, then the Standard review machine.
-    Read locally from moto, which describes Express executions too (AWS keeps no history for them)."""
+    """Every execution of the case (each named after it), once ended, in the order its family's machines run
+    (``omnicity.families``): a document request an agent decides runs on the Express document machine, then the
+    Standard review machine. Read locally from moto, which describes Express executions too (AWS keeps no history
+    for them)."""
     import boto3
 
     stepfunctions = boto3.client("stepfunctions")
-    machines = list(description.state_machines.values())
-    started_by = {m.logical_id: {o.logical_id for o in machines if m.arn in o.substitutions.values()} for m in machines}
-    machines.sort(key=lambda machine: len(started_by[machine.logical_id]))  # one hand-off deep: starters first
+    machines = [description.state_machines[machine.logical_id] for family in FAMILIES for machine in family.machines]
     executions: list[ExecutionUsage] = []
     for machine in machines:
         arn = machine.arn.replace(":stateMachine:", ":execution:") + f":{case_id}"

@@ -7,11 +7,15 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from omnicity.application.steps import CaseStep, build_workflow, parse
+from omnicity.adapters.cases import CaseRepository
+from omnicity.application.steps import CaseStep, parse
+from omnicity.application.workflow import Completion
+from omnicity.config import CoreSettings, load_settings
 from omnicity.domain.models import Case
 from omnicity.observability import SERVICE, logger, metrics, tracer
 
-workflow = build_workflow()
+settings = load_settings(CoreSettings)
+completion = Completion(CaseRepository(settings.table_name))
 
 
 def count_delivery(case: Case) -> None:
@@ -29,5 +33,5 @@ def count_delivery(case: Case) -> None:
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = parse(CaseStep, event)
-    case = workflow.complete(step.case_id, on_delivered=count_delivery)
+    case = completion.complete(step.case_id, on_delivered=count_delivery)
     return {"case_id": case.case_id, "status": case.status.value}

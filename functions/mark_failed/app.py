@@ -7,11 +7,17 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from omnicity.application.steps import FailedStep, build_workflow, parse
+from omnicity.adapters.cases import CaseRepository
+from omnicity.adapters.tasks import TaskRepository
+from omnicity.application.steps import FailedStep, parse
+from omnicity.application.workflow import Failures
+from omnicity.catalogue import get_catalogue
+from omnicity.config import CoreSettings, load_settings
 from omnicity.domain.models import Case
 from omnicity.observability import logger, metrics, tracer
 
-workflow = build_workflow()
+settings = load_settings(CoreSettings)
+failures = Failures(CaseRepository(settings.table_name), get_catalogue(), TaskRepository(settings.table_name))
 
 
 def count_failure(case: Case) -> None:
@@ -24,5 +30,5 @@ def count_failure(case: Case) -> None:
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = parse(FailedStep, event)
-    case = workflow.mark_failed(step.case_id, step.error.error, step.error.cause, on_failed=count_failure)
+    case = failures.mark_failed(step.case_id, step.error.error, step.error.cause, on_failed=count_failure)
     return {"case_id": case.case_id, "status": case.status.value}

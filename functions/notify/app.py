@@ -6,15 +6,24 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from omnicity.application.steps import NotifyStep, build_workflow, parse
+from omnicity.adapters.cases import CaseRepository
+from omnicity.adapters.notifications import EmailSender
+from omnicity.adapters.registries import get_registers
+from omnicity.application.steps import NotifyStep, parse
+from omnicity.application.workflow import Notifications
+from omnicity.catalogue import get_catalogue
+from omnicity.config import NotifySettings, load_settings
 from omnicity.observability import logger, tracer
 
-workflow = build_workflow(sends_email=True)
+settings = load_settings(NotifySettings)
+notifications = Notifications(
+    CaseRepository(settings.table_name), get_catalogue(), get_registers(), EmailSender(settings.sender_email)
+)
 
 
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = parse(NotifyStep, event)
-    workflow.notify(step.case_id, step.message)
+    notifications.notify(step.case_id, step.message)
     return {"case_id": step.case_id}

@@ -9,15 +9,21 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from omnicity.application.steps import OpenTaskStep, build_workflow, parse
+from omnicity.adapters.cases import CaseRepository
+from omnicity.adapters.tasks import TaskRepository
+from omnicity.application.steps import OpenTaskStep, parse
+from omnicity.application.workflow import HumanSteps
+from omnicity.catalogue import get_catalogue
+from omnicity.config import CoreSettings, load_settings
 from omnicity.observability import logger, tracer
 
-workflow = build_workflow()
+settings = load_settings(CoreSettings)
+human_steps = HumanSteps(CaseRepository(settings.table_name), get_catalogue(), TaskRepository(settings.table_name))
 
 
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = parse(OpenTaskStep, event)
-    task = workflow.open_task(step.case_id, step.task_token)
+    task = human_steps.open_task(step.case_id, step.task_token)
     return {"case_id": step.case_id, "task_id": task.task_id}

@@ -11,15 +11,20 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnicity.adapters.card_producer import get_card_producer
-from omnicity.application.steps import OpenTaskStep, build_workflow, parse
+from omnicity.adapters.cases import CaseRepository
+from omnicity.adapters.registries import get_registers
+from omnicity.application.card_order import PinLetterOrders
+from omnicity.application.steps import OpenTaskStep, parse
+from omnicity.config import CoreSettings, load_settings
 from omnicity.observability import logger, tracer
 
-workflow = build_workflow(producer=get_card_producer())
+settings = load_settings(CoreSettings)
+orders = PinLetterOrders(CaseRepository(settings.table_name), get_registers().cards, get_card_producer())
 
 
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = parse(OpenTaskStep, event)
-    order_id = workflow.order_pin_letter(step.case_id, step.task_token)
+    order_id = orders.order_pin_letter(step.case_id, step.task_token)
     return {"case_id": step.case_id, "order_id": order_id}

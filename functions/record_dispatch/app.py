@@ -6,15 +6,19 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from omnicity.application.steps import DispatchStep, build_workflow, parse
+from omnicity.adapters.cases import CaseRepository
+from omnicity.application.card_order import PinLetterDispatches
+from omnicity.application.steps import DispatchStep, parse
+from omnicity.config import CoreSettings, load_settings
 from omnicity.observability import logger, tracer
 
-workflow = build_workflow()
+settings = load_settings(CoreSettings)
+dispatches = PinLetterDispatches(CaseRepository(settings.table_name))
 
 
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = parse(DispatchStep, event)
-    outcome = workflow.record_dispatch(step.case_id, step.dispatch.order_id, step.dispatch.dispatched_on)
+    outcome = dispatches.record_dispatch(step.case_id, step.dispatch.order_id, step.dispatch.dispatched_on)
     return {"case_id": step.case_id, "outcome": outcome}

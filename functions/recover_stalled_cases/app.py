@@ -11,13 +11,16 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from omnicity.application.steps import build_workflow
+from omnicity.adapters.cases import CaseRepository
+from omnicity.adapters.tasks import TaskRepository
+from omnicity.application.workflow import Failures
+from omnicity.catalogue import get_catalogue
 from omnicity.config import StalledCasesSettings, load_settings
 from omnicity.domain.models import Case
 from omnicity.observability import logger, metrics, tracer
 
 settings = load_settings(StalledCasesSettings)
-workflow = build_workflow()
+failures = Failures(CaseRepository(settings.table_name), get_catalogue(), TaskRepository(settings.table_name))
 
 
 def count_failure(case: Case) -> None:
@@ -30,5 +33,5 @@ def count_failure(case: Case) -> None:
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     after = timedelta(minutes=settings.stalled_after_minutes)
-    failed = workflow.fail_stalled(datetime.now(UTC), after, on_failed=count_failure)
+    failed = failures.fail_stalled(datetime.now(UTC), after, on_failed=count_failure)
     return {"failed": [case.case_id for case in failed]}

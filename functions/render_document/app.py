@@ -9,16 +9,29 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from omnicity.adapters.cases import CaseRepository
+from omnicity.adapters.documents import DocumentStore
+from omnicity.adapters.registries import get_registers
 from omnicity.adapters.rendering import render_document
-from omnicity.application.steps import CaseStep, build_workflow, parse
+from omnicity.application.steps import CaseStep, parse
+from omnicity.application.workflow import DocumentIssuing
+from omnicity.catalogue import get_catalogue
+from omnicity.config import CoreSettings, load_settings
 from omnicity.observability import logger, tracer
 
-workflow = build_workflow(renderer=render_document)
+settings = load_settings(CoreSettings)
+documents = DocumentIssuing(
+    CaseRepository(settings.table_name),
+    get_catalogue(),
+    get_registers(),
+    render_document,
+    DocumentStore(settings.documents_bucket),
+)
 
 
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = parse(CaseStep, event)
-    case = workflow.render_document(step.case_id)
+    case = documents.render_document(step.case_id)
     return {"case_id": case.case_id, "documents": [doc.document_id for doc in case.documents]}

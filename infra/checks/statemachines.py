@@ -4,7 +4,12 @@ For every ``AWS::Serverless::StateMachine``:
 - its ``DefinitionUri`` file exists;
 - the ``${placeholders}`` in the file equal the keys of its ``DefinitionSubstitutions`` (none missing, none unused);
 - the definition, substituted with placeholder ARNs, passes ``statelint`` and moto's ASL parser (the interpreter the
-  local runtime runs it on).
+  local runtime runs it on);
+- it is the machine of one workflow family (``omnicity.families``), as that family declares it: the same
+  ``DefinitionUri``, each step function it lists a function of the template handed to the definition as
+  ``<logical id>Arn``, no other function nor machine handed to it than those steps and the machines the family hands
+  cases over to; and each function that starts the family's workflows has its ARN in the family's variable and may
+  start it (and no other function has that variable).
 
 Usage: ``python -m infra.checks.statemachines [template.yaml]``; exits 1 and names every problem.
 """
@@ -16,10 +21,12 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from infra.local.template import load_template
+from omnicity.families import FAMILIES, Family, Machine
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_.:]+)\}")
 
@@ -36,7 +43,95 @@ def check_template(template_path: Path) -> list[str]:
         problems.append(f"{template_path}: no AWS::Serverless::StateMachine")
     for name, properties in machines.items():
         problems.extend(f"{name}: {problem}" for problem in check_state_machine(template_path.parent, properties))
+    return problems + check_families(template)
+
+
+def check_families(template: Mapping[str, Any], families: tuple[Family, ...] = FAMILIES) -> list[str]:
+    """Where the workflow families and the template disagree, both ways (see the module's docstring)."""
+    resources = template["Resources"]
+    machines = {name: _properties(resource) for name, resource in resources.items() if _is(resource, "StateMachine")}
+    functions = {name: _properties(resource) for name, resource in resources.items() if _is(resource, "Function")}
+    problems: list[str] = []
+    declared: dict[str, str] = {}
+    for family in families:
+        for machine in family.machines:
+            if machine.logical_id in declared:
+                problems.append(
+                    f"{machine.logical_id}: declared by the families {declared[machine.logical_id]} and {family.name}"
+                )
+            declared[machine.logical_id] = family.name
+            handed = family.hands_over_to if machine is family.machine else ()
+            problems += _machine_problems(family, machine, handed, machines, functions)
+        problems += _starter_problems(family, functions)
+    problems += [
+        f"{name}: no workflow family declares it (omnicity.families)" for name in sorted(set(machines) - set(declared))
+    ]
+    variables = {family.arn_variable: family for family in families}
+    for name, properties in functions.items():
+        for variable in sorted(set(_environment(properties)) & set(variables)):
+            if name not in variables[variable].started_by:
+                problems.append(f"{name}: has {variable} but does not start the family {variables[variable].name}")
     return problems
+
+
+def _machine_problems(
+    family: Family,
+    machine: Machine,
+    handed: tuple[Machine, ...],
+    machines: Mapping[str, Mapping[str, Any]],
+    functions: Mapping[str, Mapping[str, Any]],
+) -> list[str]:
+    where = f"family {family.name}: {machine.logical_id}"
+    properties = machines.get(machine.logical_id)
+    if properties is None:
+        return [f"{where}: no such state machine in the template"]
+    problems = []
+    if properties.get("DefinitionUri") != machine.definition_uri:
+        problems.append(f"{where}: DefinitionUri is {properties.get('DefinitionUri')!r}, not {machine.definition_uri}")
+    substitutions = properties.get("DefinitionSubstitutions") or {}
+    # each key, with the value it must have and how the template writes it
+    expected: dict[str, tuple[object, str]] = {
+        f"{step}Arn": ({"Fn::GetAtt": [step, "Arn"]}, f"!GetAtt {step}.Arn") for step in machine.steps
+    }
+    expected |= {f"{other.logical_id}Arn": ({"Ref": other.logical_id}, f"!Ref {other.logical_id}") for other in handed}
+    for step in machine.steps:
+        if step not in functions:
+            problems.append(f"{where}: its step {step} is not a function of the template")
+    for key, (value, written) in expected.items():
+        if substitutions.get(key) != value:
+            problems.append(f"{where}: DefinitionSubstitutions has no {key}: {written}")
+    problems += [
+        f"{where}: DefinitionSubstitutions {key} is neither a step nor a hand-over of its family"
+        for key in sorted(set(substitutions) - set(expected))
+    ]
+    return problems
+
+
+def _starter_problems(family: Family, functions: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    machine = family.machine.logical_id
+    problems = []
+    for name in family.started_by:
+        if name not in functions:
+            problems.append(f"family {family.name}: {name}, which starts it, is not a function of the template")
+            continue
+        if _environment(functions[name]).get(family.arn_variable) != {"Ref": machine}:
+            problems.append(f"family {family.name}: {name} has no {family.arn_variable}: !Ref {machine}")
+        policy = {"StepFunctionsExecutionPolicy": {"StateMachineName": {"Fn::GetAtt": [machine, "Name"]}}}
+        if policy not in (functions[name].get("Policies") or []):
+            problems.append(f"family {family.name}: {name} may not start {machine} (StepFunctionsExecutionPolicy)")
+    return problems
+
+
+def _is(resource: Mapping[str, Any], kind: str) -> bool:
+    return resource.get("Type") == f"AWS::Serverless::{kind}"
+
+
+def _properties(resource: Mapping[str, Any]) -> Mapping[str, Any]:
+    return dict(resource.get("Properties") or {})
+
+
+def _environment(properties: Mapping[str, Any]) -> Mapping[str, Any]:
+    return dict((properties.get("Environment") or {}).get("Variables") or {})
 
 
 def check_state_machine(root: Path, properties: dict[str, Any]) -> list[str]:

@@ -14,7 +14,7 @@ import pytest
 from infra.local.runtime import LocalRuntime
 from omnicity.adapters import slots
 from omnicity.adapters.slots import SlotBook
-from omnicity.application.workflow import Workflow
+from omnicity.application.workflow import HumanSteps
 from omnicity.capabilities import booking
 from omnicity.capabilities.booking import Booking
 from omnicity.catalogue import get_catalogue
@@ -320,13 +320,13 @@ def test_a_cancellation_while_the_task_is_being_opened_closes_the_task_and_the_w
     # Given the citizen cancelling at the very moment the workflow opens the crew's task (before it is stored)
     token = new_citizen(api)
     day = list(open_slots(api))[5]
-    open_task = Workflow.open_task
+    open_task = HumanSteps.open_task
 
-    def cancelled_meanwhile(self: Workflow, case_id: str, task_token: str) -> Any:
+    def cancelled_meanwhile(self: HumanSteps, case_id: str, task_token: str) -> Any:
         assert api.request("POST", f"/v1/cases/{case_id}/cancel", token=token).status == 200
         return open_task(self, case_id, task_token)
 
-    monkeypatch.setattr(Workflow, "open_task", cancelled_meanwhile)
+    monkeypatch.setattr(HumanSteps, "open_task", cancelled_meanwhile)
     created = submit(api, token, day).json
     # Then the task the step opened is withdrawn at once, the workflow ends cleanly, and the case stays cancelled
     assert api.wait(created["case_id"])["status"] == "SUCCEEDED"

@@ -191,7 +191,7 @@ def test_a_workflow_step_that_breaks_marks_the_case_failed_for_agents(
     def broken_renderer(*_: Any) -> bytes:
         raise KeyError("template variable")
 
-    monkeypatch.setattr(module.workflow, "_renderer", broken_renderer)
+    monkeypatch.setattr(module.documents, "_renderer", broken_renderer)
     token = api.token(ELISE)
     # When a citizen asks for a certificate
     created = api.submit(token, language="nl").json

@@ -14,7 +14,7 @@ from omnicity.adapters import audit
 from omnicity.adapters.audit import AuditKind, AuditTrail
 from omnicity.adapters.cases import CaseRepository
 from omnicity.adapters.tasks import TaskRepository, task_id_for
-from omnicity.application.workflow import Workflow
+from omnicity.application.workflow import Failures
 from omnicity.capabilities.review import Review
 from omnicity.catalogue import get_catalogue
 from omnicity.domain.errors import CaseConflictError
@@ -92,7 +92,7 @@ def test_the_task_leaves_its_queues_with_the_case_and_is_kept_as_long_as_it(
     case, task = waiting_case(repository, tasks)
     assert task.task_id in {t.task_id for t in tasks.queue("population", TaskStatus.OPEN, 100)}
     # When its workflow fails
-    failed = Workflow(repository, get_catalogue(), tasks=tasks).mark_failed(case.case_id, "WaitTimedOut", "timed out")
+    failed = Failures(repository, get_catalogue(), tasks).mark_failed(case.case_id, "WaitTimedOut", "timed out")
     # Then the case is failed and the task is closed, out of the open queue, into the failed one
     assert failed.status is CaseStatus.FAILED
     assert task.task_id not in {t.task_id for t in tasks.queue("population", TaskStatus.OPEN, 100)}
@@ -121,7 +121,7 @@ def test_the_case_is_not_failed_when_its_task_cannot_be_closed_with_it(
 
     # When MarkFailed runs
     with pytest.raises(CaseConflictError):
-        Workflow(repository, get_catalogue(), tasks=Stale(table)).mark_failed(case.case_id, "WaitTimedOut", "x")
+        Failures(repository, get_catalogue(), Stale(table)).mark_failed(case.case_id, "WaitTimedOut", "x")
     # Then nothing of the transaction was written: the case still waits, its task is open, no entry was added
     assert repository.get(case.case_id).status is CaseStatus.WAITING
     assert tasks.get(task.task_id).status is TaskStatus.OPEN

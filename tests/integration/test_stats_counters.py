@@ -18,7 +18,7 @@ from infra.local.runtime import LocalRuntime
 from omnicity.adapters.cases import CaseRepository
 from omnicity.adapters.stats import StatsRepository, delivery_counters, stats_key
 from omnicity.application.stats import figures_of
-from omnicity.application.steps import build_workflow
+from omnicity.application.workflow import Completion
 from omnicity.catalogue import get_catalogue
 from omnicity.domain.errors import CaseConflictError
 from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry, brussels_date
@@ -85,16 +85,16 @@ def test_the_complete_step_run_twice_counts_its_case_once_and_emits_one_metric(
 
 
 def test_two_steps_completing_one_case_at_once_count_it_once(repository: CaseRepository, table: str) -> None:
-    # Given an in-progress portal case and two workflows (as two Lambda environments) about to complete it
+    # Given an in-progress portal case and two complete steps (as two Lambda environments) about to complete it
     case = in_progress(repository, Channel.PORTAL)
     before = counters(table, today())
-    workflows = [build_workflow(), build_workflow()]
+    completions = [Completion(CaseRepository(table)), Completion(CaseRepository(table))]
     delivered: list[str] = []
     start = threading.Barrier(2)
 
     def complete(index: int) -> None:
         start.wait()
-        workflows[index].complete(case.case_id, on_delivered=lambda c: delivered.append(c.case_id))
+        completions[index].complete(case.case_id, on_delivered=lambda c: delivered.append(c.case_id))
 
     # When both run at once
     threads = [threading.Thread(target=complete, args=(index,)) for index in range(2)]

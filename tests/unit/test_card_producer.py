@@ -26,7 +26,8 @@ from omnicity.adapters.card_producer import (
 )
 from omnicity.adapters.notifications import compose
 from omnicity.adapters.registries import Registers, get_national_register
-from omnicity.application.workflow import Workflow
+from omnicity.application.card_order import PinLetterDispatches, PinLetterOrders
+from omnicity.application.workflow import Notifications
 from omnicity.catalogue import get_catalogue
 from omnicity.catalogue.eligibility import active_eid_card
 from omnicity.domain.errors import ConflictError, StepInputError, TransientError
@@ -261,7 +262,12 @@ class FakeCardProducer:
 
 @dataclass
 class World:
-    workflow: Workflow
+    """The card order's steps and the notification after them, each built over the same fakes, as its function
+    builds it."""
+
+    orders: PinLetterOrders
+    dispatches: PinLetterDispatches
+    notifications: Notifications
     cases: FakeCaseRepository
     producer: FakeCardProducer
     sender: FakeSender
@@ -292,13 +298,19 @@ class World:
 def world() -> World:
     cases, producer, sender = FakeCaseRepository(), FakeCardProducer(), FakeSender()
     registers = Registers(national=get_national_register())
-    workflow = Workflow(cases, get_catalogue(), registers, sender=sender, producer=producer)
-    return World(workflow, cases, producer, sender)
+    return World(
+        PinLetterOrders(cases, registers.cards, producer),
+        PinLetterDispatches(cases),
+        Notifications(cases, get_catalogue(), registers, sender),
+        cases,
+        producer,
+        sender,
+    )
 
 
 def test_the_order_step_orders_the_active_card_and_the_case_waits(world: World) -> None:
     case = world.add()
-    order_id = world.workflow.order_pin_letter(case.case_id, "token-1")
+    order_id = world.orders.order_pin_letter(case.case_id, "token-1")
     assert order_id == order_id_for(case.case_id)
     assert world.producer.orders[order_id].card_number == CARD
     waiting = world.cases.get(case.case_id)
@@ -308,9 +320,9 @@ def test_the_order_step_orders_the_active_card_and_the_case_waits(world: World) 
 
 def test_a_retried_order_step_hands_the_new_token_and_leaves_the_case_as_it_is(world: World) -> None:
     case = world.add()
-    world.workflow.order_pin_letter(case.case_id, "attempt-1")
+    world.orders.order_pin_letter(case.case_id, "attempt-1")
     waiting = world.cases.get(case.case_id)
-    world.workflow.order_pin_letter(case.case_id, "attempt-2")
+    world.orders.order_pin_letter(case.case_id, "attempt-2")
     assert world.producer.orders[order_id_for(case.case_id)].callback_token == "attempt-2"
     assert len(world.producer.orders) == 1
     assert world.cases.get(case.case_id) == waiting
@@ -320,22 +332,22 @@ def test_a_retried_order_step_hands_the_new_token_and_leaves_the_case_as_it_is(w
 def test_no_letter_is_ordered_for_a_case_not_in_progress(world: World, status: CaseStatus) -> None:
     case = world.add(status=status)
     with pytest.raises(StepInputError):
-        world.workflow.order_pin_letter(case.case_id, "token")
+        world.orders.order_pin_letter(case.case_id, "token")
     assert world.producer.calls == 0
 
 
 def test_no_letter_is_ordered_when_the_card_is_no_longer_active(world: World) -> None:
     case = world.add(nrn=HUGO)
     with pytest.raises(StepInputError, match="no active card"):
-        world.workflow.order_pin_letter(case.case_id, "token")
+        world.orders.order_pin_letter(case.case_id, "token")
 
 
 def test_the_dispatch_is_recorded_once_by_the_producer(world: World) -> None:
     case = world.add()
-    world.workflow.order_pin_letter(case.case_id, "token")
+    world.orders.order_pin_letter(case.case_id, "token")
     order_id = order_id_for(case.case_id)
-    assert world.workflow.record_dispatch(case.case_id, order_id, date(2026, 3, 3)) == "dispatched"
-    assert world.workflow.record_dispatch(case.case_id, order_id, date(2026, 3, 3)) == "dispatched"
+    assert world.dispatches.record_dispatch(case.case_id, order_id, date(2026, 3, 3)) == "dispatched"
+    assert world.dispatches.record_dispatch(case.case_id, order_id, date(2026, 3, 3)) == "dispatched"
     recorded = world.cases.get(case.case_id)
     assert recorded.status is CaseStatus.IN_PROGRESS
     entries = [entry for entry in recorded.timeline if entry.event == "pin_letter_dispatched"]
@@ -347,20 +359,20 @@ def test_the_dispatch_is_recorded_once_by_the_producer(world: World) -> None:
 
 def test_a_dispatch_for_another_order_or_a_closed_case_changes_nothing(world: World) -> None:
     case = world.add()
-    world.workflow.order_pin_letter(case.case_id, "token")
+    world.orders.order_pin_letter(case.case_id, "token")
     with pytest.raises(StepInputError):
-        world.workflow.record_dispatch(case.case_id, order_id_for("another-case"), date(2026, 3, 3))
+        world.dispatches.record_dispatch(case.case_id, order_id_for("another-case"), date(2026, 3, 3))
     closed = world.add(status=CaseStatus.CANCELLED)
-    assert world.workflow.record_dispatch(closed.case_id, order_id_for(closed.case_id), date(2026, 3, 3)) == "closed"
+    assert world.dispatches.record_dispatch(closed.case_id, order_id_for(closed.case_id), date(2026, 3, 3)) == "closed"
 
 
 def test_the_email_says_where_the_letter_goes_without_the_street(world: World) -> None:
     # Given Pieter's case, in Dutch, whose letter was dispatched
     case = world.add(nrn=PIETER, language=Language.NL)
-    world.workflow.order_pin_letter(case.case_id, "token")
-    world.workflow.record_dispatch(case.case_id, order_id_for(case.case_id), date(2026, 3, 3))
+    world.orders.order_pin_letter(case.case_id, "token")
+    world.dispatches.record_dispatch(case.case_id, order_id_for(case.case_id), date(2026, 3, 3))
     # When he is told
-    world.workflow.notify(case.case_id, "pin_letter_sent")
+    world.notifications.notify(case.case_id, "pin_letter_sent")
     # Then the email names his municipality in Dutch, not his street nor his card
     (email,) = world.sender.sent
     assert "domicilieadres in 1020 Laken." in email.body

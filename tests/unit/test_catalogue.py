@@ -150,3 +150,35 @@ def test_from_directory_rejects_an_invalid_field_name(tmp_path: Path, name: str)
     with pytest.raises(ValidationError) as raised:
         Catalogue.from_directory(tmp_path)
     assert any(error["loc"] == ("fields", 0, "name") for error in raised.value.errors())
+
+
+# ---------------------------------------------------------------------------------------------------- families
+def test_a_procedure_of_an_unknown_family_is_refused_at_load(tmp_path: Path) -> None:
+    # Given a procedure whose family no state machine runs (a typo)
+    _write(tmp_path, "birth-certificate.yaml", _procedure_data("birth-certificate", family="document_requests"))
+
+    # When it is loaded / Then it is refused, naming the procedure and the family, before any case is submitted
+    with pytest.raises(ValueError, match=r"birth-certificate: family 'document_requests'"):
+        Catalogue.from_directory(tmp_path)
+
+
+@pytest.mark.parametrize(("family", "capability"), [("card_order", "card_order"), ("field_service", "review")])
+def test_a_procedure_without_a_capability_its_family_needs_is_refused_at_load(
+    tmp_path: Path, family: str, capability: str
+) -> None:
+    # Given a procedure of a family whose steps read a capability's settings, which it does not declare
+    _write(tmp_path, "birth-certificate.yaml", _procedure_data("birth-certificate", family=family))
+
+    # When it is loaded / Then it is refused, naming the procedure, the family and the capability
+    with pytest.raises(ValueError, match=rf"birth-certificate: the family '{family}' needs .*'{capability}'"):
+        Catalogue.from_directory(tmp_path)
+
+
+def test_a_card_order_procedure_with_its_capability_loads(tmp_path: Path) -> None:
+    # Given a card order procedure that declares the card order
+    _write(
+        tmp_path, "new-codes.yaml", _procedure_data("new-codes", family="card_order", capabilities={"card_order": {}})
+    )
+
+    # When it is loaded / Then it is there, of its family
+    assert Catalogue.from_directory(tmp_path).get("new-codes").family == "card_order"

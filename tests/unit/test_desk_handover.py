@@ -10,7 +10,7 @@ import pytest
 from omnicity.application.desk import AgentDesk, WorkflowResumer
 from omnicity.application.views import ReassignTaskRequest
 from omnicity.catalogue import get_catalogue
-from omnicity.domain.errors import ConfigurationError, ConflictError, ValidationFailedError
+from omnicity.domain.errors import ConflictError, ValidationFailedError
 from omnicity.domain.identity import Principal
 from omnicity.domain.models import AgentTask, Channel, LocalizedText, Role, TaskStatus
 from tests.fakes import FakeTaskRepository
@@ -115,11 +115,8 @@ def test_a_task_one_may_not_hand_over_is_a_conflict_whoever_the_colleague(
     assert directory.asked == []  # the directory is not asked about a hand-over refused anyway
 
 
-def test_a_desk_without_a_directory_hands_nothing_over(tasks: FakeTaskRepository) -> None:
-    # Given a desk built without the agents' directory (a step that only withdraws tasks)
-    desk = AgentDesk(tasks, get_catalogue(), WorkflowResumer(client=object()))  # type: ignore[arg-type]
-    open_task(tasks)
-    # When a hand-over is asked of it / Then it says it is misconfigured, and the task is untouched
-    with pytest.raises(ConfigurationError):
-        desk.reassign(ALICE, "task-1", ReassignTaskRequest(agent="agent-carol"))
-    assert tasks.get("task-1").status is TaskStatus.OPEN
+def test_a_desk_is_not_built_without_the_agents_directory(tasks: FakeTaskRepository) -> None:
+    # Given no agents' directory / When a desk is built without one / Then it is refused at once (at cold start),
+    # not at the first hand-over a request asks of it
+    with pytest.raises(TypeError, match="agents"):
+        AgentDesk(tasks, get_catalogue(), WorkflowResumer(client=object()))  # type: ignore[arg-type, call-arg]

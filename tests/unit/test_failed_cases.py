@@ -1,4 +1,4 @@
-"""A case that fails closes its waiting task (omnicity.application.workflow.Workflow.mark_failed), with in-memory
+"""A case that fails closes its waiting task (omnicity.application.workflow.Failures.mark_failed), with in-memory
 fakes: in the transaction that fails the case, with an audit entry, once however often MarkFailed runs."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from omnicity.adapters.audit import AuditKind
 from omnicity.adapters.registries import Registers
 from omnicity.adapters.registries.national import SimulatedNationalRegister
 from omnicity.application.steps import FailedStep, parse
-from omnicity.application.workflow import Workflow
+from omnicity.application.workflow import EligibilityCheck, Failures, HumanSteps, RequestValidation
 from omnicity.capabilities.review import ReviewSettings
 from omnicity.catalogue import Catalogue, get_catalogue
 from omnicity.domain.errors import CaseConflictError, StepInputError
@@ -29,7 +29,7 @@ from omnicity.domain.models import (
     TimelineEntry,
 )
 from omnicity.domain.nrn import make_nrn
-from tests.fakes import FakeCaseRepository, FakeRenderer, FakeSender, FakeStore, FakeTaskRepository, make_person
+from tests.fakes import FakeCaseRepository, FakeTaskRepository, make_person
 
 RESIDENT = make_nrn(date(1987, 3, 14), 132)
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -39,15 +39,20 @@ TIMED_OUT = ("States.Timeout", "the wait for an agent timed out")
 
 @dataclass
 class World:
-    workflow: Workflow
+    """The steps a reviewed case runs through, each built over the same fakes, as its function builds it."""
+
+    validation: RequestValidation
+    eligibility: EligibilityCheck
+    human: HumanSteps
+    failures: Failures
     cases: FakeCaseRepository
     tasks: FakeTaskRepository
 
     def waiting_for_an_agent(self) -> AgentTask:
         """The case, submitted, eligible, its task opened: what an agent sees in the events queue."""
-        self.workflow.validate_request("case-1")
-        assert self.workflow.check_eligibility("case-1") == "review"
-        return self.workflow.open_task("case-1", "token-1")
+        self.validation.validate_request("case-1")
+        assert self.eligibility.check_eligibility("case-1") == "review"
+        return self.human.open_task("case-1", "token-1")
 
     def task(self) -> AgentTask:
         [task] = self.tasks.tasks.values()
@@ -63,7 +68,7 @@ def world() -> World:
     )
     cases, tasks = FakeCaseRepository(), FakeTaskRepository()
     registers = Registers(national=SimulatedNationalRegister([make_person(RESIDENT, "Élise", "Exemplaire")]))
-    workflow = Workflow(cases, Catalogue([reviewed]), registers, FakeStore(), FakeSender(), FakeRenderer(), tasks=tasks)
+    catalogue = Catalogue([reviewed])
     cases.put(
         Case(
             case_id="case-1",
@@ -80,7 +85,14 @@ def world() -> World:
             updated_at=NOW,
         )
     )
-    return World(workflow, cases, tasks)
+    return World(
+        RequestValidation(cases, catalogue),
+        EligibilityCheck(cases, catalogue, registers),
+        HumanSteps(cases, catalogue, tasks),
+        Failures(cases, catalogue, tasks),
+        cases,
+        tasks,
+    )
 
 
 @pytest.mark.parametrize(
@@ -100,7 +112,7 @@ def test_a_case_that_fails_closes_its_waiting_task_with_an_audit_entry(
     world.cases.cases["case-1"] = world.cases.get("case-1").model_copy(update={"status": case_status})
     failures: list[Case] = []
     # When its wait times out (the state machine's Catch hands it to MarkFailed)
-    case = world.workflow.mark_failed("case-1", *TIMED_OUT, on_failed=failures.append)
+    case = world.failures.mark_failed("case-1", *TIMED_OUT, on_failed=failures.append)
     # Then the case is failed, once
     assert case.status is CaseStatus.FAILED
     assert [c.case_id for c in failures] == ["case-1"]
@@ -118,11 +130,11 @@ def test_a_case_that_fails_closes_its_waiting_task_with_an_audit_entry(
 def test_marking_it_failed_again_changes_nothing(world: World) -> None:
     # Given a case failed by MarkFailed, its task closed
     world.waiting_for_an_agent()
-    failed = world.workflow.mark_failed("case-1", *TIMED_OUT)
+    failed = world.failures.mark_failed("case-1", *TIMED_OUT)
     closed = world.task()
     # When MarkFailed runs again (a retry), then on the execution-ended event that follows the Fail state
-    world.workflow.mark_failed("case-1", *TIMED_OUT)
-    world.workflow.mark_failed("case-1", "FAILED", "the workflow execution ended FAILED")
+    world.failures.mark_failed("case-1", *TIMED_OUT)
+    world.failures.mark_failed("case-1", "FAILED", "the workflow execution ended FAILED")
     # Then nothing is written again: the case, the task and the trail are as the first call left them
     assert world.cases.get("case-1") == failed
     assert world.task() == closed
@@ -136,7 +148,7 @@ def test_a_decided_task_stays_decided_when_a_later_step_fails(world: World) -> N
     world.tasks.tasks[task.task_id] = decided
     world.cases.cases["case-1"] = world.cases.get("case-1").model_copy(update={"status": CaseStatus.IN_PROGRESS})
     # When the document step fails for good
-    assert world.workflow.mark_failed("case-1", "KeyError", "template").status is CaseStatus.FAILED
+    assert world.failures.mark_failed("case-1", "KeyError", "template").status is CaseStatus.FAILED
     # Then the task keeps its decision, and no task entry is written
     assert world.task() == decided
     assert world.cases.entries == []
@@ -155,27 +167,27 @@ def test_the_case_fails_only_with_its_task_closed_all_or_nothing(world: World) -
     world.tasks.get = claimed_meanwhile  # type: ignore[method-assign]
     # When MarkFailed runs: the transaction's condition on the task fails on each of its attempts
     with pytest.raises(CaseConflictError):
-        world.workflow.mark_failed("case-1", *TIMED_OUT)
+        world.failures.mark_failed("case-1", *TIMED_OUT)
     # Then the case did not fail without its task: both are as they were (the state machine retries MarkFailed)
     assert world.cases.get("case-1").status is CaseStatus.WAITING
     assert world.task().status is TaskStatus.OPEN
     assert world.cases.entries == []
     # And once the task holds still, the retry fails the case and closes the task together
     world.tasks.get = reads  # type: ignore[method-assign]
-    assert world.workflow.mark_failed("case-1", *TIMED_OUT).status is CaseStatus.FAILED
+    assert world.failures.mark_failed("case-1", *TIMED_OUT).status is CaseStatus.FAILED
     assert world.task().status is TaskStatus.FAILED
     assert world.task().version > opened.version
 
 
 def test_a_task_opened_for_a_case_that_failed_meanwhile_is_closed_at_once(world: World) -> None:
     # Given a case failed while its human step was about to open its task (nothing to close then)
-    world.workflow.validate_request("case-1")
-    assert world.workflow.check_eligibility("case-1") == "review"
-    world.workflow.mark_failed("case-1", "WorkflowStalled", "no workflow step moved the case for 15 minutes")
+    world.validation.validate_request("case-1")
+    assert world.eligibility.check_eligibility("case-1") == "review"
+    world.failures.mark_failed("case-1", "WorkflowStalled", "no workflow step moved the case for 15 minutes")
     assert world.tasks.tasks == {}
     # When the step opens the task
     with pytest.raises(StepInputError, match="failed"):
-        world.workflow.open_task("case-1", "token-1")
+        world.human.open_task("case-1", "token-1")
     # Then the task is closed at once, with its audit entry: no agent sees a task of a failed case
     assert world.task().status is TaskStatus.FAILED
     assert [entry.event for entry in world.cases.entries] == ["task_failed:review"]

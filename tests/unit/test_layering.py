@@ -1,7 +1,7 @@
 """The layer's folders are its architecture, and every import points down (docs/architecture.md).
 
 Ranks, lowest first: ``domain`` (the vocabulary and rules) < the platform modules at the root (``aws``, ``config``,
-``observability``) < ``adapters`` (the outside world) < ``capabilities`` < ``catalogue`` < ``forms`` <
+``families``, ``observability``) < ``adapters`` (the outside world) < ``capabilities`` < ``catalogue`` < ``forms`` <
 ``application`` (the use cases) < ``http`` (the edge). A module imports its own rank or lower, never higher; the layer
 imports neither ``functions`` nor ``infra``. Every import counts, a lazy one inside a function too."""
 
@@ -17,6 +17,7 @@ RANKS = {
     "domain": 0,
     "aws": 1,
     "config": 1,
+    "families": 1,
     "observability": 1,
     "adapters": 2,
     "capabilities": 3,

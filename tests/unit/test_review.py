@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import pytest
 
 from omnicity.adapters.registries import Registers
 from omnicity.adapters.registries.national import SimulatedNationalRegister
-from omnicity.application.workflow import Workflow
+from omnicity.application.workflow import EligibilityCheck, HumanSteps, RequestValidation
 from omnicity.capabilities.review import ReviewSettings
 from omnicity.catalogue import Catalogue, get_catalogue
 from omnicity.catalogue.review_conditions import needs_review
@@ -25,7 +26,7 @@ from omnicity.domain.models import (
     TimelineEntry,
 )
 from omnicity.domain.nrn import make_nrn
-from tests.fakes import FakeCaseRepository, FakeRenderer, FakeSender, FakeStore, FakeTaskRepository, make_person
+from tests.fakes import FakeCaseRepository, FakeTaskRepository, make_person
 
 RESIDENT = make_nrn(date(1987, 3, 14), 132)
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -36,8 +37,17 @@ REVIEW = ReviewSettings(
 )
 
 
+@dataclass
+class Steps:
+    """The steps a reviewed case runs through, each built over the same fakes, as its function builds it."""
+
+    validation: RequestValidation
+    eligibility: EligibilityCheck
+    human: HumanSteps
+
+
 @pytest.fixture
-def setup() -> tuple[Workflow, FakeCaseRepository, FakeTaskRepository]:
+def setup() -> tuple[Steps, FakeCaseRepository, FakeTaskRepository]:
     reviewed = (
         get_catalogue()
         .get("residence-certificate")
@@ -45,7 +55,12 @@ def setup() -> tuple[Workflow, FakeCaseRepository, FakeTaskRepository]:
     )
     cases, tasks = FakeCaseRepository(), FakeTaskRepository()
     registers = Registers(national=SimulatedNationalRegister([make_person(RESIDENT, "Élise", "Exemplaire")]))
-    workflow = Workflow(cases, Catalogue([reviewed]), registers, FakeStore(), FakeSender(), FakeRenderer(), tasks=tasks)
+    catalogue = Catalogue([reviewed])
+    steps = Steps(
+        RequestValidation(cases, catalogue),
+        EligibilityCheck(cases, catalogue, registers),
+        HumanSteps(cases, catalogue, tasks),
+    )
     cases.put(
         Case(
             case_id="case-1",
@@ -62,18 +77,18 @@ def setup() -> tuple[Workflow, FakeCaseRepository, FakeTaskRepository]:
             updated_at=NOW,
         )
     )
-    return workflow, cases, tasks
+    return steps, cases, tasks
 
 
-def waiting(setup: tuple[Workflow, FakeCaseRepository, FakeTaskRepository]) -> Case:
-    workflow, cases, _ = setup
-    workflow.validate_request("case-1")
-    assert workflow.check_eligibility("case-1") == "review"
-    workflow.open_task("case-1", "token-1")
+def waiting(setup: tuple[Steps, FakeCaseRepository, FakeTaskRepository]) -> Case:
+    steps, cases, _ = setup
+    steps.validation.validate_request("case-1")
+    assert steps.eligibility.check_eligibility("case-1") == "review"
+    steps.human.open_task("case-1", "token-1")
     return cases.get("case-1")
 
 
-def decided(setup: tuple[Workflow, FakeCaseRepository, FakeTaskRepository], outcome: str, comment: str | None) -> str:
+def decided(setup: tuple[Steps, FakeCaseRepository, FakeTaskRepository], outcome: str, comment: str | None) -> str:
     """The case's task as the agent's completion leaves it (outcome, comment, who), then its id: what the execution
     hands the step."""
     _, _, tasks = setup
@@ -85,17 +100,17 @@ def decided(setup: tuple[Workflow, FakeCaseRepository, FakeTaskRepository], outc
 
 def test_an_eligible_case_of_a_reviewed_procedure_goes_to_review(setup) -> None:
     # Given a reviewed procedure's case, eligible
-    workflow, _, _ = setup
-    workflow.validate_request("case-1")
+    steps, _, _ = setup
+    steps.validation.validate_request("case-1")
     # When eligibility is checked / Then an agent must decide
-    assert workflow.check_eligibility("case-1") == "review"
+    assert steps.eligibility.check_eligibility("case-1") == "review"
 
 
 def test_opening_the_task_queues_it_for_the_department_and_the_case_waits(setup) -> None:
     # Given / When the human step opens, twice (a retried step)
     case = waiting(setup)
-    workflow, _, tasks = setup
-    again = workflow.open_task("case-1", "token-1")
+    steps, _, tasks = setup
+    again = steps.human.open_task("case-1", "token-1")
     # Then one task is queued for the events department; the case waits
     assert len(tasks.tasks) == 1
     task = next(iter(tasks.tasks.values()))
@@ -110,20 +125,20 @@ def test_opening_the_task_queues_it_for_the_department_and_the_case_waits(setup)
 def test_a_retried_human_step_hands_the_agent_the_new_token(setup) -> None:
     # Given an open task (its step is retried by Step Functions, which hands the retry a new token)
     waiting(setup)
-    workflow, _, tasks = setup
+    steps, _, tasks = setup
     # When the step runs again
-    workflow.open_task("case-1", "token-of-the-retry")
+    steps.human.open_task("case-1", "token-of-the-retry")
     # Then the one task now holds the new token: the decision reaches the execution that waits
     assert [task.task_token for task in tasks.tasks.values()] == ["token-of-the-retry"]
 
 
 def test_an_approval_sends_the_case_on_with_the_agent_on_the_timeline(setup) -> None:
     waiting(setup)
-    workflow, cases, _ = setup
+    steps, cases, _ = setup
     # When the agent approves, with a comment (on the task: the execution hands over the task's id and the outcome)
     task_id = decided(setup, "approve", "OK")
     # Then the workflow goes on; the agent and their comment are on the timeline
-    assert workflow.record_decision("case-1", task_id, "approve") == "approved"
+    assert steps.human.record_decision("case-1", task_id, "approve") == "approved"
     case = cases.get("case-1")
     assert case.status is CaseStatus.IN_PROGRESS
     assert case.timeline[-1].actor == "agent:a-1"
@@ -134,11 +149,11 @@ def test_an_approval_sends_the_case_on_with_the_agent_on_the_timeline(setup) -> 
 
 def test_a_refusal_rejects_the_case_with_the_localized_reason_and_the_agents_words(setup) -> None:
     waiting(setup)
-    workflow, cases, _ = setup
+    steps, cases, _ = setup
     # When the agent refuses, saying why
     task_id = decided(setup, "refuse", "Zone saturée en juillet.")
     # Then the case is rejected; the reason, in every language, ends with the agent's words (read from the task)
-    assert workflow.record_decision("case-1", task_id, "refuse") == "refused"
+    assert steps.human.record_decision("case-1", task_id, "refuse") == "refused"
     case = cases.get("case-1")
     assert case.status is CaseStatus.REJECTED
     assert case.reason is not None
@@ -146,16 +161,16 @@ def test_a_refusal_rejects_the_case_with_the_localized_reason_and_the_agents_wor
     assert case.reason.nl.startswith(generic.nl)
     assert case.reason.nl.endswith("Zone saturée en juillet.")
     # And a retry of the step changes nothing
-    assert workflow.record_decision("case-1", task_id, "refuse") == "refused"
+    assert steps.human.record_decision("case-1", task_id, "refuse") == "refused"
     assert [e.event for e in cases.get("case-1").timeline].count("decided:refuse") == 1
 
 
 def test_an_outcome_the_procedure_does_not_know_is_refused(setup) -> None:
     waiting(setup)
-    workflow, _, _ = setup
+    steps, _, _ = setup
     task_id = decided(setup, "maybe", None)
     with pytest.raises(StepInputError):
-        workflow.record_decision("case-1", task_id, "maybe")
+        steps.human.record_decision("case-1", task_id, "maybe")
 
 
 @pytest.mark.parametrize(
@@ -172,22 +187,22 @@ def test_a_decision_the_task_does_not_hold_is_refused_and_the_case_waits(
 ) -> None:
     # Given a case waiting for its agent, whose task is decided (approve) or not
     waiting(setup)
-    workflow, cases, tasks = setup
+    steps, cases, tasks = setup
     real_task_id = decided(setup, "approve", "OK") if completed else next(iter(tasks.tasks))
     # When the step is handed a decision its task does not hold / Then it fails, and the case is left as it was
     with pytest.raises(StepInputError):
-        workflow.record_decision("case-1", task_id or real_task_id, outcome)
+        steps.human.record_decision("case-1", task_id or real_task_id, outcome)
     assert cases.get("case-1").status is CaseStatus.WAITING
 
 
 def test_a_task_of_another_case_is_refused(setup) -> None:
     waiting(setup)
-    workflow, cases, tasks = setup
+    steps, cases, tasks = setup
     task_id = decided(setup, "approve", "OK")
     [task] = tasks.tasks.values()
     tasks.tasks[task_id] = task.model_copy(update={"case_id": "case-2"})
     with pytest.raises(StepInputError):
-        workflow.record_decision("case-1", task_id, "approve")
+        steps.human.record_decision("case-1", task_id, "approve")
     assert cases.get("case-1").status is CaseStatus.WAITING
 
 

@@ -11,7 +11,7 @@ import pytest
 from infra.demo_data import CHANNEL_MIX, PROCEDURE_MIX, CaseFactory, apportion, plan
 from omnicity.adapters.stats import counter_names, day_item, delivery_counters, tally, years
 from omnicity.application.stats import MAX_PERIOD_YEARS, StatsService, figures_of, parse_period, shares
-from omnicity.application.workflow import Workflow
+from omnicity.application.workflow import Completion, Failures
 from omnicity.catalogue import get_catalogue
 from omnicity.domain.business_days import belgian_public_holidays
 from omnicity.domain.errors import ForbiddenError, ValidationFailedError
@@ -19,7 +19,7 @@ from omnicity.domain.identity import Principal
 from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, Role, TimelineEntry
 from omnicity.domain.nrn import is_valid_nrn
 from tests.conftest import ELISE
-from tests.fakes import FakeCaseRepository
+from tests.fakes import FakeCaseRepository, FakeTaskRepository
 
 JAN_1, DEC_31 = date(2025, 1, 1), date(2025, 12, 31)
 
@@ -252,12 +252,12 @@ def test_the_delivery_and_failure_hooks_run_once_per_case_however_often_the_step
     at = datetime.now(UTC)
     cases.put(case(CaseStatus.IN_PROGRESS, at))
     cases.put(case(CaseStatus.IN_PROGRESS, at).model_copy(update={"case_id": "case-2"}))
-    workflow = Workflow(cases, get_catalogue())  # type: ignore[arg-type]
+    completion, failures = Completion(cases), Failures(cases, get_catalogue(), FakeTaskRepository())  # type: ignore[arg-type]
     delivered: list[str] = []
     failed: list[str] = []
     # When one is completed twice and the other failed twice (the execution-ended event after the Fail state)
     for _ in range(2):
-        workflow.complete("case-1", on_delivered=lambda c: delivered.append(c.case_id))
-        workflow.mark_failed("case-2", "TransientError", "boom", on_failed=lambda c: failed.append(c.case_id))
+        completion.complete("case-1", on_delivered=lambda c: delivered.append(c.case_id))
+        failures.mark_failed("case-2", "TransientError", "boom", on_failed=lambda c: failed.append(c.case_id))
     # Then each hook ran once, for the call that moved its case
     assert (delivered, failed) == (["case-1"], ["case-2"])

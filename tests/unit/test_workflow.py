@@ -10,13 +10,20 @@ import pytest
 
 from omnicity.adapters.registries import Registers
 from omnicity.adapters.registries.national import SimulatedNationalRegister
-from omnicity.application.workflow import Workflow
+from omnicity.application.workflow import (
+    Completion,
+    DocumentIssuing,
+    EligibilityCheck,
+    Failures,
+    Notifications,
+    RequestValidation,
+)
 from omnicity.catalogue import get_catalogue
 from omnicity.domain.city import get_messages
 from omnicity.domain.errors import DeliveryFailedError, StepInputError
 from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
 from omnicity.domain.nrn import make_nrn
-from tests.fakes import FakeCaseRepository, FakeRenderer, FakeSender, FakeStore, make_person
+from tests.fakes import FakeCaseRepository, FakeRenderer, FakeSender, FakeStore, FakeTaskRepository, make_person
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 RESIDENT = make_nrn(date(1987, 3, 14), 132)
@@ -26,7 +33,14 @@ EMAIL = "elise.exemplaire@example.be"
 
 @dataclass
 class World:
-    workflow: Workflow
+    """The generic steps over one set of fakes, as each step function builds its own at cold start."""
+
+    validation: RequestValidation
+    eligibility: EligibilityCheck
+    documents: DocumentIssuing
+    notifications: Notifications
+    completion: Completion
+    failures: Failures
     cases: FakeCaseRepository
     store: FakeStore
     sender: FakeSender
@@ -66,8 +80,19 @@ class World:
 def _make_world() -> World:
     cases, store, sender, renderer = FakeCaseRepository(), FakeStore(), FakeSender(), FakeRenderer()
     register = SimulatedNationalRegister([make_person(RESIDENT, "Élise", "Exemplaire")])
-    workflow = Workflow(cases, get_catalogue(), Registers(national=register), store, sender, renderer)
-    return World(workflow, cases, store, sender, renderer)
+    catalogue, registers = get_catalogue(), Registers(national=register)
+    return World(
+        RequestValidation(cases, catalogue),
+        EligibilityCheck(cases, catalogue, registers),
+        DocumentIssuing(cases, catalogue, registers, renderer, store),
+        Notifications(cases, catalogue, registers, sender),
+        Completion(cases),
+        Failures(cases, catalogue, FakeTaskRepository()),
+        cases,
+        store,
+        sender,
+        renderer,
+    )
 
 
 @pytest.fixture
@@ -81,19 +106,19 @@ def _events(case: Case) -> list[str]:
 
 def _in_progress(world: World, **options: Any) -> Case:
     case = world.add(**options)
-    world.workflow.validate_request(case.case_id)
+    world.validation.validate_request(case.case_id)
     return world.case(case.case_id)
 
 
 def _eligible(world: World, **options: Any) -> Case:
     case = _in_progress(world, **options)
-    assert world.workflow.check_eligibility(case.case_id) == "eligible"
+    assert world.eligibility.check_eligibility(case.case_id) == "eligible"
     return world.case(case.case_id)
 
 
 def _rejected(world: World, **options: Any) -> Case:
     case = _in_progress(world, nrn=UNKNOWN, **options)
-    assert world.workflow.check_eligibility(case.case_id) == "rejected"
+    assert world.eligibility.check_eligibility(case.case_id) == "rejected"
     return world.case(case.case_id)
 
 
@@ -103,8 +128,8 @@ def test_validate_request_moves_a_submitted_case_in_progress_once(world: World) 
     world.add()
 
     # When the request is validated, then validated again (a retry)
-    first = world.workflow.validate_request("case-1")
-    second = world.workflow.validate_request("case-1")
+    first = world.validation.validate_request("case-1")
+    second = world.validation.validate_request("case-1")
 
     # Then the case is in progress with one "validated" entry, and the retry changed nothing
     assert first.status is CaseStatus.IN_PROGRESS
@@ -118,7 +143,7 @@ def test_validate_request_rejects_a_form_that_no_longer_fits(world: World) -> No
     world.add(form={"purpose": "holiday"})
 
     # When the request is validated
-    case = world.workflow.validate_request("case-1")
+    case = world.validation.validate_request("case-1")
 
     # Then it is rejected with the localized invalid-form reason
     assert case.status is CaseStatus.REJECTED
@@ -131,8 +156,8 @@ def test_check_eligibility_confirms_a_resident_once(world: World) -> None:
     _in_progress(world)
 
     # When eligibility is checked twice
-    first = world.workflow.check_eligibility("case-1")
-    second = world.workflow.check_eligibility("case-1")
+    first = world.eligibility.check_eligibility("case-1")
+    second = world.eligibility.check_eligibility("case-1")
 
     # Then both say eligible, the case stays in progress, and it was confirmed once
     assert first == "eligible"
@@ -148,7 +173,7 @@ def test_check_eligibility_rejects_an_unknown_person_with_a_localized_reason(wor
     _in_progress(world, nrn=UNKNOWN, language=language)
 
     # When eligibility is checked
-    outcome = world.workflow.check_eligibility("case-1")
+    outcome = world.eligibility.check_eligibility("case-1")
 
     # Then not eligible: the case is rejected with the "not in register" reason in every language
     assert outcome == "rejected"
@@ -159,7 +184,7 @@ def test_check_eligibility_rejects_an_unknown_person_with_a_localized_reason(wor
     assert case.timeline[-1].event == "rejected"
     assert case.timeline[-1].note == reason
     # and a retry neither rejects twice nor turns it eligible
-    assert world.workflow.check_eligibility("case-1") == "rejected"
+    assert world.eligibility.check_eligibility("case-1") == "rejected"
     assert _events(world.case()).count("rejected") == 1
 
 
@@ -170,7 +195,7 @@ def test_render_document_renders_in_the_case_language_with_themake_person(world:
     submitted = _eligible(world, language=language)
 
     # When the document is rendered
-    case = world.workflow.render_document("case-1")
+    case = world.documents.render_document("case-1")
 
     # Then the renderer got the procedure's template, the case's language, the person and the reference
     [(template_id, rendered_language, context)] = world.renderer.calls
@@ -193,10 +218,10 @@ def test_render_document_renders_in_the_case_language_with_themake_person(world:
 def test_render_document_retry_neither_renders_nor_attaches_again(world: World) -> None:
     # Given a case whose document was rendered
     _eligible(world)
-    first = world.workflow.render_document("case-1")
+    first = world.documents.render_document("case-1")
 
     # When the step is retried
-    second = world.workflow.render_document("case-1")
+    second = world.documents.render_document("case-1")
 
     # Then nothing is rendered, stored or attached again
     assert len(world.renderer.calls) == 1
@@ -214,9 +239,9 @@ def test_the_document_id_is_deterministic(world: World) -> None:
     _eligible(world, case_id="case-2")
 
     # When their documents are rendered
-    first = world.workflow.render_document("case-1").documents[0]
-    again = other_world.workflow.render_document("case-1").documents[0]
-    other = world.workflow.render_document("case-2").documents[0]
+    first = world.documents.render_document("case-1").documents[0]
+    again = other_world.documents.render_document("case-1").documents[0]
+    other = world.documents.render_document("case-2").documents[0]
 
     # Then the same case gets the same document id and key (a retried render overwrites, leaves no orphan)
     assert first.document_id == again.document_id
@@ -233,7 +258,7 @@ def test_render_document_on_a_rejected_case_is_refused(world: World) -> None:
 
     # When a document is asked for / Then the step refuses, and nothing is rendered
     with pytest.raises(StepInputError):
-        world.workflow.render_document("case-1")
+        world.documents.render_document("case-1")
     assert world.renderer.calls == []
     assert world.store.puts == []
     assert world.case().documents == []
@@ -244,12 +269,12 @@ def test_render_document_on_a_rejected_case_is_refused(world: World) -> None:
 def test_notify_sends_one_email_in_the_case_language(world: World, language: Language) -> None:
     # Given a case with a document, in one language
     _eligible(world, language=language)
-    case = world.workflow.render_document("case-1")
+    case = world.documents.render_document("case-1")
     title = get_catalogue().get("residence-certificate").title
 
     # When the citizen is notified, then the step is retried
-    world.workflow.notify("case-1", "document_ready")
-    world.workflow.notify("case-1", "document_ready")
+    world.notifications.notify("case-1", "document_ready")
+    world.notifications.notify("case-1", "document_ready")
 
     # Then one email went to the applicant, in the case's language, and the notification is on the timeline once
     [email] = world.sender.sent
@@ -265,7 +290,7 @@ def test_notify_of_a_rejection_tells_the_reason(world: World) -> None:
     _rejected(world, language=Language.NL)
 
     # When the citizen is notified of the rejection
-    world.workflow.notify("case-1", "rejected")
+    world.notifications.notify("case-1", "rejected")
 
     # Then the email gives the reason in Dutch
     [email] = world.sender.sent
@@ -277,8 +302,8 @@ def test_notify_without_an_email_address_records_it_and_sends_nothing(world: Wor
     _eligible(world, email=None)
 
     # When the citizen is notified (and the step retried)
-    world.workflow.notify("case-1", "document_ready")
-    world.workflow.notify("case-1", "document_ready")
+    world.notifications.notify("case-1", "document_ready")
+    world.notifications.notify("case-1", "document_ready")
 
     # Then nothing is sent, and agents see once that nobody could be told
     assert world.sender.sent == []
@@ -291,7 +316,7 @@ def test_notify_with_an_unknown_message_is_refused(world: World) -> None:
     # Given a case / When notified with a message that does not exist / Then refused, nothing sent
     _eligible(world)
     with pytest.raises(StepInputError):
-        world.workflow.notify("case-1", "party_invitation")
+        world.notifications.notify("case-1", "party_invitation")
     assert world.sender.sent == []
 
 
@@ -299,11 +324,11 @@ def test_notify_with_an_unknown_message_is_refused(world: World) -> None:
 def test_complete_completes_a_case_in_progress_once(world: World) -> None:
     # Given a case in progress with its document
     _eligible(world)
-    world.workflow.render_document("case-1")
+    world.documents.render_document("case-1")
 
     # When it is completed, then completed again (a retry)
-    case = world.workflow.complete("case-1")
-    world.workflow.complete("case-1")
+    case = world.completion.complete("case-1")
+    world.completion.complete("case-1")
 
     # Then it is completed, with one "completed" entry
     assert case.status is CaseStatus.COMPLETED
@@ -316,7 +341,7 @@ def test_complete_on_a_rejected_case_is_refused(world: World) -> None:
 
     # When it is completed / Then refused, and it stays rejected
     with pytest.raises(StepInputError):
-        world.workflow.complete("case-1")
+        world.completion.complete("case-1")
     assert world.case().status is CaseStatus.REJECTED
 
 
@@ -328,10 +353,10 @@ def test_the_sweep_fails_a_case_no_step_moved_for_too_long_once(world: World) ->
     later = NOW + timedelta(hours=1)
     counted: list[str] = []
     # When the sweep runs with a 15-minute limit, twice
-    failed = world.workflow.fail_stalled(
+    failed = world.failures.fail_stalled(
         later, timedelta(minutes=15), on_failed=lambda case: counted.append(case.case_id)
     )
-    again = world.workflow.fail_stalled(
+    again = world.failures.fail_stalled(
         later, timedelta(minutes=15), on_failed=lambda case: counted.append(case.case_id)
     )
     # Then the case was failed (and counted) by the first round only, with the cause agents read
@@ -357,7 +382,7 @@ def test_the_sweep_leaves_a_case_a_step_moved_after_it_was_found(world: World) -
     world.cases.cases["case-1"] = stale.model_copy(update={"updated_at": NOW, "version": stale.version + 1})
     world.cases.in_flight_before = lambda moment, limit=100: snapshot  # type: ignore[method-assign]
     # When the sweep writes
-    failed = world.workflow.fail_stalled(NOW, timedelta(minutes=15))
+    failed = world.failures.fail_stalled(NOW, timedelta(minutes=15))
     # Then the case stays in progress: the step's move wins
     assert failed == []
     assert world.case().status is CaseStatus.IN_PROGRESS
@@ -370,7 +395,7 @@ def test_mark_failed_fails_a_case_in_progress_with_the_cause_and_a_localized_rea
     cause = "Traceback: " + "x" * 2000
 
     # When the workflow marks it failed
-    case = world.workflow.mark_failed("case-1", "States.TaskFailed", cause, step="RenderDocument")
+    case = world.failures.mark_failed("case-1", "States.TaskFailed", cause, step="RenderDocument")
 
     # Then it is failed; the technical failure is kept (cause truncated) and the citizen gets a localized reason
     assert case.status is CaseStatus.FAILED
@@ -388,10 +413,10 @@ def test_mark_failed_fails_a_case_in_progress_with_the_cause_and_a_localized_rea
 def test_mark_failed_twice_with_the_same_failure_records_it_once(world: World) -> None:
     # Given a case marked failed
     _eligible(world)
-    world.workflow.mark_failed("case-1", "States.Timeout", "timed out")
+    world.failures.mark_failed("case-1", "States.Timeout", "timed out")
 
     # When the same failure is reported again (a retry)
-    world.workflow.mark_failed("case-1", "States.Timeout", "timed out")
+    world.failures.mark_failed("case-1", "States.Timeout", "timed out")
 
     # Then it is on the timeline once
     assert _events(world.case()).count("failed") == 1
@@ -400,10 +425,10 @@ def test_mark_failed_twice_with_the_same_failure_records_it_once(world: World) -
 def test_the_execution_ended_event_after_a_failure_changes_nothing(world: World) -> None:
     # Given a case the state machine's Catch marked failed with the step's error
     _eligible(world)
-    failed = world.workflow.mark_failed("case-1", "KeyError", "template variable")
+    failed = world.failures.mark_failed("case-1", "KeyError", "template variable")
 
     # When EventBridge then reports the execution FAILED (the same failure seen from outside)
-    case = world.workflow.mark_failed("case-1", "FAILED", "the workflow execution ended FAILED")
+    case = world.failures.mark_failed("case-1", "FAILED", "the workflow execution ended FAILED")
 
     # Then the case keeps its first, precise failure and gets no second entry
     assert case == failed
@@ -416,7 +441,7 @@ def test_an_execution_that_timed_out_fails_the_case_it_left_in_progress(world: W
     _eligible(world)
 
     # When the execution-ended event reaches mark_failed
-    case = world.workflow.mark_failed("case-1", "TIMED_OUT", "the workflow execution ended TIMED_OUT")
+    case = world.failures.mark_failed("case-1", "TIMED_OUT", "the workflow execution ended TIMED_OUT")
 
     # Then the case is failed, not left in progress
     assert case.status is CaseStatus.FAILED
@@ -427,10 +452,10 @@ def test_an_execution_that_timed_out_fails_the_case_it_left_in_progress(world: W
 def test_check_eligibility_of_a_case_closed_meanwhile_says_closed(world: World) -> None:
     # Given a case that failed before its eligibility was checked
     _in_progress(world)
-    world.workflow.mark_failed("case-1", "TIMED_OUT", "ended")
+    world.failures.mark_failed("case-1", "TIMED_OUT", "ended")
 
     # When eligibility is checked (a late step)
-    outcome = world.workflow.check_eligibility("case-1")
+    outcome = world.eligibility.check_eligibility("case-1")
 
     # Then the workflow is told the case is closed: no rejection email about a technical failure
     assert outcome == "closed"
@@ -442,7 +467,7 @@ def test_mark_failed_on_a_rejected_case_keeps_the_rejection(world: World) -> Non
     rejected = _rejected(world)
 
     # When the workflow marks it failed
-    case = world.workflow.mark_failed("case-1", "TransientError", "SES unavailable", step="Notify")
+    case = world.failures.mark_failed("case-1", "TransientError", "SES unavailable", step="Notify")
 
     # Then it stays rejected with its reason, and the failure is recorded on the timeline
     assert case.status is CaseStatus.REJECTED
@@ -460,11 +485,11 @@ def test_a_whole_run_for_a_resident(world: World) -> None:
     world.add(language=Language.NL)
 
     # When every step runs in order
-    world.workflow.validate_request("case-1")
-    assert world.workflow.check_eligibility("case-1")
-    world.workflow.render_document("case-1")
-    world.workflow.notify("case-1", "document_ready")
-    world.workflow.complete("case-1")
+    world.validation.validate_request("case-1")
+    assert world.eligibility.check_eligibility("case-1")
+    world.documents.render_document("case-1")
+    world.notifications.notify("case-1", "document_ready")
+    world.completion.complete("case-1")
 
     # Then the case is completed with its document, and its timeline tells the story in order
     case = world.case()
@@ -491,7 +516,7 @@ def test_an_address_ses_refuses_for_good_is_recorded_and_does_not_fail_the_case(
     world.sender.send = refuse  # type: ignore[method-assign,assignment]
 
     # When the citizen is notified
-    case = world.workflow.notify("case-1", "document_ready")
+    case = world.notifications.notify("case-1", "document_ready")
 
     # Then the step succeeds, the case stays in progress, and the timeline says the email could not be delivered
     assert case.status is CaseStatus.IN_PROGRESS

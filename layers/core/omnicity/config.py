@@ -7,12 +7,24 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from functools import cache
-from typing import TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from omnicity.domain.errors import ConfigurationError
+from omnicity.families import started_by
 
 
 class CoreSettings(BaseModel):
@@ -26,10 +38,45 @@ class CoreSettings(BaseModel):
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")  # as template.yaml's AllowedOrigin AllowedPattern
 
 
-class ApiSettings(CoreSettings):
-    document_request_state_machine_arn: str = Field(alias="DOCUMENT_REQUEST_STATE_MACHINE_ARN", min_length=1)
-    field_service_state_machine_arn: str = Field(alias="FIELD_SERVICE_STATE_MACHINE_ARN", min_length=1)
-    card_order_state_machine_arn: str = Field(alias="CARD_ORDER_STATE_MACHINE_ARN", min_length=1)
+def _present(value: object) -> object:
+    """An absent variable is reported as a missing field (``Field required``), as any other setting's is."""
+    if value is None:
+        raise PydanticCustomError("missing", "Field required")
+    return value
+
+
+StateMachineArn = Annotated[str, Field(min_length=1), BeforeValidator(_present)]
+
+
+class StartsWorkflows(CoreSettings):
+    """The settings of a function that starts workflows (``function``: its logical id in template.yaml): the ARN of
+    the machine a submission of each family it starts runs first, read from the variable the family names
+    (``omnicity.families``), each one required like any other setting."""
+
+    function: ClassVar[str]
+    # by variable name (a missing or empty one is named in the error)
+    state_machine_arns: Mapping[str, StateMachineArn]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_family_arns(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        variables = [family.arn_variable for family in started_by(cls.function)]
+        return {**data, "state_machine_arns": {variable: data.get(variable) for variable in variables}}
+
+    def state_machine_arn(self, family: str) -> str:
+        """The ARN of the machine a submission of ``family`` starts (ConfigurationError when this function starts no
+        workflow of that family)."""
+        for candidate in started_by(self.function):
+            if candidate.name == family:
+                return self.state_machine_arns[candidate.arn_variable]
+        raise ConfigurationError(f"the {self.function} starts no state machine of the procedure family {family!r}")
+
+
+class ApiSettings(StartsWorkflows):
+    function = "ApiFunction"
+
     portal_client_id: str = Field(alias="PORTAL_CLIENT_ID", min_length=1)
     kiosk_client_id: str = Field(alias="KIOSK_CLIENT_ID", min_length=1)
     counter_client_id: str = Field(alias="COUNTER_CLIENT_ID", min_length=1)
@@ -46,17 +93,6 @@ class ApiSettings(CoreSettings):
     anonymous_report_window_seconds: int = Field(alias="ANONYMOUS_REPORT_WINDOW_SECONDS", default=600, ge=1, le=86_400)
     handoff_failure_limit: int = Field(alias="HANDOFF_FAILURE_LIMIT", default=5, ge=1, le=100)
     handoff_failure_window_seconds: int = Field(alias="HANDOFF_FAILURE_WINDOW_SECONDS", default=900, ge=60, le=86_400)
-
-    def state_machine_arn(self, family: str) -> str:
-        arns = {
-            "document_request": self.document_request_state_machine_arn,
-            "field_service": self.field_service_state_machine_arn,
-            "card_order": self.card_order_state_machine_arn,
-        }
-        try:
-            return arns[family]
-        except KeyError as exc:
-            raise ConfigurationError(f"no state machine configured for the procedure family {family!r}") from exc
 
     @field_validator("allowed_origin")
     @classmethod
@@ -90,10 +126,12 @@ class CardProducerSettings(CoreSettings):
 OPEN311_DEMO_API_KEY = "omnicity-open311-demo-key"  # the template's default, for local use; refused in prod
 
 
-class Open311Settings(CoreSettings):
-    """The Open311 GeoReport v2 function: files alerts (the field service family) and lists them."""
+class Open311Settings(StartsWorkflows):
+    """The Open311 GeoReport v2 function: files alerts (starting the workflows ``omnicity.families`` says it starts)
+    and lists them."""
 
-    field_service_state_machine_arn: str = Field(alias="FIELD_SERVICE_STATE_MACHINE_ARN", min_length=1)
+    function = "Open311Function"
+
     open311_api_keys: str = Field(alias="OPEN311_API_KEYS", min_length=16)
     document_url_ttl_seconds: int = Field(alias="DOCUMENT_URL_TTL_SECONDS", default=300, ge=30, le=3600)
     # Anonymous requests one client (api_key and source address) may file per window (omnicity.adapters.throttle)
@@ -114,11 +152,6 @@ class Open311Settings(CoreSettings):
     def api_keys(self) -> tuple[str, ...]:
         return tuple(key.strip() for key in self.open311_api_keys.split(","))
 
-    def state_machine_arn(self, family: str) -> str:
-        if family != "field_service":
-            raise ConfigurationError(f"the Open311 function starts no state machine of the family {family!r}")
-        return self.field_service_state_machine_arn
-
 
 SettingsT = TypeVar("SettingsT", bound=CoreSettings)
 
@@ -129,5 +162,5 @@ def load_settings(kind: type[SettingsT]) -> SettingsT:
         return kind.model_validate(dict(os.environ))
     except ValidationError as exc:
         # each variable with pydantic's reason, which never quotes the value (a key, a secret)
-        problems = "; ".join(f"{err['loc'][0]} ({err['msg']})" for err in exc.errors())
+        problems = "; ".join(f"{err['loc'][-1]} ({err['msg']})" for err in exc.errors())
         raise ConfigurationError(f"{kind.__name__}: missing or invalid environment variables: {problems}") from exc

@@ -26,7 +26,7 @@ the ``open`` queue to the ``claimed`` one (its ``gsi2pk`` changes with its statu
 
 A task leaves the open and claimed queues for good when it is decided (``completed``), or closed undecided with its
 case: ``cancelled`` (the citizen cancelled), ``failed`` (the case failed:
-``omnicity.application.workflow.Workflow.mark_failed`` closes it in the transaction that fails the case, with an entry
+``omnicity.application.workflow.Failures.mark_failed`` closes it in the transaction that fails the case, with an entry
 in the case's audit trail).
 """
 

@@ -23,7 +23,6 @@ from omnicity.application.views import CompleteTaskRequest, ReassignTaskRequest,
 from omnicity.catalogue import Catalogue
 from omnicity.domain.errors import (
     CaseCancelledError,
-    ConfigurationError,
     ConflictError,
     ForbiddenError,
     NotFoundError,
@@ -44,7 +43,7 @@ class WorkflowResumer:
     What it sends stays in the execution's history (90 days for a Standard machine, whatever the case's retention):
     ids and codes only. The decision is the task's id and the outcome; who decided and what they wrote are on the
     task, in the table, where the workflow's step reads them
-    (``omnicity.application.workflow.Workflow.record_decision``).
+    (``omnicity.application.workflow.HumanSteps.record_decision``).
     """
 
     def __init__(self, client: Any | None = None) -> None:
@@ -78,8 +77,7 @@ class WorkflowResumer:
 
 
 class AgentDesk:
-    """``agents``: the directory a hand-over asks (a desk without one, e.g. a step that only withdraws tasks, refuses
-    to hand tasks over)."""
+    """``agents``: the directory a hand-over asks who may take a task."""
 
     def __init__(
         self,
@@ -87,7 +85,7 @@ class AgentDesk:
         catalogue: Catalogue,
         resumer: WorkflowResumer,
         *,
-        agents: AgentDirectory | None = None,
+        agents: AgentDirectory,
     ) -> None:
         self._tasks = tasks
         self._catalogue = catalogue
@@ -146,8 +144,6 @@ class AgentDesk:
         task = self._task_of_my_departments(principal, task_id)
         if not task.status.awaits_agent or (task.status is TaskStatus.CLAIMED and task.claimed_by != principal.actor):
             raise ConflictError(f"task {task_id} is {task_state(task)}: it is not yours to hand over")
-        if self._agents is None:
-            raise ConfigurationError("this desk has no agents' directory: it cannot hand tasks over")
         departments = self._agents.departments_of(request.agent)
         if departments is None or task.department not in departments:
             reason = f"must be the id of an agent of the {task.department!r} department"

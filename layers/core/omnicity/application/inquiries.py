@@ -61,7 +61,7 @@ class Inquiries:
         tasks: TaskRepository,
         catalogue: Catalogue,
         uploads: UploadCheck,
-        mailer: Mailer | None = None,
+        mailer: Mailer,
     ) -> None:
         self._cases = cases
         self._tasks = tasks
@@ -155,7 +155,7 @@ class Inquiries:
 
     def _tell_citizen(self, case: Case, question: str) -> None:
         """An email saying the city waits for an answer; the question is on the case whatever becomes of it."""
-        if self._mailer is None or not case.applicant.email:
+        if not case.applicant.email:
             return
         procedure = self._catalogue.get(case.procedure_id)
         email = compose("information_requested", case, procedure, case.applicant.email, {"question": question})

@@ -1,4 +1,5 @@
-"""What the state machines hand to the step functions, and the workflow those functions share.
+"""What the state machines hand to the step functions (each builds its step's object at cold start: see
+``omnicity.application.workflow``).
 
 Step inputs are validated into models; a malformed input is a :class:`StepInputError` (never retried: the case is
 marked failed by the state machine's Catch).
@@ -10,15 +11,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from omnicity.adapters.card_producer import CardProducer, Dispatch
-from omnicity.adapters.cases import CaseRepository
-from omnicity.adapters.documents import DocumentStore
-from omnicity.adapters.notifications import EmailSender
-from omnicity.adapters.registries import get_registers
-from omnicity.adapters.tasks import TaskRepository
-from omnicity.application.workflow import Renderer, Workflow
-from omnicity.catalogue import get_catalogue
-from omnicity.config import CoreSettings, NotifySettings, load_settings
+from omnicity.adapters.card_producer import Dispatch
 from omnicity.domain.errors import StepInputError
 
 
@@ -88,21 +81,3 @@ def parse(model: type[StepT], event: Any) -> StepT:
     except ValidationError as exc:
         fields = ", ".join(".".join(str(part) for part in err["loc"]) for err in exc.errors())
         raise StepInputError(f"invalid step input: {fields}") from None
-
-
-def build_workflow(
-    *, renderer: Renderer | None = None, sends_email: bool = False, producer: CardProducer | None = None
-) -> Workflow:
-    """The workflow with what a step needs; settings are validated here, at cold start."""
-    settings = load_settings(NotifySettings) if sends_email else load_settings(CoreSettings)
-    sender = EmailSender(settings.sender_email) if isinstance(settings, NotifySettings) else None
-    return Workflow(
-        repository=CaseRepository(settings.table_name),
-        catalogue=get_catalogue(),
-        registers=get_registers(),
-        store=DocumentStore(settings.documents_bucket),
-        sender=sender,
-        renderer=renderer,
-        tasks=TaskRepository(settings.table_name),
-        producer=producer,
-    )

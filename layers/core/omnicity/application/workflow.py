@@ -1,5 +1,10 @@
-"""The workflow steps, generic across procedures: each reads the case, asks the catalogue what to do, records the
-outcome on the case (status + timeline) with an optimistic-locked write.
+"""The workflow steps generic across procedures: each reads the case, asks the catalogue what to do, records the
+outcome on the case (status + timeline) with an optimistic-locked write. A family's own steps live in a module of
+their own (the card order's: ``omnicity.application.card_order``).
+
+Each step function builds, once at cold start (``functions/<step>/app.py``, from the settings validated then), the
+object of its step below, with every collaborator the step uses: none is optional, so a step never finds one missing
+at request time.
 
 Steps are idempotent: Step Functions retries them, so a step that finds its work already done does nothing again.
 """
@@ -9,11 +14,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal, Protocol, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, Protocol
 
 from omnicity.adapters.audit import AuditEntry, task_closed
-from omnicity.adapters.card_producer import CardProducer, PinLetterOrder, order_id_for
 from omnicity.adapters.documents import document_id_for, document_key
 from omnicity.adapters.notifications import Email, compose
 from omnicity.adapters.registries import Registers
@@ -49,15 +53,12 @@ from omnicity.domain.models import (
 from omnicity.forms.validation import validate_form
 from omnicity.observability import logger
 
-T = TypeVar("T")
 SYSTEM = "system"
 _MAX_CAUSE = 500
 
 Renderer = Callable[[str, str, dict[str, object]], bytes]
 Outcome = Literal["eligible", "review", "rejected", "closed"]
 Decision = Literal["approved", "refused", "closed"]
-Dispatched = Literal["dispatched", "closed"]
-CARD_PRODUCER = "card-producer"
 CAPABILITIES = Capabilities()
 
 
@@ -124,28 +125,18 @@ def _with_entry(case: Case, event: str, **changes: Any) -> Case:
     return case.with_entry(event, actor=SYSTEM, at=_now(), **changes)
 
 
-class Workflow:
-    def __init__(
-        self,
-        repository: Cases,
-        catalogue: Catalogue,
-        registers: Registers | None = None,
-        store: PdfStore | None = None,
-        sender: Sender | None = None,
-        renderer: Renderer | None = None,
-        tasks: Tasks | None = None,
-        producer: CardProducer | None = None,
-    ) -> None:
-        self._cases = repository
-        self._catalogue = catalogue
-        self._registers = registers
-        self._store = store
-        self._sender = sender
-        self._renderer = renderer
-        self._tasks = tasks
-        self._producer = producer
+def _reject(case: Case, reason_code: str) -> Case:
+    reason = get_messages().reason(reason_code)
+    return _with_entry(case, "rejected", status=CaseStatus.REJECTED, note=reason, reason=reason)
 
-    # ------------------------------------------------------------------------------------------ steps
+
+class RequestValidation:
+    """The step ``validate_request``: the submitted form against its procedure, as it stood on the day."""
+
+    def __init__(self, cases: Cases, catalogue: Catalogue) -> None:
+        self._cases = cases
+        self._catalogue = catalogue
+
     def validate_request(self, case_id: str) -> Case:
         """submitted -> in_progress, or rejected when the form no longer satisfies the procedure."""
 
@@ -162,31 +153,49 @@ class Workflow:
                     today=brussels_date(case.created_at),  # the rules as they stood on the day it was submitted
                 )
             except ValidationFailedError:
-                return self._reject(case, "invalid_form")
+                return _reject(case, "invalid_form")
             return _with_entry(case, "validated", status=CaseStatus.IN_PROGRESS)
 
         return self._cases.update(case_id, change)
 
+
+class EligibilityCheck:
+    """The step ``check_eligibility``: the applicant against the procedure's rules, in the registers."""
+
+    def __init__(self, cases: Cases, catalogue: Catalogue, registers: Registers) -> None:
+        self._cases = cases
+        self._catalogue = catalogue
+        self._registers = registers
+
     def check_eligibility(self, case_id: str) -> Outcome:
         """``eligible`` (go on), ``review`` (an agent decides first), ``rejected`` (tell the citizen why) or
         ``closed`` (the case ended meanwhile)."""
-        registers = self._need(self._registers, "the registers")
 
         def change(case: Case) -> Case | None:
             if case.status is not CaseStatus.IN_PROGRESS or case.has_event("eligibility_confirmed"):
                 return None
-            verdict = check(self._catalogue.get(case.procedure_id), case, registers)
+            verdict = check(self._catalogue.get(case.procedure_id), case, self._registers)
             if not verdict.eligible:
-                return self._reject(case, verdict.reason or "not_in_register")
+                return _reject(case, verdict.reason or "not_in_register")
             return _with_entry(case, "eligibility_confirmed")
 
         case = self._cases.update(case_id, change)
         if case.status is CaseStatus.IN_PROGRESS:
             review = Review.settings(self._catalogue.get(case.procedure_id))
-            if review is not None and needs_review(review.when, case, registers):
+            if review is not None and needs_review(review.when, case, self._registers):
                 return "review"
             return "eligible"
         return "rejected" if case.status is CaseStatus.REJECTED else "closed"
+
+
+class HumanSteps:
+    """The steps ``open_task`` and ``record_decision``: the human step a procedure's review capability declares,
+    queued for its department, and the decision the agent's completion recorded on the task."""
+
+    def __init__(self, cases: Cases, catalogue: Catalogue, tasks: Tasks) -> None:
+        self._cases = cases
+        self._catalogue = catalogue
+        self._tasks = tasks
 
     def open_task(self, case_id: str, task_token: str) -> AgentTask:
         """Queue the procedure's human step for its department; the case waits until an agent completes it."""
@@ -195,8 +204,7 @@ class Workflow:
         review = Review.settings(procedure)
         if review is None:
             raise StepInputError(f"procedure {procedure.id} has no human step")
-        tasks = self._need(self._tasks, "a task queue")
-        task = tasks.open(
+        task = self._tasks.open(
             AgentTask(
                 task_id=task_id_for(case.case_id, review.kind),
                 case_id=case.case_id,
@@ -215,7 +223,7 @@ class Workflow:
         )
         if task.status.is_pending and task.task_token != task_token:
             # A retried step waits on a new token: the agent's decision must reach this one, not the dead one.
-            task = tasks.save(task.model_copy(update={"task_token": task_token}))
+            task = self._tasks.save(task.model_copy(update={"task_token": task_token}))
 
         def change(current: Case) -> Case | None:
             if current.status is not CaseStatus.IN_PROGRESS:
@@ -228,7 +236,7 @@ class Workflow:
             # queue and the wait ends, as the cancellation would have done (the state machine catches the error).
             if task.status.is_pending:
                 with contextlib.suppress(ConflictError):
-                    tasks.save(closed_undecided(task, TaskStatus.CANCELLED, _now(), SYSTEM))
+                    self._tasks.save(closed_undecided(task, TaskStatus.CANCELLED, _now(), SYSTEM))
             raise CaseCancelledError(f"case {case_id} was cancelled")
         if case.status is CaseStatus.FAILED:
             # Failed while the task was being opened (the failure could not close a task not yet there): the task
@@ -236,7 +244,7 @@ class Workflow:
             if task.status.is_pending:
                 closed = closed_undecided(task, TaskStatus.FAILED, _now(), SYSTEM)
                 with contextlib.suppress(ConflictError):
-                    tasks.save(closed, along=self._cases.audit_items(case, [task_closed(closed)]))
+                    self._tasks.save(closed, along=self._cases.audit_items(case, [task_closed(closed)]))
             raise StepInputError(f"case {case_id} failed: no task waits for an agent")
         return task
 
@@ -273,46 +281,30 @@ class Workflow:
             return "approved"
         return "refused" if case.status is CaseStatus.REJECTED else "closed"
 
-    def order_pin_letter(self, case_id: str, task_token: str) -> str:
-        """Order a new PIN/PUK letter for the applicant's active card; the case waits for the producer's confirmation.
+    def _decided_task(self, case_id: str, task_id: str, outcome: str) -> AgentTask:
+        """The completed task of ``case_id`` holding the decision ``outcome``."""
+        try:
+            task = self._tasks.get(task_id)
+        except NotFoundError:
+            raise StepInputError(f"no task {task_id!r}") from None
+        if task.case_id != case_id:
+            raise StepInputError(f"task {task_id} is not a task of case {case_id}")
+        if task.status is not TaskStatus.COMPLETED or task.outcome != outcome:
+            raise StepInputError(f"task {task_id} is {task.status.value}: it holds no decision {outcome!r}")
+        return task
 
-        The order's id is the case's, so a retried step orders nothing more: the producer only takes the new token.
-        """
-        case = self._cases.get(case_id)
-        retried = case.status is CaseStatus.WAITING and case.has_event("pin_letter_ordered")
-        if case.status is not CaseStatus.IN_PROGRESS and not retried:
-            raise StepInputError(f"case {case_id} is {case.status}: no letter is ordered")
-        card = self._need(self._registers, "the registers").cards.active_card(case.applicant_nrn)
-        if card is None:
-            raise StepInputError(f"case {case_id}: the applicant has no active card any more")
-        order = PinLetterOrder(
-            order_id=order_id_for(case_id), case_id=case_id, card_number=card.number, callback_token=task_token
-        )
-        order_id = self._need(self._producer, "a card producer").order_pin_letter(order)
 
-        def change(current: Case) -> Case | None:
-            if current.status is not CaseStatus.IN_PROGRESS:
-                return None
-            return _with_entry(current, "pin_letter_ordered", status=CaseStatus.WAITING)
+class DocumentIssuing:
+    """The step ``render_document``: the procedure's document, rendered, stored and attached to the case."""
 
-        self._cases.update(case_id, change)
-        return order_id
-
-    def record_dispatch(self, case_id: str, order_id: str, dispatched_on: date) -> Dispatched:
-        """The producer dispatched the case's letter: the case goes on (``dispatched``), unless it ended meanwhile."""
-        if order_id != order_id_for(case_id):
-            raise StepInputError(f"order {order_id!r} is not the order of case {case_id}")
-        event = "pin_letter_dispatched"
-
-        def change(case: Case) -> Case | None:
-            if case.status is not CaseStatus.WAITING or case.has_event(event):
-                return None
-            on = dispatched_on.isoformat()
-            note = LocalizedText(fr=on, nl=on, en=on)
-            return case.with_entry(event, actor=CARD_PRODUCER, at=_now(), status=CaseStatus.IN_PROGRESS, note=note)
-
-        case = self._cases.update(case_id, change)
-        return "dispatched" if case.status is CaseStatus.IN_PROGRESS and case.has_event(event) else "closed"
+    def __init__(
+        self, cases: Cases, catalogue: Catalogue, registers: Registers, renderer: Renderer, store: PdfStore
+    ) -> None:
+        self._cases = cases
+        self._catalogue = catalogue
+        self._registers = registers
+        self._renderer = renderer
+        self._store = store
 
     def render_document(self, case_id: str) -> Case:
         """Render the procedure's document in the case's language, store it, attach it to the case."""
@@ -325,13 +317,12 @@ class Workflow:
         document_id = document_id_for(case.case_id, procedure.document.kind, case.language)
         if case.document(document_id) is not None:
             return case
-        registers = self._need(self._registers, "the registers")
-        context = build_context(procedure, case, registers, document_id=document_id, issued_on=today_in_brussels())
-        pdf = self._need(self._renderer, "a renderer")(procedure.document.template, case.language.value, context)
-        key = document_key(case.case_id, document_id)
-        self._need(self._store, "a document store").put_pdf(
-            key, pdf, reference=case.reference, retention_days=procedure.retention_days
+        context = build_context(
+            procedure, case, self._registers, document_id=document_id, issued_on=today_in_brussels()
         )
+        pdf = self._renderer(procedure.document.template, case.language.value, context)
+        key = document_key(case.case_id, document_id)
+        self._store.put_pdf(key, pdf, reference=case.reference, retention_days=procedure.retention_days)
         self._cases.register_document(document_id, case.case_id)
         document = CaseDocument(
             document_id=document_id,
@@ -350,6 +341,16 @@ class Workflow:
         logger.info("document issued", extra={"case_id": case_id, "document_id": document_id, "bytes": len(pdf)})
         return self._cases.update(case_id, change)
 
+
+class Notifications:
+    """The step ``notify``: an email to the citizen about their case, in its language."""
+
+    def __init__(self, cases: Cases, catalogue: Catalogue, registers: Registers, sender: Sender) -> None:
+        self._cases = cases
+        self._catalogue = catalogue
+        self._registers = registers
+        self._sender = sender
+
     def notify(self, case_id: str, message: str) -> Case:
         """Email the citizen, at least once: the timeline records it, so a retry after the record does not send
         again (a retry between the send and the record does). An address SES refuses for good is recorded as
@@ -366,11 +367,31 @@ class Workflow:
             procedure = self._catalogue.get(case.procedure_id)
             email = compose(message, case, procedure, case.applicant.email, extra=self._email_details(case))
             try:
-                self._need(self._sender, "an email sender").send(email)
+                self._sender.send(email)
             except DeliveryFailedError as error:
                 logger.warning("notification undeliverable", extra={"case_id": case_id, "error": error.message})
                 event = f"{event}:undeliverable"
         return self._cases.update(case_id, lambda c: None if c.has_event(event) else _with_entry(c, event), attempts=10)
+
+    def _email_details(self, case: Case) -> dict[str, str]:
+        """What an email may add to the case: the postal code and municipality of the applicant's registered address
+        (in the case's language; both names in English), never the street."""
+        person = None
+        if case.applicant.nrn is not None:
+            person = self._registers.national.find(case.applicant.nrn)
+        if person is None:
+            return {"municipality": ""}
+        address = person.address
+        names = {"fr": address.municipality_fr, "nl": address.municipality_nl}
+        bilingual = " / ".join(dict.fromkeys([address.municipality_fr, address.municipality_nl]))
+        return {"municipality": f"{address.postal_code} {names.get(case.language.value, bilingual)}"}
+
+
+class Completion:
+    """The step ``complete_case``: the product delivered, the case completed."""
+
+    def __init__(self, cases: Cases) -> None:
+        self._cases = cases
 
     def complete(self, case_id: str, on_delivered: Callable[[Case], None] | None = None) -> Case:
         """in_progress -> completed: the product is delivered (the repository adds it to its day's counters in the
@@ -391,6 +412,16 @@ class Workflow:
         if delivered and on_delivered is not None:
             on_delivered(case)
         return case
+
+
+class Failures:
+    """The step ``mark_failed`` (every machine's Catch) and the stalled-case sweep: a case whose workflow stopped is
+    failed, visible to agents, its waiting task closed with it."""
+
+    def __init__(self, cases: Cases, catalogue: Catalogue, tasks: Tasks) -> None:
+        self._cases = cases
+        self._catalogue = catalogue
+        self._closure = Closure(tasks=PendingTaskCloser(tasks, cases))
 
     def mark_failed(
         self,
@@ -437,10 +468,9 @@ class Workflow:
     def _closing_task(self, current: Case, changed: Case) -> list[dict[str, Any]]:
         """The writes the case's capabilities add to the transaction that fails it (none when ``changed`` does not
         fail it): a review's waiting task is closed, conditional on the version read, with its audit entry."""
-        if changed.status is not CaseStatus.FAILED or self._tasks is None:
+        if changed.status is not CaseStatus.FAILED:
             return []
-        closure = Closure(tasks=PendingTaskCloser(self._tasks, self._cases))
-        return CAPABILITIES.closing_writes(self._catalogue.get(changed.procedure_id), changed, closure)
+        return CAPABILITIES.closing_writes(self._catalogue.get(changed.procedure_id), changed, self._closure)
 
     def fail_stalled(
         self, now: datetime, after: timedelta, on_failed: Callable[[Case], None] | None = None, limit: int = 100
@@ -460,43 +490,6 @@ class Workflow:
         for case in self._cases.in_flight_before(cutoff, limit):
             self.mark_failed(case.case_id, "WorkflowStalled", cause, on_failed=count, stalled_before=cutoff)
         return failed
-
-    # ------------------------------------------------------------------------------------------ helpers
-    def _decided_task(self, case_id: str, task_id: str, outcome: str) -> AgentTask:
-        """The completed task of ``case_id`` holding the decision ``outcome``."""
-        try:
-            task = self._need(self._tasks, "a task queue").get(task_id)
-        except NotFoundError:
-            raise StepInputError(f"no task {task_id!r}") from None
-        if task.case_id != case_id:
-            raise StepInputError(f"task {task_id} is not a task of case {case_id}")
-        if task.status is not TaskStatus.COMPLETED or task.outcome != outcome:
-            raise StepInputError(f"task {task_id} is {task.status.value}: it holds no decision {outcome!r}")
-        return task
-
-    def _email_details(self, case: Case) -> dict[str, str]:
-        """What an email may add to the case: the postal code and municipality of the applicant's registered address
-        (in the case's language; both names in English), never the street."""
-        person = None
-        if self._registers is not None and case.applicant.nrn is not None:
-            person = self._registers.national.find(case.applicant.nrn)
-        if person is None:
-            return {"municipality": ""}
-        address = person.address
-        names = {"fr": address.municipality_fr, "nl": address.municipality_nl}
-        bilingual = " / ".join(dict.fromkeys([address.municipality_fr, address.municipality_nl]))
-        return {"municipality": f"{address.postal_code} {names.get(case.language.value, bilingual)}"}
-
-    @staticmethod
-    def _reject(case: Case, reason_code: str) -> Case:
-        reason = get_messages().reason(reason_code)
-        return _with_entry(case, "rejected", status=CaseStatus.REJECTED, note=reason, reason=reason)
-
-    @staticmethod
-    def _need(dependency: T | None, what: str) -> T:
-        if dependency is None:
-            raise StepInputError(f"this step was not given {what}")
-        return dependency
 
 
 class PendingTaskCloser:

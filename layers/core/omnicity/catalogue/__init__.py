@@ -10,6 +10,7 @@ import importlib
 from functools import cache
 from pathlib import Path
 
+from omnicity import families
 from omnicity.capabilities import BUILT_IN
 from omnicity.capabilities.base import validate_capabilities
 from omnicity.capabilities.departments import departments_of
@@ -58,13 +59,20 @@ class Catalogue:
 
 def load_procedure(data: object) -> Procedure:
     """A catalogue entry (its YAML, parsed) as a procedure, its capabilities' settings validated (ValueError naming
-    the capability and the setting otherwise)."""
+    the capability and the setting otherwise), of a family ``omnicity.families`` declares, with every capability that
+    family requires (ValueError naming the procedure and the family otherwise)."""
     for module in BUILT_IN:
         importlib.import_module(f"omnicity.capabilities.{module}")
     procedure = validate_capabilities(Procedure.model_validate(data))
     review = Review.settings(procedure)
     if review is not None and review.when not in CONDITIONS:
         raise ValueError(f"{procedure.id}: capabilities.review.when: no condition {review.when!r}")
+    family = families.BY_NAME.get(procedure.family)
+    if family is None:
+        raise ValueError(f"{procedure.id}: family {procedure.family!r} is not one of {sorted(families.BY_NAME)}")
+    missing = [name for name in family.capabilities if name not in procedure.capabilities]
+    if missing:
+        raise ValueError(f"{procedure.id}: the family {family.name!r} needs the capabilities {missing}")
     return procedure
 
 
