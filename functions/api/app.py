@@ -1,17 +1,17 @@
 """The HTTPS API for the portal, the kiosks and the counter: routes only.
 
-Each route reads the validated input, asks one of the layer's use cases, returns a view model. Errors are mapped to
-``{"error": {"code", "message", "details"}}`` here and nowhere else.
+Each route reads the validated input, asks one of the layer's use cases, returns a view model. The HTTP edge is the
+layer's (``omnicity.http``): every error is written as ``{"error": {"code", "message", "details"}}`` by
+``omnicity.http.errors``, a body over the limit is refused before the resolver runs (``omnicity.http.edge``), and the
+caller's channel is their token's app client (``omnicity.http.channels``).
 """
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -70,18 +70,12 @@ from omnicity.capabilities.base import Capabilities, Submission
 from omnicity.capabilities.booking import SlotList
 from omnicity.catalogue import DeferredCatalogue
 from omnicity.config import ApiSettings, load_settings
-from omnicity.domain.errors import (
-    MalformedRequestError,
-    NotFoundError,
-    OmnicityError,
-    PayloadTooLargeError,
-    ValidationFailedError,
-    field_error,
-)
-from omnicity.domain.identity import Principal, principal_from_claims
-from omnicity.domain.models import Channel, TaskStatus
+from omnicity.domain.identity import Principal
+from omnicity.domain.models import TaskStatus
 from omnicity.domain.text import SafeText
-from omnicity.http.edge import MAX_BODY_BYTES, check_body_size, parse_json_object, secure
+from omnicity.http.channels import client_channels, principal_of
+from omnicity.http.edge import parse_json_object, refuse_too_large, secure
+from omnicity.http.errors import install_error_handlers, json_error
 from omnicity.observability import logger, metrics, tracer
 
 settings = load_settings(ApiSettings)
@@ -89,6 +83,7 @@ settings = load_settings(ApiSettings)
 
 CORS = CORSConfig(allow_origin=settings.allowed_origin, allow_headers=["Idempotency-Key"], max_age=600)
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json_object, cors=CORS)
+install_error_handlers(app, json_error, no_route="no such route", body="json")
 # One description of the API for Swagger UI (/swagger) and the committed openapi.json (make openapi). Plain mappings
 # (Powertools validates them into its OpenAPI models when it builds the document): those models are needed by GET
 # /swagger only, and importing them here would lengthen every cold start.
@@ -242,14 +237,12 @@ cancellations = Cancellations(cases, catalogue, slot_book, desk, capabilities)
 idempotent = IdempotentSubmissions(settings.idempotency_table_name)
 
 
+CLIENTS = client_channels(settings)
+
+
 def principal() -> Principal:
-    clients = {
-        settings.portal_client_id: Channel.PORTAL,
-        settings.kiosk_client_id: Channel.KIOSK,
-        settings.counter_client_id: Channel.COUNTER,
-    }
-    authorizer = app.current_event.request_context.authorizer
-    return principal_from_claims(authorizer.claims if authorizer else None, clients)
+    """The caller of the current request, on the channel of their token's app client."""
+    return principal_of(app.current_event, CLIENTS)
 
 
 # ---------------------------------------------------------------------------------------------- catalogue (public)
@@ -685,103 +678,17 @@ def get_stats(
     return stats.figures(principal(), start, end)
 
 
-# ---------------------------------------------------------------------------------------------- errors
-def _error_response(error: OmnicityError) -> Response[Any]:
-    """The error's status and body; ``Retry-After`` when it says when to try again (409 in progress, 429)."""
-    response = Response(
-        status_code=error.http_status, content_type=content_types.APPLICATION_JSON, body=error.to_body()
-    )
-    if error.retry_after_seconds is not None:
-        response.headers["Retry-After"] = str(error.retry_after_seconds)
-    return response
-
-
-@app.exception_handler(OmnicityError)  # type: ignore[untyped-decorator]
-def handle_domain_error(error: OmnicityError) -> Response[Any]:
-    if error.http_status >= 500:
-        logger.exception("request failed", extra={"code": error.code})
-    return _error_response(error)
-
-
-@app.exception_handler(UnicodeDecodeError)  # type: ignore[untyped-decorator]
-def handle_undecodable_body(_: UnicodeDecodeError) -> Response[Any]:
-    """A body that is not UTF-8 text. API Gateway hands such a body over in base64; Powertools decodes it to text
-    before any route runs (and before :func:`omnicity.http.edge.parse_json_object`), and no code of ours decodes bytes.
-    The bytes are never logged."""
-    return _error_response(MalformedRequestError("the body is not valid JSON", [field_error("body", "not UTF-8 text")]))
-
-
-def _not_json() -> Response[Any]:
-    problem = field_error("Content-Type", "must be application/json")
-    return _error_response(MalformedRequestError("the body must be JSON", [problem]))
-
-
-@app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
-def handle_unsupported_content_type(_: RequestUnsupportedContentType) -> Response[Any]:
-    """A body of a type Powertools does not parse (``text/plain``...): every body of this API is JSON, a 400."""
-    return _not_json()
-
-
-@app.exception_handler(ValueError)  # type: ignore[untyped-decorator]
-def handle_multipart_without_boundary(error: ValueError) -> Response[Any]:
-    """Powertools raises a bare ValueError, before any route runs, for a ``multipart/form-data`` body whose
-    Content-Type has no boundary: the client's mistake, a 400. Any other ValueError is a bug of ours: re-raised."""
-    content_type = app.current_event.headers.get("content-type", "")
-    if content_type.strip().lower().startswith("multipart/form-data") and "boundary=" not in content_type.lower():
-        return _not_json()
-    raise error
-
-
-_LOCATIONS = {"body", "query", "path", "header", "cookie"}
-
-
-@app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
-def handle_validation_error(error: RequestValidationError) -> Response[Any]:
-    """Each problem names its field as the client wrote it: ``language``, ``form.purpose``, ``limit``; ``body``
-    for the body as a whole (e.g. an array instead of an object)."""
-    details = []
-    for problem in error.errors():
-        parts = [str(part) for part in problem.get("loc", ())]
-        if parts and parts[0] in _LOCATIONS:
-            parts = parts[1:]
-        details.append(field_error(".".join(parts) or "body", str(problem.get("msg", "invalid"))))
-    return _error_response(ValidationFailedError("the request has invalid fields", details))
-
-
-@app.not_found
-def handle_not_found(_: Exception) -> Response[Any]:
-    return _error_response(NotFoundError("no such route"))
-
-
+# ---------------------------------------------------------------------------------------------- the entry point
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return secure(_answer(event, context))
+    refused = refuse_too_large(event, CORS)  # a body over the limit: a 413 before anything reads it
+    return secure(refused if refused is not None else _resolve(event, context))
 
 
-def _answer(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """The resolver's reply, unless the body is over MAX_BODY_BYTES: then a 413 before anything reads it. (This cannot
-    be a middleware: Powertools parses a body, JSON, form or multipart, before any middleware of ours runs.)"""
-    try:
-        check_body_size(event.get("body"), base64_encoded=bool(event.get("isBase64Encoded")))
-    except PayloadTooLargeError as error:
-        logger.info("request refused", extra={"code": error.code, "limit": MAX_BODY_BYTES})
-        return _early_reply(error, event.get("headers") or {})
+def _resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """The resolver's reply; Swagger UI is registered when the first request for it arrives (enable_swagger)."""
     if event.get("resource") == "/swagger":
         enable_swagger()
     return app.resolve(event, context)
-
-
-def _early_reply(error: OmnicityError, request_headers: dict[str, str]) -> dict[str, Any]:
-    """A proxy reply made before the resolver runs, with the CORS headers it would have added (so that the portal's
-    page can read the error)."""
-    origin = next((value for name, value in request_headers.items() if name.lower() == "origin"), None)
-    allowed = CORS.allowed_origin(origin) if origin else None
-    headers = {"Content-Type": content_types.APPLICATION_JSON, **(CORS.to_dict(allowed) if allowed else {})}
-    return {
-        "statusCode": error.http_status,
-        "multiValueHeaders": {name: [value] for name, value in headers.items()},
-        "body": json.dumps(error.to_body(), separators=(",", ":")),
-        "isBase64Encoded": False,
-    }

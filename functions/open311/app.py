@@ -1,9 +1,11 @@
-"""Open311 GeoReport v2: routes only (the mapping lives in ``omnicity.application.open311``).
+"""Open311 GeoReport v2: routes only (the mapping lives in ``omnicity.application.open311``, the wire format in
+``omnicity.http.open311``).
 
 API Gateway path parameters are whole segments, so the format travels inside them: ``/open311/v2/{document}`` is
 ``services.json``, ``requests.xml``...; ``/open311/v2/services/{service_file}`` is ``litter.json``;
 ``/open311/v2/requests/{request_file}`` is ``BXL-2026-000123.xml``. POST bodies are form-encoded, as the spec says.
-Every error, ours or the resolver's, is written in the spec's format: a list of ``{code, description}``.
+Every error, ours or the resolver's, is written in the spec's format, a list of ``{code, description}``
+(``omnicity.http.errors`` with ``omnicity.http.open311``).
 """
 
 from __future__ import annotations
@@ -19,22 +21,15 @@ from omnicity.adapters.documents import DocumentStore, Uploads
 from omnicity.adapters.executions import WorkflowStarter
 from omnicity.adapters.slots import SlotBook
 from omnicity.adapters.throttle import CallerLimit, Limit, Throttle, caller_of_address
-from omnicity.application.open311 import (
-    PROCEDURE_ID,
-    Open311,
-    Params,
-    Reply,
-    format_of,
-    merge_params,
-    parse_form,
-    split_document,
-)
+from omnicity.application.open311 import PROCEDURE_ID, Open311, Params
 from omnicity.application.submissions import Submissions
 from omnicity.capabilities.base import Capabilities, Submission
-from omnicity.catalogue import get_catalogue
+from omnicity.catalogue import DeferredCatalogue
 from omnicity.config import Open311Settings, load_settings
-from omnicity.domain.errors import MalformedRequestError, NotFoundError, OmnicityError
+from omnicity.domain.errors import NotFoundError
 from omnicity.http.edge import check_body_size, secure
+from omnicity.http.errors import install_error_handlers
+from omnicity.http.open311 import Open311Endpoint, merge_params, parse_form, respond, split_document
 from omnicity.observability import logger, metrics, tracer
 
 settings = load_settings(Open311Settings)
@@ -48,24 +43,33 @@ REPORT_LIMIT = Limit(
 
 
 # Built once, at cold start, from the settings validated above (no AWS client until a request needs one).
+catalogue = DeferredCatalogue()  # read on first use: the init stays lean
 _cases = CaseRepository(settings.table_name)
 _store = DocumentStore(settings.documents_bucket)
 _uploads = Uploads(settings.documents_bucket)
 _submissions = Submissions(
     _cases,
-    get_catalogue(),
+    catalogue,
     WorkflowStarter(settings.state_machine_arn),
     Submission(places=SlotBook(settings.table_name), uploads=_uploads),
     _uploads,
     CallerLimit(Throttle(settings.table_name), REPORT_LIMIT),
     Capabilities(),
 )
-open311 = Open311(
-    get_catalogue().get(PROCEDURE_ID),
-    _submissions,
-    _cases,
-    settings.api_keys,
-    lambda key: _store.presigned_url(key, settings.document_url_ttl_seconds),
+open311 = Open311Endpoint(
+    Open311(
+        lambda: catalogue.get(PROCEDURE_ID),
+        _submissions,
+        _cases,
+        settings.api_keys,
+        lambda key: _store.presigned_url(key, settings.document_url_ttl_seconds),
+    )
+)
+install_error_handlers(
+    app,
+    lambda error: open311.error_response(app.current_event.path, error),
+    no_route="no such resource: see /open311/v2/services.json",
+    body="form",
 )
 
 
@@ -75,10 +79,6 @@ def query() -> Params:
 
 def accept_language() -> str | None:
     return app.current_event.headers.get("accept-language")
-
-
-def respond(reply: Reply) -> Response[str]:
-    return Response(status_code=reply.status, content_type=reply.content_type, body=reply.body)
 
 
 @app.get("/open311/v2/<document>")
@@ -114,34 +114,6 @@ def get_service_definition(service_file: str) -> Response[str]:
 def get_request(request_file: str) -> Response[str]:
     reference, fmt = split_document(request_file)
     return respond(open311.get_request(fmt, reference, query(), accept_language()))
-
-
-# ---------------------------------------------------------------------------------------------- errors
-def error_response(error: OmnicityError) -> Response[str]:
-    """The error in the spec's format, in the format the path asks for (JSON when it names none); ``Retry-After``
-    when it says when to try again (429)."""
-    if error.http_status >= 500:
-        logger.exception("request failed", extra={"code": error.code})
-    response = respond(open311.error(format_of(app.current_event.path), error))
-    if error.retry_after_seconds is not None:
-        response.headers["Retry-After"] = str(error.retry_after_seconds)
-    return response
-
-
-@app.exception_handler(OmnicityError)  # type: ignore[untyped-decorator]
-def handle_error(error: OmnicityError) -> Response[str]:
-    return error_response(error)
-
-
-@app.exception_handler(UnicodeDecodeError)  # type: ignore[untyped-decorator]
-def handle_undecodable_body(_: UnicodeDecodeError) -> Response[str]:
-    """A body that is not UTF-8 text (the spec's only encoding); its bytes are never logged."""
-    return error_response(MalformedRequestError("the body is not UTF-8 text"))
-
-
-@app.not_found
-def handle_not_found(_: Exception) -> Response[str]:
-    return error_response(NotFoundError("no such resource: see /open311/v2/services.json"))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)

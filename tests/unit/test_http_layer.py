@@ -1,14 +1,27 @@
 """omnicity.http.edge: the security headers put on a Lambda proxy reply, a body's size as API Gateway hands it over,
-and how a JSON body is read."""
+the 413 made before the resolver runs, and how a JSON body is read; omnicity.http.channels: the caller's channel is
+their token's app client."""
 
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.event_handler import CORSConfig
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from omnicity.domain.errors import MalformedRequestError, PayloadTooLargeError, ValidationFailedError
+from omnicity.config import ApiSettings
+from omnicity.domain.errors import (
+    ForbiddenError,
+    MalformedRequestError,
+    PayloadTooLargeError,
+    UnauthorizedError,
+    ValidationFailedError,
+)
+from omnicity.domain.models import Channel, Role
+from omnicity.http.channels import client_channels, principal_of
 from omnicity.http.edge import (
     MAX_BODY_BYTES,
     MAX_JSON_DEPTH,
@@ -17,6 +30,7 @@ from omnicity.http.edge import (
     body_size,
     check_body_size,
     parse_json_object,
+    refuse_too_large,
     secure,
 )
 
@@ -76,6 +90,71 @@ def test_a_body_over_the_limit_is_refused_naming_the_body() -> None:
     assert refused.value.details == [
         {"field": "body", "reason": f"{MAX_BODY_BYTES + 1} bytes: at most {MAX_BODY_BYTES} bytes (64 KiB)"}
     ]
+
+
+PORTAL = "https://portal.example"
+CORS = CORSConfig(allow_origin=PORTAL, allow_headers=["Idempotency-Key"], max_age=600)
+
+
+@pytest.mark.parametrize(
+    ("body", "base64_encoded"),
+    [
+        (None, False),
+        ("", False),
+        (" " * MAX_BODY_BYTES, False),
+        (base64.b64encode(b"\xff" * MAX_BODY_BYTES).decode(), True),
+    ],
+)
+def test_a_body_within_the_limit_is_left_to_the_resolver(body: str | None, base64_encoded: bool) -> None:
+    assert refuse_too_large({"body": body, "isBase64Encoded": base64_encoded, "headers": None}, CORS) is None
+
+
+@pytest.mark.parametrize(("origin", "allowed"), [(PORTAL, PORTAL), ("https://elsewhere.example", None), (None, None)])
+def test_a_body_over_it_is_a_413_the_portal_alone_may_read(origin: str | None, allowed: str | None) -> None:
+    # Given an event with a body one byte over the limit, from the portal's page, another page, or no page
+    headers = {"origin": origin} if origin else {}
+    event = {"body": " " * (MAX_BODY_BYTES + 1), "isBase64Encoded": False, "headers": headers}
+    # When the function looks at it before its resolver runs
+    reply = refuse_too_large(event, CORS)
+    # Then it is a JSON 413 naming the body, with the CORS headers for the portal's page only
+    assert reply is not None
+    assert (reply["statusCode"], reply["isBase64Encoded"]) == (413, False)
+    error = json.loads(reply["body"])["error"]
+    assert (error["code"], error["details"][0]["field"]) == ("payload_too_large", "body")
+    assert reply["multiValueHeaders"]["Content-Type"] == ["application/json"]
+    assert reply["multiValueHeaders"].get("Access-Control-Allow-Origin") == ([allowed] if allowed else None)
+
+
+# The three settings the channels come from (the others are no concern of this test)
+SETTINGS = ApiSettings.model_construct(
+    portal_client_id="portal-client", kiosk_client_id="kiosk-client", counter_client_id="counter-client"
+)
+
+
+def proxy_event(claims: dict[str, Any] | None) -> APIGatewayProxyEvent:
+    return APIGatewayProxyEvent({"requestContext": {"authorizer": {"claims": claims} if claims else None}})
+
+
+def test_each_app_client_is_its_channel() -> None:
+    assert dict(client_channels(SETTINGS)) == {
+        "portal-client": Channel.PORTAL,
+        "kiosk-client": Channel.KIOSK,
+        "counter-client": Channel.COUNTER,
+    }
+
+
+def test_the_caller_is_on_the_channel_of_their_tokens_client() -> None:
+    clients = client_channels(SETTINGS)
+    agent = {"sub": "a-1", "aud": "counter-client", "cognito:groups": "agent", "custom:departments": "civil_status"}
+    caller = principal_of(proxy_event(agent), clients)
+    assert (caller.role, caller.channel) == (Role.AGENT, Channel.COUNTER)
+    assert caller.departments == frozenset({"civil_status"})
+    with pytest.raises(UnauthorizedError):
+        principal_of(proxy_event(None), clients)  # no authorizer (a public route)
+    with pytest.raises(UnauthorizedError):
+        principal_of(proxy_event({**agent, "aud": "another-client"}), clients)
+    with pytest.raises(ForbiddenError):
+        principal_of(proxy_event({**agent, "aud": "portal-client"}), clients)  # an agent on the portal's client
 
 
 def _body_problem(text: str) -> str:

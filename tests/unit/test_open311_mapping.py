@@ -1,5 +1,6 @@
-"""The Open311 GeoReport v2 mapping with in-memory fakes: services, definitions, requests, statuses, the spec's error
-format, JSON and XML rendering (XML read back with ElementTree, as clients do)."""
+"""The Open311 GeoReport v2 mapping with in-memory fakes: services, definitions, requests, statuses
+(``omnicity.application.open311``), through its wire format: the spec's error format, JSON and XML rendering (XML read
+back with ElementTree, as clients do), the form-encoded body, the language asked (``omnicity.http.open311``)."""
 
 from __future__ import annotations
 
@@ -16,18 +17,11 @@ from pydantic import ValidationError
 from omnicity.application.open311 import (
     MAX_REQUESTS,
     PROCEDURE_ID,
-    Format,
+    GeoReportForm,
     Open311,
     Params,
-    Reply,
-    error_reply,
-    language_of,
-    merge_params,
     parse_address,
-    parse_form,
     parse_w3_datetime,
-    render,
-    split_document,
 )
 from omnicity.application.views import CaseCreated, ReportRequest
 from omnicity.catalogue import get_catalogue
@@ -54,6 +48,17 @@ from omnicity.domain.models import (
     TimelineEntry,
 )
 from omnicity.forms.validation import validate_form
+from omnicity.http.open311 import (
+    Format,
+    Open311Endpoint,
+    Reply,
+    error_reply,
+    language_of,
+    merge_params,
+    parse_form,
+    render,
+    split_document,
+)
 
 KEY = "test-open311-key-0123456789"
 SOURCE = "address:198.51.100.7"  # the caller the handler makes of the request's source address
@@ -127,12 +132,13 @@ def alerts_procedure() -> Procedure:
 
 def face(
     cases: list[Case] | None = None, procedure: Procedure | None = None
-) -> tuple[Open311, FakeReporter, FakeCases]:
+) -> tuple[Open311Endpoint, FakeReporter, FakeCases]:
+    """The service over fakes, on the wire (as the function serves it)."""
     procedure = procedure or alerts_procedure()
     reporter, store = FakeReporter(procedure), FakeCases(cases or [])
     keys = ["another-key-abcdefghijkl", KEY]
-    open311 = Open311(procedure, reporter, store, keys, lambda key: f"https://s3/{key}?sig", clock=lambda: NOW)
-    return open311, reporter, store
+    open311 = Open311(lambda: procedure, reporter, store, keys, lambda key: f"https://s3/{key}?sig", clock=lambda: NOW)
+    return Open311Endpoint(open311), reporter, store
 
 
 def params(**values: str) -> Params:
@@ -295,8 +301,18 @@ def test_errors_are_the_specs_list_with_the_http_status() -> None:
     )
 
 
+def test_the_wire_writes_what_the_service_answers_in_the_language_asked() -> None:
+    # Given the service on the wire, and a request for its services in Dutch (the locale over Accept-Language)
+    endpoint, _, _ = face()
+    asked = params(locale="nl")
+    # When they are read as JSON / Then the reply is the service's own document for Dutch, as is
+    reply = endpoint.services(Format.JSON, asked, accept_language="en")
+    assert (reply.status, reply.content_type) == (200, "application/json; charset=utf-8")
+    assert body(reply) == endpoint.service.services(asked, Language.NL)
+
+
 def test_form_fields_are_named_as_open311_parameters() -> None:
-    open311, _, _ = face()
+    open311 = face()[0].service
     names = {
         field: open311.parameter_name(field)
         for field in ("form.category", "form.location", "form.location.lat", "form.address.number", "form.photos[0]")
@@ -685,7 +701,7 @@ def test_jurisdictions_of_brussels_are_accepted() -> None:
 def test_a_procedure_that_is_not_open_to_anonymous_reports_has_no_open311_face() -> None:
     certificate = get_catalogue().get("residence-certificate")
     with pytest.raises(ValueError, match="anonymous"):
-        Open311(certificate, FakeReporter(certificate), FakeCases([]), [KEY], str)
+        GeoReportForm.of(certificate)
 
 
 def test_the_api_keys_come_from_the_environment_and_the_demo_key_stays_local() -> None:

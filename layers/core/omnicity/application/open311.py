@@ -1,13 +1,17 @@
 """The Open311 GeoReport v2 face of a procedure open to anonymous reports (the public-space alerts).
 
 Existing Open311 apps (FixMyStreet-style clients, city dashboards) talk to the city in the standard's own terms; this
-module maps them onto omnicity's and back. The Lambda (``functions/open311``) only routes HTTP to :class:`Open311`.
+module maps them onto omnicity's and back: :class:`Open311` takes a request's parameters as the spec names them, with
+the language of the reply, and answers with the spec's documents as plain data (lists of records, records as dicts).
+What is HTTP, and no concern of this module, is ``omnicity.http.open311``'s: the format a path asks for (JSON or XML)
+and writing a document in it, the form-encoded body, ``Accept-Language``, the HTTP status of an error and the spec's
+list of errors. So the use case stays free of the wire, and a reply's format never changes what it says. The Lambda
+(``functions/open311``) only routes HTTP to the service wrapped in ``omnicity.http.open311.Open311Endpoint``.
 
 - **services** are the choices of the procedure's routing field (an alert's ``category``): ``service_code`` is the
-  choice's value, ``service_name`` its label in the language asked (``locale`` parameter, else ``Accept-Language``,
-  else French), ``group`` the department that handles a request of that category
-  (``omnicity.capabilities.departments``). Form fields beyond the standard ones would be published as attributes (the
-  alert has none: ``metadata`` is false and the definition lists no attribute).
+  choice's value, ``service_name`` its label in the language asked, ``group`` the department that handles a request
+  of that category (``omnicity.capabilities.departments``). Form fields beyond the standard ones would be published as
+  attributes (the alert has none: ``metadata`` is false and the definition lists no attribute).
 - **POST requests** file an anonymous report through :meth:`Submissions.report`, so the form's validation, the
   references and the workflow are the portal's. ``lat``/``long`` become the form's ``location``; ``address_string``
   its ``address`` when it reads ``<street> <number>[ bte|bus|box <box>], <postal code>[ <municipality>]``, otherwise
@@ -26,54 +30,49 @@ module maps them onto omnicity's and back. The Lambda (``functions/open311``) on
   ``omnicity.application.back_office``: a photo can show a face or a number plate); ``media_url`` is then a short-lived
   link to the first published photo in the form's order, and absent until then. No name, email, agent's comment or
   national register number is ever published.
-- **errors** are the spec's list of ``{code, description}`` with the HTTP status: 400 for bad input, 403 for a
-  missing or wrong ``api_key``, 404 for what does not exist, 429 (with ``Retry-After``) for a client over its limit
-  of anonymous reports (per api_key and source address, ``omnicity.adapters.throttle``).
-
-JSON is written as is; XML with the standard library's ``xml.etree``: ``<services>``, ``<service_definition>``,
-``<service_requests>`` (``<request>`` items) and ``<errors>``, UTF-8, no namespace.
+- **errors** are named errors (``omnicity.domain.errors``): a refused parameter is a MalformedRequestError (400),
+  a missing or wrong ``api_key`` a ForbiddenError (403), what does not exist a NotFoundError (404), a client over its
+  limit of anonymous reports (per api_key and source address, ``omnicity.adapters.throttle``) a 429;
+  :meth:`Open311.parameter_name` tells which parameter a form field of an error came from.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import math
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
+from functools import cached_property
 from itertools import islice
 from typing import Any, Final, Protocol
-from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
 
 from omnicity.application.views import CaseCreated, ReportRequest
 from omnicity.capabilities.anonymous_reports import AnonymousReports
 from omnicity.capabilities.departments import handling_department
-from omnicity.capabilities.routing import Routing
+from omnicity.capabilities.routing import Routing, RoutingSettings
 from omnicity.domain.city import get_city, get_messages
-from omnicity.domain.errors import ForbiddenError, MalformedRequestError, NotFoundError, OmnicityError, field_error
+from omnicity.domain.errors import ForbiddenError, MalformedRequestError, NotFoundError, field_error
 from omnicity.domain.models import Case, CaseStatus, FieldType, FormField, Language, LocalizedText, Procedure
 from omnicity.domain.text import text_problem
 from omnicity.forms.validation import EMAIL_PATTERN
 
 Params = Mapping[str, Sequence[str]]
 """Request parameters as sent: each name with its values in order (query string and form-encoded body)."""
+Record = dict[str, Any]
+"""One record of a GeoReport document (a service, a definition, a request), as the spec names its fields."""
 
 PROCEDURE_ID: Final = "public-space-alert"  # the procedure the city offers through Open311
 JURISDICTIONS: Final = frozenset({"bruxelles.be", "brussel.be", "brussels.be", "brussels"})
 MAX_REQUESTS: Final = 1000  # the spec's default query limit
 WINDOW: Final = timedelta(days=90)  # the spec's default and largest date range
 MAX_REQUEST_IDS: Final = 100
-MAX_FORM_FIELDS: Final = 200
 MAX_MEDIA_URL_LENGTH: Final = 1000
 CLOSED_STATUSES: Final = frozenset({CaseStatus.COMPLETED, CaseStatus.REJECTED, CaseStatus.CANCELLED, CaseStatus.FAILED})
-FORM_CONTENT_TYPE: Final = "application/x-www-form-urlencoded"
 
 _REFERENCE = re.compile(r"[A-Z]{2,5}-\d{4}-\d{6}")
 _EMAIL = re.compile(EMAIL_PATTERN)
@@ -90,14 +89,6 @@ _ADDRESS = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _BOX_WORDS: Final = {Language.FR: "bte", Language.NL: "bus", Language.EN: "box"}
-_XML_UNSAFE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_XML_ITEMS: Final = {
-    "services": "service",
-    "service_requests": "request",
-    "attributes": "attribute",
-    "values": "value",
-    "errors": "error",
-}
 _DATATYPES: Final = {
     FieldType.TEXT: "text",
     FieldType.EMAIL: "string",
@@ -135,70 +126,8 @@ class PublicCases(Protocol):
     def iter_public(self, procedure_id: str, start: datetime, end: datetime) -> Iterator[Case]: ...
 
 
-class Format(StrEnum):
-    JSON = "json"
-    XML = "xml"
-
-    @property
-    def content_type(self) -> str:
-        return "application/json; charset=utf-8" if self is Format.JSON else "text/xml; charset=utf-8"
-
-
-@dataclass(frozen=True)
-class Reply:
-    """An HTTP answer: status, content type and the rendered body."""
-
-    status: int
-    content_type: str
-    body: str
-
-
 # ---------------------------------------------------------------------------------------------------- parsing
-def split_document(segment: str) -> tuple[str, Format]:
-    """``services.json`` -> ``("services", Format.JSON)``; a missing or unknown extension is a 404."""
-    name, dot, extension = segment.rpartition(".")
-    try:
-        if not dot or not name:
-            raise ValueError(segment)
-        return name, Format(extension.lower())
-    except ValueError:
-        raise NotFoundError(f"no resource {segment!r}: add .json or .xml") from None
-
-
-def format_of(path: str) -> Format:
-    """The format a path asks for (its extension), JSON when it names none: how to write an error."""
-    return Format.XML if path.lower().endswith(".xml") else Format.JSON
-
-
-def parse_form(body: str | None, content_type: str | None) -> dict[str, list[str]]:
-    """The parameters of a form-encoded body (the spec's POST format); any other body is a 400."""
-    if not body:
-        return {}
-    media_type = (content_type or FORM_CONTENT_TYPE).split(";", 1)[0].strip().lower()
-    if media_type != FORM_CONTENT_TYPE:
-        raise MalformedRequestError(f"send the parameters form-encoded ({FORM_CONTENT_TYPE}), not {media_type}")
-    try:
-        pairs = parse_qsl(body, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
-    except ValueError:
-        raise MalformedRequestError(f"too many parameters: at most {MAX_FORM_FIELDS}") from None
-    return merge_params(pairs)
-
-
-def merge_params(*sources: Iterable[tuple[str, str]] | Params) -> dict[str, list[str]]:
-    """Parameters from several sources (query string, then body), each name's values in order."""
-    merged: dict[str, list[str]] = {}
-    for source in sources:
-        pairs = (
-            [(name, value) for name, values in source.items() for value in values]
-            if isinstance(source, Mapping)
-            else source
-        )
-        for name, value in pairs:
-            merged.setdefault(name, []).append(value)
-    return merged
-
-
-def _one(params: Params, name: str) -> str | None:
+def single(params: Params, name: str) -> str | None:
     """A single-valued parameter: its last non-blank value, stripped; blank or absent is None (the spec's rule)."""
     values = [value.strip() for value in params.get(name, ()) if value.strip()]
     return values[-1] if values else None
@@ -214,31 +143,6 @@ def _listed(params: Params, name: str) -> list[str]:
     """A parameter that may be comma-delimited and declared several times: its distinct values, in order."""
     values = (part.strip() for value in params.get(name, ()) for part in value.split(","))
     return list(dict.fromkeys(value for value in values if value))
-
-
-def language_of(params: Params, accept_language: str | None) -> Language:
-    """The ``locale`` parameter (``nl``, ``nl_BE``, ``en-GB``), else the best of ``Accept-Language``, else French."""
-    supported = {language.value: language for language in Language}
-    locale = _one(params, "locale")
-    if locale:
-        primary = re.split(r"[-_]", locale, maxsplit=1)[0].lower()
-        if primary in supported:
-            return supported[primary]
-    ranked: list[tuple[float, int, Language]] = []
-    for position, entry in enumerate((accept_language or "").split(",")[:20]):
-        tag, _, quality = entry.strip().partition(";")
-        primary = tag.strip().split("-", 1)[0].lower()
-        if primary not in supported:
-            continue
-        weight = 1.0
-        if quality.strip().startswith("q="):
-            try:
-                weight = float(quality.strip()[2:])
-            except ValueError:
-                continue
-        if weight > 0:
-            ranked.append((-weight, position, supported[primary]))
-    return min(ranked)[2] if ranked else Language.FR
 
 
 def parse_w3_datetime(name: str, text: str) -> datetime:
@@ -264,120 +168,102 @@ def parse_address(text: str) -> dict[str, str] | None:
     return address
 
 
-# ---------------------------------------------------------------------------------------------------- rendering
-def render(fmt: Format, root: str, document: Any) -> str:
-    """A document (lists of records, records as dicts) as JSON, or as XML under ``root``."""
-    if fmt is Format.JSON:
-        return json.dumps(document, ensure_ascii=False)
-    element = _element(root, document)
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(element, encoding="unicode")
-
-
-def _element(name: str, value: Any) -> ET.Element:
-    element = ET.Element(name)
-    if isinstance(value, list):
-        for item in value:
-            element.append(_element(_XML_ITEMS[name], item))
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            element.append(_element(key, item))
-    elif isinstance(value, bool):
-        element.text = "true" if value else "false"
-    elif value is not None:
-        element.text = _XML_UNSAFE.sub("\ufffd", str(value))  # XML 1.0 cannot carry control characters
-    return element
-
-
-def error_reply(fmt: Format, error: OmnicityError, rename: Callable[[str], str] = str) -> Reply:
-    """An error in the spec's format: 403 for a missing or wrong api_key, 404 for what does not exist, 413 for a body
-    over the limit, 429 for a client over its limit of reports (the handler adds ``Retry-After``), 400 for any other
-    mistake of the client; failures of ours keep their 5xx status. Each detail of a validation error is one error of
-    the list, its field named by ``rename`` (as the client sent it)."""
-    if error.http_status in (401, 403):
-        status = 403
-    elif error.http_status in (404, 413, 429) or error.http_status >= 500:
-        status = error.http_status
-    else:
-        status = 400
-    if error.http_status >= 500:
-        descriptions = ["the service is unavailable: try again later"]
-    elif error.details:
-        descriptions = [
-            f"{rename(str(detail.get('field') or 'request'))}: {detail['reason']}" for detail in error.details
-        ]
-    else:
-        descriptions = [error.message]
-    errors = [{"code": status, "description": description} for description in descriptions]
-    return Reply(status, fmt.content_type, render(fmt, "errors", errors))
-
-
 # ---------------------------------------------------------------------------------------------------- the face
+@dataclass(frozen=True)
+class GeoReportForm:
+    """What the GeoReport face reads of its procedure: the routed field's choices (the services), the standard fields
+    (location, address, photos) and the others (attributes). ``of`` refuses a procedure Open311 cannot serve."""
+
+    procedure: Procedure
+    routing: RoutingSettings
+    choices: dict[str, LocalizedText]
+    location: str | None
+    address: str | None
+    photos: str | None
+    attributes: list[FormField]
+
+    @classmethod
+    def of(cls, procedure: Procedure) -> GeoReportForm:
+        routing = Routing.settings(procedure)
+        if routing is None or not AnonymousReports.is_public(procedure):
+            raise ValueError(f"{procedure.id}: an Open311 face needs a procedure routed by a field, open to anonymous")
+        fields = {field.name: field for field in procedure.fields}
+        category = fields.get(routing.field)
+        if category is None or category.type is not FieldType.CHOICE:
+            raise ValueError(f"{procedure.id}: the routing field must be a choice (the service codes)")
+        location = _first(procedure.fields, FieldType.LOCATION)
+        address = _first(procedure.fields, FieldType.ADDRESS)
+        photos = _first(procedure.fields, FieldType.PHOTOS)
+        standard = {routing.field, "description", location, address, photos}
+        attributes = [field for field in procedure.fields if field.name not in standard]
+        unpublishable = [f.name for f in attributes if f.type not in _DATATYPES and f.required]
+        if unpublishable:
+            raise ValueError(f"{procedure.id}: required fields Open311 cannot carry: {', '.join(unpublishable)}")
+        return cls(
+            procedure=procedure,
+            routing=routing,
+            choices={choice.value: choice.label for choice in category.choices or []},
+            location=location,
+            address=address,
+            photos=photos,
+            attributes=[field for field in attributes if field.type in _DATATYPES],
+        )
+
+
 class Open311:
-    """One procedure's Open311 face: its services, definitions and requests, in the spec's terms."""
+    """One procedure's Open311 face: its services, definitions and requests, in the spec's terms, as the spec's
+    documents (``omnicity.http.open311`` writes them as JSON or XML).
+
+    ``procedure`` gives the procedure when the face first needs it: the function builds the face at cold start
+    without reading the catalogue (the face's form is read, and checked, on the first request)."""
 
     def __init__(
         self,
-        procedure: Procedure,
+        procedure: Callable[[], Procedure],
         service: Reporter,
         repository: PublicCases,
         api_keys: Sequence[str],
         media_link: Callable[[str], str],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        routing = Routing.settings(procedure)
-        if routing is None or not AnonymousReports.is_public(procedure):
-            raise ValueError(f"{procedure.id}: an Open311 face needs a procedure routed by a field, open to anonymous")
-        self._procedure = procedure
-        self._routing = routing
+        self._procedure_of = procedure
         self._service = service
         self._cases = repository
         self._key_digests = [hashlib.sha256(key.encode()).digest() for key in api_keys if key]
         self._media_link = media_link
         self._clock = clock
-        fields = {field.name: field for field in procedure.fields}
-        category = fields.get(self._routing.field)
-        if category is None or category.type is not FieldType.CHOICE:
-            raise ValueError(f"{procedure.id}: the routing field must be a choice (the service codes)")
-        self._choices = {choice.value: choice.label for choice in category.choices or []}
-        self._location = _first(procedure.fields, FieldType.LOCATION)
-        self._address = _first(procedure.fields, FieldType.ADDRESS)
-        self._photos = _first(procedure.fields, FieldType.PHOTOS)
-        standard = {self._routing.field, "description", self._location, self._address, self._photos}
-        self._attributes = [field for field in procedure.fields if field.name not in standard]
-        unpublishable = [f.name for f in self._attributes if f.type not in _DATATYPES and f.required]
-        if unpublishable:
-            raise ValueError(f"{procedure.id}: required fields Open311 cannot carry: {', '.join(unpublishable)}")
-        self._attributes = [field for field in self._attributes if field.type in _DATATYPES]
+
+    @cached_property
+    def _geo(self) -> GeoReportForm:
+        return GeoReportForm.of(self._procedure_of())
 
     # ------------------------------------------------------------------------------------------ GET services
-    def services(self, fmt: Format, params: Params, accept_language: str | None = None) -> Reply:
+    def services(self, params: Params, language: Language) -> list[Record]:
+        """The services: one per choice of the routing field, named in ``language``."""
         self._check_jurisdiction(params)
-        language = language_of(params, accept_language)
-        services = [self._service_entry(code, label, language) for code, label in self._choices.items()]
-        return Reply(200, fmt.content_type, render(fmt, "services", services))
+        return [self._service_entry(code, label, language) for code, label in self._geo.choices.items()]
 
-    def _service_entry(self, code: str, label: LocalizedText, language: Language) -> dict[str, Any]:
+    def _service_entry(self, code: str, label: LocalizedText, language: Language) -> Record:
         keywords = dict.fromkeys(label.in_language(other) for other in Language)
         return {
             "service_code": code,
             "service_name": label.in_language(language),
-            "description": self._procedure.summary.in_language(language),
-            "metadata": bool(self._attributes),
+            "description": self._geo.procedure.summary.in_language(language),
+            "metadata": bool(self._geo.attributes),
             "type": "realtime",
             "keywords": ", ".join(keywords),
-            "group": handling_department(self._procedure, {self._routing.field: code}),
+            "group": handling_department(self._geo.procedure, {self._geo.routing.field: code}),
         }
 
-    def service_definition(self, fmt: Format, code: str, params: Params, accept_language: str | None = None) -> Reply:
+    def service_definition(self, code: str, params: Params, language: Language) -> Record:
+        """The definition of service ``code``: the form's fields beyond the standard ones, as attributes."""
         self._check_jurisdiction(params)
         self._known_service(code)
-        language = language_of(params, accept_language)
-        attributes = [self._attribute(field, order, language) for order, field in enumerate(self._attributes, 1)]
-        definition = {"service_code": code, "attributes": attributes}
-        return Reply(200, fmt.content_type, render(fmt, "service_definition", definition))
+        attributes = [self._attribute(field, order, language) for order, field in enumerate(self._geo.attributes, 1)]
+        return {"service_code": code, "attributes": attributes}
 
     @staticmethod
-    def _attribute(field: FormField, order: int, language: Language) -> dict[str, Any]:
+    def _attribute(field: FormField, order: int, language: Language) -> Record:
         if field.type is FieldType.BOOLEAN:
             values = [{"key": key, "name": name.in_language(language)} for key, name in _YES_NO]
         else:
@@ -394,64 +280,62 @@ class Open311:
         }
 
     # ------------------------------------------------------------------------------------------ POST requests
-    def create_request(self, fmt: Format, params: Params, accept_language: str | None = None, *, source: str) -> Reply:
+    def create_request(self, params: Params, language: Language, *, source: str) -> list[Record]:
         """File an anonymous report from a GeoReport POST; answers its reference (``service_request_id``).
 
         ``source`` is the caller the request's address stands for (``omnicity.adapters.throttle.caller_of_address``):
         the reports of one client app (its api_key) from one source count together against the report limit (429)."""
-        client = self._check_api_key(_one(params, "api_key"))
+        client = self._check_api_key(single(params, "api_key"))
         self._check_jurisdiction(params)
-        code = _one(params, "service_code")
+        code = single(params, "service_code")
         if code is None:
             raise MalformedRequestError("service_code was not provided")
         self._known_service(code)
-        language = language_of(params, accept_language)
         form = self._form(code, params)
-        email = _one(params, "email")
+        email = single(params, "email")
         if email is not None and (len(email) > 254 or not _EMAIL.match(email)):
             raise MalformedRequestError("invalid email", [field_error("email", "not a valid email address")])
         try:
-            request = ReportRequest(procedure_id=self._procedure.id, language=language, form=form, email=email)
+            request = ReportRequest(procedure_id=self._geo.procedure.id, language=language, form=form, email=email)
         except ValidationError as exc:
             details = [field_error(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]
             raise MalformedRequestError("invalid request", details) from None
         created = self._service.report(request, caller=f"open311:{client}:{source}")
         notice = _NOTICE.in_language(language).format(
-            reference=created.reference, days=self._procedure.sla_business_days
+            reference=created.reference, days=self._geo.procedure.sla_business_days
         )
-        answer = [{"service_request_id": created.reference, "service_notice": notice, "account_id": None}]
-        return Reply(200, fmt.content_type, render(fmt, "service_requests", answer))
+        return [{"service_request_id": created.reference, "service_notice": notice, "account_id": None}]
 
     def _form(self, code: str, params: Params) -> dict[str, Any]:
-        form: dict[str, Any] = {self._routing.field: code}
+        form: dict[str, Any] = {self._geo.routing.field: code}
         notes: list[str] = []
-        lat, long = _one(params, "lat"), _one(params, "long")
-        address_string = _one(params, "address_string")
+        lat, long = single(params, "lat"), single(params, "long")
+        address_string = single(params, "address_string")
         if lat is not None or long is not None:
-            if self._location is None:
+            if self._geo.location is None:
                 raise MalformedRequestError("this service takes an address_string, not lat/long")
-            form[self._location] = {"lat": _coordinate("lat", lat), "lon": _coordinate("long", long)}
+            form[self._geo.location] = {"lat": _coordinate("lat", lat), "lon": _coordinate("long", long)}
         if address_string is not None:
             _check_text("address_string", address_string)
-            address = parse_address(address_string) if self._address else None
-            if address is not None and self._address is not None:
-                form[self._address] = address
-            elif self._location in form:
+            address = parse_address(address_string) if self._geo.address else None
+            if address is not None and self._geo.address is not None:
+                form[self._geo.address] = address
+            elif self._geo.location in form:
                 notes.append(address_string)  # where exactly, in the reporter's words: for the field agent
             else:
                 raise MalformedRequestError(
                     "address_string must read '<street> <number>, <postal code>', "
                     "e.g. 'Rue Haute 120, 1000 Bruxelles'; or send lat and long"
                 )
-        if self._location not in form and self._address not in form:
-            hint = "address_id is not supported: " if _one(params, "address_id") else ""
+        if self._geo.location not in form and self._geo.address not in form:
+            hint = "address_id is not supported: " if single(params, "address_id") else ""
             raise MalformedRequestError(f"{hint}a location is required: lat and long, or address_string")
-        media_url = _one(params, "media_url")
+        media_url = single(params, "media_url")
         if media_url is not None:
             if len(media_url) > MAX_MEDIA_URL_LENGTH or not _MEDIA_URL.fullmatch(media_url):
                 raise MalformedRequestError("invalid media_url", [field_error("media_url", "not an http(s) URL")])
             notes.append(media_url)  # never fetched: a link for the field agent
-        description = _one(params, "description")
+        description = single(params, "description")
         if description is not None:
             # The standard lets a description hold line breaks; the platform's texts hold none (omnicity.domain.text):
             # they are read as spaces. Any other control or separator character is refused like everywhere else.
@@ -464,7 +348,7 @@ class Open311:
     def _attribute_values(self, params: Params) -> dict[str, Any]:
         """``attribute[code]=value`` (``attribute[code][]=`` for several) for the published attributes; others are
         ignored, as clients may send their own."""
-        fields = {field.name: field for field in self._attributes}
+        fields = {field.name: field for field in self._geo.attributes}
         values: dict[str, Any] = {}
         for name, given in params.items():
             match = _ATTRIBUTE.fullmatch(name)
@@ -488,11 +372,10 @@ class Open311:
         return matches.index(True)
 
     # ------------------------------------------------------------------------------------------ GET requests
-    def list_requests(self, fmt: Format, params: Params, accept_language: str | None = None) -> Reply:
+    def list_requests(self, params: Params, language: Language) -> list[Record]:
         """Requests by id (``service_request_id``, comma-delimited: overrides the other filters), or those of a
         date window (default and at most 90 days) by ``service_code`` and ``status``: newest first, 1000 at most."""
         self._check_jurisdiction(params)
-        language = language_of(params, accept_language)
         references = _listed(params, "service_request_id")
         if references:
             if len(references) > MAX_REQUEST_IDS:
@@ -500,16 +383,15 @@ class Open311:
             cases: Iterable[Case] = (case for ref in references if (case := self._find(ref)) is not None)
         else:
             cases = self._search(params)
-        records = [self._record(case, language) for case in islice(cases, MAX_REQUESTS)]
-        return Reply(200, fmt.content_type, render(fmt, "service_requests", records))
+        return [self._record(case, language) for case in islice(cases, MAX_REQUESTS)]
 
-    def get_request(self, fmt: Format, reference: str, params: Params, accept_language: str | None = None) -> Reply:
+    def get_request(self, reference: str, params: Params, language: Language) -> list[Record]:
+        """The request ``reference`` (the spec's list of one), or a 404."""
         self._check_jurisdiction(params)
         case = self._find(reference)
         if case is None:
             raise NotFoundError(f"service_request_id {reference!r} not found")
-        record = self._record(case, language_of(params, accept_language))
-        return Reply(200, fmt.content_type, render(fmt, "service_requests", [record]))
+        return [self._record(case, language)]
 
     def _find(self, reference: str) -> Case | None:
         if not _REFERENCE.fullmatch(reference):
@@ -518,12 +400,12 @@ class Open311:
             case = self._cases.get_by_reference(reference)
         except NotFoundError:
             return None
-        return case if case.procedure_id == self._procedure.id else None  # listed or not (an alert of before)
+        return case if case.procedure_id == self._geo.procedure.id else None  # listed or not (an alert of before)
 
     def _search(self, params: Params) -> Iterator[Case]:
         """The public cases of the window matching the filters (checked here, before any read)."""
         codes = _listed(params, "service_code")
-        unknown = [code for code in codes if code not in self._choices]
+        unknown = [code for code in codes if code not in self._geo.choices]
         if unknown:
             raise MalformedRequestError(f"service_code: no service {', '.join(unknown)}")
         statuses = _listed(params, "status")
@@ -532,13 +414,13 @@ class Open311:
         start, end = self._window(params)
         return (
             case
-            for case in self._cases.iter_public(self._procedure.id, start, end)
-            if (not codes or case.form.get(self._routing.field) in codes)
+            for case in self._cases.iter_public(self._geo.procedure.id, start, end)
+            if (not codes or case.form.get(self._geo.routing.field) in codes)
             and (not statuses or _status(case) in statuses)
         )
 
     def _window(self, params: Params) -> tuple[datetime, datetime]:
-        start_text, end_text = _one(params, "start_date"), _one(params, "end_date")
+        start_text, end_text = single(params, "start_date"), single(params, "end_date")
         start = parse_w3_datetime("start_date", start_text) if start_text else None
         end = parse_w3_datetime("end_date", end_text) if end_text else None
         try:
@@ -555,61 +437,58 @@ class Open311:
             raise MalformedRequestError(f"start_date to end_date may not span more than {WINDOW.days} days")
         return start, end
 
-    def _record(self, case: Case, language: Language) -> dict[str, Any]:
+    def _record(self, case: Case, language: Language) -> Record:
         """A case as a GeoReport request. Optional fields without a value are left out."""
-        code = str(case.form.get(self._routing.field, ""))
-        label = self._choices.get(code)
-        record: dict[str, Any] = {
+        code = str(case.form.get(self._geo.routing.field, ""))
+        label = self._geo.choices.get(code)
+        record: Record = {
             "service_request_id": case.reference,
             "status": _status(case),
             "status_notes": _status_notes(case, language),
             "service_name": label.in_language(language) if label else code,
             "service_code": code,
             "description": str(case.form.get("description", "")),
-            "agency_responsible": handling_department(self._procedure, case.form),
+            "agency_responsible": handling_department(self._geo.procedure, case.form),
             "requested_datetime": w3(case.created_at),
             "updated_datetime": w3(case.updated_at),
         }
-        address = case.form.get(self._address) if self._address else None
+        address = case.form.get(self._geo.address) if self._geo.address else None
         if isinstance(address, dict):
             record["address"] = _address_text(address, language)
             record["zipcode"] = address.get("postal_code")
-        location = case.form.get(self._location) if self._location else None
+        location = case.form.get(self._geo.location) if self._geo.location else None
         if isinstance(location, dict):
             record["lat"], record["long"] = location.get("lat"), location.get("lon")
-        published = [key for key in self._procedure.photo_keys(case.form) if key in case.published_photos]
+        published = [key for key in self._geo.procedure.photo_keys(case.form) if key in case.published_photos]
         if published:  # a photo no agent of the department published is never linked (it may show a face, a plate)
             record["media_url"] = self._media_link(published[0])
         return {key: value for key, value in record.items() if value is not None}
 
     # ------------------------------------------------------------------------------------------ errors and checks
-    def error(self, fmt: Format, error: OmnicityError) -> Reply:
-        """:func:`error_reply`, naming the form's fields as the Open311 parameters they came from."""
-        return error_reply(fmt, error, self.parameter_name)
-
     def parameter_name(self, field: str) -> str:
-        """A form field path as the client named it: ``form.description`` -> ``description``, ``form.location.lon``
-        -> ``long``, ``form.address.postal_code`` -> ``address_string``, ``form.<other>`` -> ``attribute[<other>]``."""
+        """A form field path as the client named it (how an error of the form names it): ``form.description`` ->
+        ``description``, ``form.location.lon`` -> ``long``, ``form.address.postal_code`` -> ``address_string``,
+        ``form.<other>`` -> ``attribute[<other>]``."""
         if not field.startswith("form."):
             return field
         name, _, sub = field[len("form.") :].split("[", 1)[0].partition(".")
-        if name == self._location:
+        if name == self._geo.location:
             return {"lat": "lat", "lon": "long"}.get(sub, "lat/long")
         standard = {
-            self._routing.field: "service_code",
+            self._geo.routing.field: "service_code",
             "description": "description",
-            self._address: "address_string",
-            self._photos: "media_url",
+            self._geo.address: "address_string",
+            self._geo.photos: "media_url",
         }
         return standard.get(name) or f"attribute[{name}]"
 
     def _known_service(self, code: str) -> None:
-        if code not in self._choices:
+        if code not in self._geo.choices:
             raise NotFoundError(f"service_code {code!r} not found")
 
     @staticmethod
     def _check_jurisdiction(params: Params) -> None:
-        jurisdiction = _one(params, "jurisdiction_id")
+        jurisdiction = single(params, "jurisdiction_id")
         if jurisdiction is not None and jurisdiction.lower() not in JURISDICTIONS:
             raise NotFoundError(f"jurisdiction_id {jurisdiction!r} not found: this endpoint serves bruxelles.be")
 

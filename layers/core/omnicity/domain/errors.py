@@ -1,8 +1,9 @@
 """Named domain errors.
 
-Every error carries a stable machine ``code`` and the HTTP status it maps to: this module is the one place where
-errors meet HTTP. Workflow steps raise the same classes; Step Functions matches their class names in Retry/Catch
-(``TransientError`` and ``CaseConflictError`` are retried, everything else marks the case failed).
+Every error carries a stable machine ``code`` and the HTTP status it maps to; ``omnicity.http.errors`` writes it as
+a reply (the API's JSON; Open311's list, in the statuses the spec knows: ``omnicity.http.open311``). Workflow steps
+raise the same classes; Step Functions matches their class names in Retry/Catch (``TransientError`` and
+``CaseConflictError`` are retried, everything else marks the case failed).
 """
 
 from __future__ import annotations

@@ -1,1 +1,2 @@
-"""The HTTP edge: body parsing, error replies, security headers (no use case here)."""
+"""The HTTP edge: body size and parsing, errors as replies, security headers, the caller's channel, Open311's wire
+format (no use case here)."""

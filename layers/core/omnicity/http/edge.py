@@ -1,9 +1,9 @@
 """What every HTTP reply of the platform carries, how large a request body may be, and how a JSON body is read.
 
 The one place for the functions behind API Gateway (the API, Open311): each passes its proxy reply through
-:func:`secure` and checks a body with :func:`check_body_size` before anything parses it. The replies API Gateway
-makes itself (401 from the authorizer, 4XX, 5XX) carry the same headers through template.yaml's ``GatewayResponses``
-(a test keeps the two equal).
+:func:`secure` and checks a body with :func:`check_body_size` before anything parses it (the API for every route, by
+:func:`refuse_too_large` before its resolver runs). The replies API Gateway makes itself (401 from the authorizer,
+4XX, 5XX) carry the same headers through template.yaml's ``GatewayResponses`` (a test keeps the two equal).
 
 - ``Strict-Transport-Security``: browsers only ever call the API over HTTPS (a year, subdomains too).
 - ``X-Content-Type-Options: nosniff``: a JSON reply is never sniffed into HTML or script.
@@ -19,9 +19,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, MutableMapping
 from types import MappingProxyType
-from typing import Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 from omnicity.domain.errors import MalformedRequestError, PayloadTooLargeError, ValidationFailedError, field_error
+from omnicity.observability import logger
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import CORSConfig
 
 MAX_BODY_BYTES: Final = 64 * 1024
 """The largest request body a function reads (every body is a small JSON object or form; photos go straight to S3)."""
@@ -88,6 +92,35 @@ def check_body_size(body: str | None, *, base64_encoded: bool, limit: int = MAX_
     if size > limit:
         reason = f"{size} bytes: at most {limit} bytes ({limit // 1024} KiB)"
         raise PayloadTooLargeError("the body is too large", [field_error("body", reason)])
+
+
+def refuse_too_large(event: Mapping[str, Any], cors: CORSConfig) -> dict[str, Any] | None:
+    """The 413 proxy reply to ``event`` when its body is over MAX_BODY_BYTES, made before anything reads the body;
+    None for any other event (the resolver answers it).
+
+    The reply carries the CORS headers the resolver would have added (``cors``: the resolver's own configuration), so
+    that the portal's page can read the error. (This cannot be a middleware: Powertools parses a body, JSON, form or
+    multipart, before any middleware runs.)
+    """
+    try:
+        check_body_size(event.get("body"), base64_encoded=bool(event.get("isBase64Encoded")))
+    except PayloadTooLargeError as error:
+        logger.info("request refused", extra={"code": error.code, "limit": MAX_BODY_BYTES})
+        return _early_reply(error, event.get("headers") or {}, cors)
+    return None
+
+
+def _early_reply(error: PayloadTooLargeError, request_headers: Mapping[str, str], cors: CORSConfig) -> dict[str, Any]:
+    """A proxy reply made before the resolver runs: the error as the API writes it, with the CORS headers."""
+    origin = next((value for name, value in request_headers.items() if name.lower() == "origin"), None)
+    allowed = cors.allowed_origin(origin) if origin else None
+    headers = {"Content-Type": "application/json", **(cors.to_dict(allowed) if allowed else {})}
+    return {
+        "statusCode": error.http_status,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "body": json.dumps(error.to_body(), separators=(",", ":")),
+        "isBase64Encoded": False,
+    }
 
 
 def _content_type(headers: Mapping[str, Any]) -> str | None:
