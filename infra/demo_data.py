@@ -38,7 +38,7 @@ from omnicity.adapters.registries import get_registers
 from omnicity.adapters.stats import day_item, tally
 from omnicity.capabilities.anonymous_reports import AnonymousReports
 from omnicity.capabilities.review import Review
-from omnicity.catalogue import Catalogue, get_catalogue
+from omnicity.catalogue import Catalogue, get_catalogue, retention_days_of
 from omnicity.domain.business_days import city_calendar
 from omnicity.domain.models import (
     Applicant,
@@ -297,7 +297,10 @@ def generate(
     days = tally((product.day, product.procedure_id, product.channel) for product in year_plan)
     items = [day_item(day, counts) for day, counts in sorted(days.items())]
     sample = _sample(year_plan, len(year_plan) if cases is None else cases, seed)
-    factory, repository = CaseFactory(year, seed, prefix), CaseRepository(table_name, client)
+    factory, repository = (
+        CaseFactory(year, seed, prefix),
+        CaseRepository(table_name, client, retention=retention_days_of),
+    )
     written_cases = 0
     for product in sample:
         items.extend(repository.bulk_items(factory.case(product)))

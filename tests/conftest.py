@@ -16,6 +16,7 @@ import pytest
 from infra.local.runtime import LocalRuntime, wait_for_execution
 from omnicity import aws
 from omnicity.adapters.cases import CaseRepository
+from omnicity.catalogue import retention_days_of
 from omnicity.config import load_settings
 from omnicity.families import FAMILIES
 
@@ -201,7 +202,7 @@ def table(runtime: LocalRuntime) -> str:
 
 @pytest.fixture(scope="module")
 def repository(table: str) -> CaseRepository:
-    return CaseRepository(table)
+    return CaseRepository(table, retention=retention_days_of)
 
 
 @pytest.fixture(scope="module")

@@ -68,7 +68,7 @@ from omnicity.application.views import (
 )
 from omnicity.capabilities.base import Capabilities, Submission
 from omnicity.capabilities.booking import SlotList
-from omnicity.catalogue import DeferredCatalogue
+from omnicity.catalogue import DeferredCatalogue, retention_days_of
 from omnicity.config import ApiSettings, load_settings
 from omnicity.domain.identity import Principal
 from omnicity.domain.models import TaskStatus
@@ -193,14 +193,14 @@ def _too_many(what: str) -> dict[int, Any]:
 # Every service is built once, here, at cold start, from the settings validated above: a missing setting stops the
 # function before its first request. No AWS client is created until a request needs it.
 catalogue = DeferredCatalogue()  # read on first use: the init stays lean
-cases = CaseRepository(settings.table_name)
-tasks = TaskRepository(settings.table_name)
+cases = CaseRepository(settings.table_name, retention=retention_days_of)
+tasks = TaskRepository(settings.table_name, retention=retention_days_of)
 throttle = Throttle(settings.table_name)
 slot_book = SlotBook(settings.table_name)
 uploads = Uploads(settings.documents_bucket)
 capabilities = Capabilities()
 desk = AgentDesk(tasks, catalogue, WorkflowResumer(), agents=CognitoAgentDirectory(settings.agents_user_pool_id))
-case_file = CaseFile(cases, tasks, AuditTrail(settings.table_name), catalogue)
+case_file = CaseFile(cases, tasks, AuditTrail(settings.table_name, retention=retention_days_of), catalogue)
 inquiries = Inquiries(cases, tasks, catalogue, uploads, EmailSender(settings.sender_email))
 stats = StatsService(StatsRepository(settings.table_name), catalogue)
 REPORT_LIMIT = Limit(

@@ -10,12 +10,14 @@ from omnicity.adapters.cases import CaseRepository
 from omnicity.adapters.registries import get_registers
 from omnicity.application.steps import CaseStep, parse
 from omnicity.application.workflow import EligibilityCheck
-from omnicity.catalogue import get_catalogue
+from omnicity.catalogue import get_catalogue, retention_days_of
 from omnicity.config import CoreSettings, load_settings
 from omnicity.observability import logger, tracer
 
 settings = load_settings(CoreSettings)
-eligibility = EligibilityCheck(CaseRepository(settings.table_name), get_catalogue(), get_registers())
+eligibility = EligibilityCheck(
+    CaseRepository(settings.table_name, retention=retention_days_of), get_catalogue(), get_registers()
+)
 
 
 @logger.inject_lambda_context(log_event=False)

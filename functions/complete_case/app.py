@@ -10,12 +10,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from omnicity.adapters.cases import CaseRepository
 from omnicity.application.steps import CaseStep, parse
 from omnicity.application.workflow import Completion
+from omnicity.catalogue import retention_days_of
 from omnicity.config import CoreSettings, load_settings
 from omnicity.domain.models import Case
 from omnicity.observability import SERVICE, logger, metrics, tracer
 
 settings = load_settings(CoreSettings)
-completion = Completion(CaseRepository(settings.table_name))
+completion = Completion(CaseRepository(settings.table_name, retention=retention_days_of))
 
 
 def count_delivery(case: Case) -> None:

@@ -11,13 +11,17 @@ from omnicity.adapters.cases import CaseRepository
 from omnicity.adapters.tasks import TaskRepository
 from omnicity.application.steps import FailedStep, parse
 from omnicity.application.workflow import Failures
-from omnicity.catalogue import get_catalogue
+from omnicity.catalogue import get_catalogue, retention_days_of
 from omnicity.config import CoreSettings, load_settings
 from omnicity.domain.models import Case
 from omnicity.observability import logger, metrics, tracer
 
 settings = load_settings(CoreSettings)
-failures = Failures(CaseRepository(settings.table_name), get_catalogue(), TaskRepository(settings.table_name))
+failures = Failures(
+    CaseRepository(settings.table_name, retention=retention_days_of),
+    get_catalogue(),
+    TaskRepository(settings.table_name, retention=retention_days_of),
+)
 
 
 def count_failure(case: Case) -> None:

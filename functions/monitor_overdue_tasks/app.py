@@ -9,11 +9,11 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnicity.adapters.tasks import TaskRepository
-from omnicity.catalogue import get_catalogue
+from omnicity.catalogue import get_catalogue, retention_days_of
 from omnicity.config import CoreSettings, load_settings
 from omnicity.observability import NAMESPACE, SERVICE, logger, metrics, tracer
 
-tasks = TaskRepository(load_settings(CoreSettings).table_name)
+tasks = TaskRepository(load_settings(CoreSettings).table_name, retention=retention_days_of)
 
 
 @logger.inject_lambda_context(log_event=False)

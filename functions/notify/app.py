@@ -11,13 +11,16 @@ from omnicity.adapters.notifications import EmailSender
 from omnicity.adapters.registries import get_registers
 from omnicity.application.steps import NotifyStep, parse
 from omnicity.application.workflow import Notifications
-from omnicity.catalogue import get_catalogue
+from omnicity.catalogue import get_catalogue, retention_days_of
 from omnicity.config import NotifySettings, load_settings
 from omnicity.observability import logger, tracer
 
 settings = load_settings(NotifySettings)
 notifications = Notifications(
-    CaseRepository(settings.table_name), get_catalogue(), get_registers(), EmailSender(settings.sender_email)
+    CaseRepository(settings.table_name, retention=retention_days_of),
+    get_catalogue(),
+    get_registers(),
+    EmailSender(settings.sender_email),
 )
 
 

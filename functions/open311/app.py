@@ -24,7 +24,7 @@ from omnicity.adapters.throttle import CallerLimit, Limit, Throttle, caller_of_a
 from omnicity.application.open311 import PROCEDURE_ID, Open311, Params
 from omnicity.application.submissions import Submissions
 from omnicity.capabilities.base import Capabilities, Submission
-from omnicity.catalogue import DeferredCatalogue
+from omnicity.catalogue import DeferredCatalogue, retention_days_of
 from omnicity.config import Open311Settings, load_settings
 from omnicity.domain.errors import NotFoundError
 from omnicity.http.edge import check_body_size, secure
@@ -44,7 +44,7 @@ REPORT_LIMIT = Limit(
 
 # Built once, at cold start, from the settings validated above (no AWS client until a request needs one).
 catalogue = DeferredCatalogue()  # read on first use: the init stays lean
-_cases = CaseRepository(settings.table_name)
+_cases = CaseRepository(settings.table_name, retention=retention_days_of)
 _store = DocumentStore(settings.documents_bucket)
 _uploads = Uploads(settings.documents_bucket)
 _submissions = Submissions(

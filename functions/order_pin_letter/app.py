@@ -15,11 +15,14 @@ from omnicity.adapters.cases import CaseRepository
 from omnicity.adapters.registries import get_registers
 from omnicity.application.card_order import PinLetterOrders
 from omnicity.application.steps import OpenTaskStep, parse
+from omnicity.catalogue import retention_days_of
 from omnicity.config import CoreSettings, load_settings
 from omnicity.observability import logger, tracer
 
 settings = load_settings(CoreSettings)
-orders = PinLetterOrders(CaseRepository(settings.table_name), get_registers().cards, get_card_producer())
+orders = PinLetterOrders(
+    CaseRepository(settings.table_name, retention=retention_days_of), get_registers().cards, get_card_producer()
+)
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -10,12 +10,16 @@ from omnicity.adapters.cases import CaseRepository
 from omnicity.adapters.tasks import TaskRepository
 from omnicity.application.steps import DecisionStep, parse
 from omnicity.application.workflow import HumanSteps
-from omnicity.catalogue import get_catalogue
+from omnicity.catalogue import get_catalogue, retention_days_of
 from omnicity.config import CoreSettings, load_settings
 from omnicity.observability import logger, tracer
 
 settings = load_settings(CoreSettings)
-human_steps = HumanSteps(CaseRepository(settings.table_name), get_catalogue(), TaskRepository(settings.table_name))
+human_steps = HumanSteps(
+    CaseRepository(settings.table_name, retention=retention_days_of),
+    get_catalogue(),
+    TaskRepository(settings.table_name, retention=retention_days_of),
+)
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -9,11 +9,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from omnicity.adapters.cases import CaseRepository
 from omnicity.application.card_order import PinLetterDispatches
 from omnicity.application.steps import DispatchStep, parse
+from omnicity.catalogue import retention_days_of
 from omnicity.config import CoreSettings, load_settings
 from omnicity.observability import logger, tracer
 
 settings = load_settings(CoreSettings)
-dispatches = PinLetterDispatches(CaseRepository(settings.table_name))
+dispatches = PinLetterDispatches(CaseRepository(settings.table_name, retention=retention_days_of))
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -14,13 +14,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from omnicity.adapters.cases import CaseRepository
 from omnicity.adapters.tasks import TaskRepository
 from omnicity.application.workflow import Failures
-from omnicity.catalogue import get_catalogue
+from omnicity.catalogue import get_catalogue, retention_days_of
 from omnicity.config import StalledCasesSettings, load_settings
 from omnicity.domain.models import Case
 from omnicity.observability import logger, metrics, tracer
 
 settings = load_settings(StalledCasesSettings)
-failures = Failures(CaseRepository(settings.table_name), get_catalogue(), TaskRepository(settings.table_name))
+failures = Failures(
+    CaseRepository(settings.table_name, retention=retention_days_of),
+    get_catalogue(),
+    TaskRepository(settings.table_name, retention=retention_days_of),
+)
 
 
 def count_failure(case: Case) -> None:

@@ -15,13 +15,13 @@ from omnicity.adapters.registries import get_registers
 from omnicity.adapters.rendering import render_document
 from omnicity.application.steps import CaseStep, parse
 from omnicity.application.workflow import DocumentIssuing
-from omnicity.catalogue import get_catalogue
+from omnicity.catalogue import get_catalogue, retention_days_of
 from omnicity.config import CoreSettings, load_settings
 from omnicity.observability import logger, tracer
 
 settings = load_settings(CoreSettings)
 documents = DocumentIssuing(
-    CaseRepository(settings.table_name),
+    CaseRepository(settings.table_name, retention=retention_days_of),
     get_catalogue(),
     get_registers(),
     render_document,

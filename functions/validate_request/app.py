@@ -9,12 +9,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from omnicity.adapters.cases import CaseRepository
 from omnicity.application.steps import CaseStep, parse
 from omnicity.application.workflow import RequestValidation
-from omnicity.catalogue import get_catalogue
+from omnicity.catalogue import get_catalogue, retention_days_of
 from omnicity.config import CoreSettings, load_settings
 from omnicity.observability import logger, tracer
 
 settings = load_settings(CoreSettings)
-validation = RequestValidation(CaseRepository(settings.table_name), get_catalogue())
+validation = RequestValidation(CaseRepository(settings.table_name, retention=retention_days_of), get_catalogue())
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -14,6 +14,7 @@ import pytest
 
 from infra.local.runtime import LocalRuntime
 from omnicity.adapters.cases import CaseRepository
+from omnicity.catalogue import retention_days_of
 from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
 from tests.conftest import ELISE, HUGO, PIETER, Api, act, agent, extract_waiting_for_an_agent
 
@@ -143,7 +144,7 @@ def overdue_extract(runtime: LocalRuntime, api: Api, hugo: str, days_ago: int) -
     """A case submitted ``days_ago`` days ago (stored through the repository), whose workflow then runs: its task
     is due long before today."""
     at = datetime.now(UTC) - timedelta(days=days_ago)
-    case = CaseRepository(runtime.description.tables["CasesTable"].name).create(
+    case = CaseRepository(runtime.description.tables["CasesTable"].name, retention=retention_days_of).create(
         Case(
             case_id=str(uuid.uuid4()),
             reference=f"BXL-2099-{uuid.uuid4().int % 10**6:06d}",

@@ -20,6 +20,7 @@ from infra.local.scheduler import LocalScheduler
 from omnicity import aws
 from omnicity.adapters.card_producer import order_id_for
 from omnicity.adapters.cases import CaseRepository
+from omnicity.catalogue import retention_days_of
 from omnicity.config import load_settings
 from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
 from tests.conftest import ELISE, PIETER, ROOT, TEMPLATE, Api
@@ -215,7 +216,7 @@ def test_the_new_functions_answer_their_sample_events(runtime: LocalRuntime) -> 
     order_event = sample("order_pin_letter.json")
     case_id = order_event["case_id"]
     now = datetime.now(UTC)
-    CaseRepository(runtime.description.tables["CasesTable"].name).create(
+    CaseRepository(runtime.description.tables["CasesTable"].name, retention=retention_days_of).create(
         Case(
             case_id=case_id,
             reference="BXL-2099-000404",

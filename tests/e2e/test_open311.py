@@ -16,6 +16,7 @@ import pytest
 
 from omnicity.adapters.audit import AuditKind, AuditTrail
 from omnicity.adapters.cases import CaseRepository
+from omnicity.catalogue import retention_days_of
 from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
 from tests.conftest import PIETER, Api, Reply
 from tests.conftest import ROOT as REPO
@@ -157,7 +158,7 @@ def test_requests_are_filtered_by_id_code_status_and_dates(api: Api) -> None:
 
 def test_the_listing_reads_the_months_of_its_window(api: Api, runtime: Any) -> None:
     # Given public alerts created around a change of month, and a certificate case (never public)
-    repository = CaseRepository(runtime.description.tables["CasesTable"].name)
+    repository = CaseRepository(runtime.description.tables["CasesTable"].name, retention=retention_days_of)
     moments = {
         "TST-2026-000001": datetime(2026, 1, 31, 23, 59, 59, 500000, tzinfo=UTC),
         "TST-2026-000002": datetime(2026, 2, 1, 0, 0, tzinfo=UTC),
@@ -294,7 +295,7 @@ def test_a_signed_in_citizens_photo_is_public_only_once_the_handling_department_
         assert first not in record["media_url"]
         assert "Signature" in record["media_url"] or "X-Amz-Signature" in record["media_url"]
     # And the audit trail holds the action once: who, for which department, which photo
-    entries = AuditTrail(table).entries(case_id)
+    entries = AuditTrail(table, retention=retention_days_of).entries(case_id)
     [action] = [entry for entry in entries if entry.kind is AuditKind.PUBLICATION]
     assert (action.actor, action.department, action.target) == (
         "agent:field-public_lighting",

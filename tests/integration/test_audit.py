@@ -17,7 +17,7 @@ from omnicity.adapters import audit
 from omnicity.adapters.audit import AuditKind, AuditTrail
 from omnicity.adapters.cases import CaseRepository
 from omnicity.adapters.dynamo import ConditionFailedError
-from omnicity.catalogue import get_catalogue
+from omnicity.catalogue import get_catalogue, retention_days_of
 from omnicity.domain.errors import CaseConflictError
 from omnicity.domain.models import Applicant, Case, CaseDocument, CaseStatus, Channel, Language, TimelineEntry
 from tests.conftest import ELISE, ROOT
@@ -25,7 +25,7 @@ from tests.conftest import ELISE, ROOT
 
 @pytest.fixture(scope="module")
 def trail(table: str) -> AuditTrail:
-    return AuditTrail(table)
+    return AuditTrail(table, retention=retention_days_of)
 
 
 def new_case(procedure_id: str = "residence-certificate", at: datetime | None = None) -> Case:
@@ -222,4 +222,4 @@ def test_the_back_office_sample_events_answer(runtime: LocalRuntime, repository:
 
 
 def test_a_procedure_the_catalogue_does_not_hold_keeps_the_longest_retention() -> None:
-    assert audit.retention_days_of("no-such-procedure") == audit.DEFAULT_RETENTION_DAYS == 3650
+    assert retention_days_of("no-such-procedure") == audit.DEFAULT_RETENTION_DAYS == 3650

@@ -16,7 +16,7 @@ from omnicity.adapters.cases import CaseRepository
 from omnicity.adapters.tasks import TaskRepository, task_id_for
 from omnicity.application.workflow import Failures
 from omnicity.capabilities.review import Review
-from omnicity.catalogue import get_catalogue
+from omnicity.catalogue import get_catalogue, retention_days_of
 from omnicity.domain.errors import CaseConflictError
 from omnicity.domain.models import (
     AgentTask,
@@ -35,7 +35,7 @@ EXTRACT = get_catalogue().get("criminal-record-extract")  # reviewed by the popu
 
 @pytest.fixture
 def tasks(table: str) -> TaskRepository:
-    return TaskRepository(table)
+    return TaskRepository(table, retention=retention_days_of)
 
 
 def waiting_case(repository: CaseRepository, tasks: TaskRepository) -> tuple[Case, AgentTask]:
@@ -103,7 +103,9 @@ def test_the_task_leaves_its_queues_with_the_case_and_is_kept_as_long_as_it(
     expires = audit.expires_at(failed, EXTRACT.retention_days)
     assert item(table, f"CASE#{case.case_id}", "CASE")["expires_at"] == {"N": str(expires)}
     assert stored["expires_at"] == {"N": str(expires)}
-    [entry] = [e for e in AuditTrail(table).entries(case.case_id) if e.kind is AuditKind.TASK]
+    [entry] = [
+        e for e in AuditTrail(table, retention=retention_days_of).entries(case.case_id) if e.kind is AuditKind.TASK
+    ]
     raw = item(table, *(key["S"] for key in audit.audit_key(case.case_id, entry.at, entry.audit_id).values()))
     assert raw["expires_at"] == {"N": str(expires)}
 
@@ -121,8 +123,13 @@ def test_the_case_is_not_failed_when_its_task_cannot_be_closed_with_it(
 
     # When MarkFailed runs
     with pytest.raises(CaseConflictError):
-        Failures(repository, get_catalogue(), Stale(table)).mark_failed(case.case_id, "WaitTimedOut", "x")
+        Failures(repository, get_catalogue(), Stale(table, retention=retention_days_of)).mark_failed(
+            case.case_id, "WaitTimedOut", "x"
+        )
     # Then nothing of the transaction was written: the case still waits, its task is open, no entry was added
     assert repository.get(case.case_id).status is CaseStatus.WAITING
     assert tasks.get(task.task_id).status is TaskStatus.OPEN
-    assert [e.kind for e in AuditTrail(table).entries(case.case_id)] == [AuditKind.STATUS, AuditKind.STATUS]
+    assert [e.kind for e in AuditTrail(table, retention=retention_days_of).entries(case.case_id)] == [
+        AuditKind.STATUS,
+        AuditKind.STATUS,
+    ]

@@ -43,6 +43,7 @@ from infra.local.template import load_template
 from omnicity import aws
 from omnicity.adapters.audit import AuditKind, AuditTrail
 from omnicity.adapters.tasks import TaskRepository
+from omnicity.catalogue import retention_days_of
 from omnicity.domain.errors import CaseConflictError, TransientError
 from tests.conftest import ELISE, ROOT, TEMPLATE, Api, extract_waiting_for_an_agent, fresh_runtime
 
@@ -412,7 +413,11 @@ def assert_closed_with_its_case(api: Api, agent: str, table: str, case_id: str, 
         assert task_id not in {task["task_id"] for task in population_tasks(api, agent, status)}, status
     [closed] = [task for task in population_tasks(api, agent, "failed") if task["task_id"] == task_id]
     assert (closed["completed_by"], closed["overdue"]) == ("system", False)
-    [entry] = [entry for entry in AuditTrail(table).entries(case_id) if entry.kind is AuditKind.TASK]
+    [entry] = [
+        entry
+        for entry in AuditTrail(table, retention=retention_days_of).entries(case_id)
+        if entry.kind is AuditKind.TASK
+    ]
     assert (entry.target, entry.department, entry.event) == (task_id, "population", "task_failed:review")
 
 
@@ -425,7 +430,7 @@ def test_a_case_whose_wait_for_an_agent_times_out_fails_and_closes_its_claimed_t
     assert api.request("POST", f"/v1/agent/tasks/{task['task_id']}/claim", token=agent).status == 200
     # When the wait ends in an error, as Step Functions ends it after the task's TimeoutSeconds (90 days) with
     # States.Timeout (a name only Step Functions may give: here another one, which the same Catch, States.ALL, takes)
-    token = TaskRepository(table).get(task["task_id"]).task_token
+    token = TaskRepository(table, retention=retention_days_of).get(task["task_id"]).task_token
     boto3.client("stepfunctions").send_task_failure(
         taskToken=token, error="WaitTimedOut", cause="the wait for an agent timed out"
     )
@@ -464,10 +469,19 @@ def test_an_execution_that_times_out_fails_its_case_and_closes_the_task_waiting_
     # ...once: the event delivered again (EventBridge delivers at least once) changes nothing
     assert deliver_execution_ended(runtime, ended) == {"case_id": case_id, "status": "failed"}
     # ...nor does the Catch of the wait, when the local execution's wait ends too (its MarkFailed finds it done)
-    token = TaskRepository(table).get(task["task_id"]).task_token
+    token = TaskRepository(table, retention=retention_days_of).get(task["task_id"]).task_token
     boto3.client("stepfunctions").send_task_failure(taskToken=token, error="WaitTimedOut", cause="ended")
     assert api.wait(case_id)["status"] == "FAILED"
-    assert len([entry for entry in AuditTrail(table).entries(case_id) if entry.kind is AuditKind.TASK]) == 1
+    assert (
+        len(
+            [
+                entry
+                for entry in AuditTrail(table, retention=retention_days_of).entries(case_id)
+                if entry.kind is AuditKind.TASK
+            ]
+        )
+        == 1
+    )
     assert_closed_with_its_case(api, agent, table, case_id, task["task_id"])
 
 

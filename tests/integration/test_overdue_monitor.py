@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 from infra.local.runtime import LocalRuntime
 from omnicity.adapters.tasks import TaskRepository
-from omnicity.catalogue import get_catalogue
+from omnicity.catalogue import get_catalogue, retention_days_of
 from omnicity.domain.models import AgentTask, LocalizedText, TaskStatus
 from tests.conftest import ROOT
 
@@ -31,7 +31,7 @@ def task(task_id: str, department: str, due_on: date, status: TaskStatus = TaskS
 
 def test_the_monitor_counts_overdue_open_and_claimed_tasks_per_department(runtime: LocalRuntime) -> None:
     # Given roads tasks: one overdue and open, one overdue and claimed, one due in the future, one overdue but done
-    tasks = TaskRepository(next(iter(runtime.description.tables.values())).name)
+    tasks = TaskRepository(next(iter(runtime.description.tables.values())).name, retention=retention_days_of)
     tasks.open(task("t1", "roads", date(2026, 11, 20)))
     tasks.open(task("t2", "roads", date(2026, 11, 25), TaskStatus.CLAIMED))
     tasks.open(task("t3", "roads", date(2099, 1, 1)))
@@ -50,7 +50,7 @@ def test_a_closed_task_expires_with_its_procedures_retention_and_an_open_one_nev
     import boto3
 
     table = next(iter(runtime.description.tables.values())).name
-    tasks = TaskRepository(table)
+    tasks = TaskRepository(table, retention=retention_days_of)
     opened = tasks.open(task("t-ret-1", "cleanliness", date(2026, 12, 1)))
     done = tasks.save(
         opened.model_copy(update={"status": TaskStatus.COMPLETED, "completed_at": datetime(2026, 12, 1, tzinfo=UTC)})

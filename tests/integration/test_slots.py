@@ -23,7 +23,7 @@ from omnicity.application.submissions import Submissions
 from omnicity.application.views import SubmitCaseRequest
 from omnicity.capabilities.base import Capabilities, Submission
 from omnicity.capabilities.booking import Booking, open_slots
-from omnicity.catalogue import Catalogue, get_catalogue
+from omnicity.catalogue import Catalogue, get_catalogue, retention_days_of
 from omnicity.domain.errors import ConflictError, TransientError
 from omnicity.domain.identity import Principal
 from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, Procedure, Role, TimelineEntry
@@ -195,7 +195,9 @@ def test_a_submission_books_its_day_before_the_case_is_stored(table: str) -> Non
     bulky = procedure(capacity=1)
     book = SlotBook(table, client=boto3.client("dynamodb"), today=lambda: MONDAY)
     client = StepFunctions()
-    created = service(CaseRepository(table), bulky, book, client).submit(ELISE_ON_THE_PORTAL, request(bulky, WEDNESDAY))
+    created = service(CaseRepository(table, retention=retention_days_of), bulky, book, client).submit(
+        ELISE_ON_THE_PORTAL, request(bulky, WEDNESDAY)
+    )
     assert created.status is CaseStatus.SUBMITTED
     assert client.started == [created.case_id]
     assert book.booked(bulky.id, WEDNESDAY) == 1
@@ -205,7 +207,7 @@ def test_a_case_that_cannot_be_stored_gives_its_place_back(table: str) -> None:
     # Given a table that refuses the case
     bulky = procedure(capacity=1)
     book = SlotBook(table, client=boto3.client("dynamodb"), today=lambda: MONDAY)
-    cases = service(BrokenRepository(table), bulky, book, StepFunctions())
+    cases = service(BrokenRepository(table, retention=retention_days_of), bulky, book, StepFunctions())
     # When the citizen submits
     with pytest.raises(ConflictError):
         cases.submit(ELISE_ON_THE_PORTAL, request(bulky, WEDNESDAY))
@@ -218,7 +220,7 @@ def test_a_workflow_that_cannot_start_gives_its_place_back(table: str) -> None:
     bulky = procedure(capacity=1)
     book = SlotBook(table, client=boto3.client("dynamodb"), today=lambda: MONDAY)
     throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "StartExecution")
-    repository = CaseRepository(table)
+    repository = CaseRepository(table, retention=retention_days_of)
     cases = service(repository, bulky, book, StepFunctions(throttled))
     # When the citizen submits
     with pytest.raises(TransientError):
@@ -236,7 +238,9 @@ def test_a_day_the_rules_refuse_books_nothing(table: str) -> None:
     client = StepFunctions()
     saturday = MONDAY + timedelta(days=5)
     with pytest.raises(Exception, match="invalid fields"):
-        service(CaseRepository(table), bulky, book, client).submit(ELISE_ON_THE_PORTAL, request(bulky, saturday))
+        service(CaseRepository(table, retention=retention_days_of), bulky, book, client).submit(
+            ELISE_ON_THE_PORTAL, request(bulky, saturday)
+        )
     assert book.booked(bulky.id, saturday) == 0
     assert client.started == []
 
@@ -260,7 +264,7 @@ def test_the_slot_and_cancel_sample_events_answer(runtime: LocalRuntime, table: 
     day = date.fromisoformat(json.loads(listed["body"])["items"][-1]["date"])
     bulky = get_catalogue().get("bulky-items-removal")
     now = datetime.now(UTC)
-    CaseRepository(table).create(
+    CaseRepository(table, retention=retention_days_of).create(
         Case(
             case_id=case_id,
             reference="BXL-2099-000777",

@@ -19,7 +19,7 @@ from omnicity.adapters.cases import CaseRepository
 from omnicity.adapters.stats import StatsRepository, delivery_counters, stats_key
 from omnicity.application.stats import figures_of
 from omnicity.application.workflow import Completion
-from omnicity.catalogue import get_catalogue
+from omnicity.catalogue import get_catalogue, retention_days_of
 from omnicity.domain.errors import CaseConflictError
 from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry, brussels_date
 from tests.conftest import ELISE, ROOT
@@ -88,7 +88,10 @@ def test_two_steps_completing_one_case_at_once_count_it_once(repository: CaseRep
     # Given an in-progress portal case and two complete steps (as two Lambda environments) about to complete it
     case = in_progress(repository, Channel.PORTAL)
     before = counters(table, today())
-    completions = [Completion(CaseRepository(table)), Completion(CaseRepository(table))]
+    completions = [
+        Completion(CaseRepository(table, retention=retention_days_of)),
+        Completion(CaseRepository(table, retention=retention_days_of)),
+    ]
     delivered: list[str] = []
     start = threading.Barrier(2)
 

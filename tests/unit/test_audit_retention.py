@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from omnicity.adapters.audit import AuditTrail
+from omnicity.catalogue import retention_days_of
 from omnicity.domain.errors import TransientError
 
 
@@ -45,7 +46,7 @@ def test_entries_without_ttl_and_the_pointers_are_written_back_whole_with_it_in_
     table = FakeTable([stamped, *(entry(n % 10) for n in range(1, 30))], refusals=0)
     pointer = {"pk": {"S": "REF#BXL-2026-000001"}, "sk": {"S": "REF"}, "type": {"S": "ref"}, "case_id": {"S": "c1"}}
     # When the case's items are retained
-    AuditTrail("CasesTable", table).retain("c1", 1_900_000_000, [pointer])
+    AuditTrail("CasesTable", table, retention=retention_days_of).retain("c1", 1_900_000_000, [pointer])
     # Then the 29 unstamped entries and the pointer went in two batches, each item whole, with the TTL added
     assert [len(batch) for batch in table.batches] == [25, 5]
     written = [item for batch in table.batches for item in batch]
@@ -56,9 +57,9 @@ def test_entries_without_ttl_and_the_pointers_are_written_back_whole_with_it_in_
 
 def test_unprocessed_items_are_sent_again_and_a_lasting_refusal_is_transient() -> None:
     table = FakeTable([entry(1), entry(2)], refusals=2)
-    AuditTrail("CasesTable", table).retain("c1", 1_900_000_000)
+    AuditTrail("CasesTable", table, retention=retention_days_of).retain("c1", 1_900_000_000)
     assert [[item["sk"]["S"][-2:] for item in batch] for batch in table.batches] == [["e1", "e2"], ["e2"], ["e2"]]
     refusing = FakeTable([entry(1)], refusals=10)
     with pytest.raises(TransientError):
-        AuditTrail("CasesTable", refusing).retain("c1", 1_900_000_000)
+        AuditTrail("CasesTable", refusing, retention=retention_days_of).retain("c1", 1_900_000_000)
     assert len(refusing.batches) == 4  # the first send and three more

@@ -22,6 +22,7 @@ from omnicity import aws
 from omnicity.adapters.cases import CaseRepository
 from omnicity.adapters.documents import DocumentStore
 from omnicity.adapters.notifications import Email, EmailSender
+from omnicity.catalogue import retention_days_of
 from omnicity.domain.errors import ConflictError, TransientError
 from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language
 
@@ -136,7 +137,7 @@ def a_case() -> Case:
 
 @pytest.mark.parametrize("error", [client_error("InternalError"), ReadTimeoutError(endpoint_url=URL)])
 def test_the_repository_retries_through_transient_errors(error: Exception) -> None:
-    repository = CaseRepository("cases", client=Failing(error))
+    repository = CaseRepository("cases", client=Failing(error), retention=retention_days_of)
     with pytest.raises(TransientError):
         repository.get(a_case().case_id)
     with pytest.raises(TransientError):
@@ -145,7 +146,9 @@ def test_the_repository_retries_through_transient_errors(error: Exception) -> No
 
 def test_the_repository_still_names_a_failed_condition() -> None:
     # A conditional write that loses is a domain conflict, not a transient error nor a raw ClientError
-    repository = CaseRepository("cases", client=Failing(client_error("ConditionalCheckFailedException")))
+    repository = CaseRepository(
+        "cases", client=Failing(client_error("ConditionalCheckFailedException")), retention=retention_days_of
+    )
     with pytest.raises(ConflictError):
         repository.create(a_case())
 

@@ -34,20 +34,22 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from omnicity.adapters.dynamo import TableRepository, call, from_attributes, pages, to_attributes
-from omnicity.domain.errors import NotFoundError, TransientError
+from omnicity.domain.errors import TransientError
 from omnicity.domain.models import AgentTask, Case, CaseStatus, Frozen, Procedure
-from omnicity.observability import logger
 
 AUDIT_PREFIX = "AUDIT#"
 PHOTO_PUBLISHED = "photo_published"  # the event of a publication entry, and of its line on the case's timeline
 EXPIRES_AT = "expires_at"  # the table's TTL attribute (template.yaml: CasesTable.TimeToLiveSpecification)
 DEFAULT_RETENTION_DAYS: int = Procedure.model_fields["retention_days"].default
+Retention = Callable[[str], int]
+"""How long a closed case of a procedure is kept, in days, by procedure id (``omnicity.catalogue.retention_days_of``:
+the catalogue's ``retention_days``). The repositories are given it: the adapters do not read the catalogue."""
 _ITEM_ATTRIBUTES = ("pk", "sk", "type", EXPIRES_AT)
 _BATCH = 25  # BatchWriteItem's most items a call
 _UNPROCESSED_PAUSES = (0.05, 0.2, 0.8)  # before sending DynamoDB's unprocessed items again
@@ -169,20 +171,12 @@ def expires_at(case: Case, retention_days: int) -> int | None:
     return int((closed + timedelta(days=retention_days)).timestamp())
 
 
-def retention_days_of(procedure_id: str) -> int:
-    """The procedure's retention after closure (``retention_days`` in its catalogue entry). A procedure the
-    catalogue no longer holds keeps the default (the longest a case is kept), never less."""
-    from omnicity.catalogue import get_catalogue
-
-    try:
-        return get_catalogue().get(procedure_id).retention_days
-    except NotFoundError:
-        logger.warning("retention of an unknown procedure: the default", extra={"procedure_id": procedure_id})
-        return DEFAULT_RETENTION_DAYS
-
-
 # ---------------------------------------------------------------------------------------------------- the trail
 class AuditTrail(TableRepository):
+    def __init__(self, table_name: str, client: Any | None = None, *, retention: Retention) -> None:
+        super().__init__(table_name, client)
+        self._retention = retention
+
     def record_read(
         self,
         case: Case,
@@ -206,7 +200,7 @@ class AuditTrail(TableRepository):
         )
         ttl = None
         if case.status.is_terminal:
-            ttl = expires_at(case, retention_days or retention_days_of(case.procedure_id))
+            ttl = expires_at(case, retention_days or self._retention(case.procedure_id))
         call(
             self.client,
             "put_item",

@@ -82,11 +82,9 @@ def case_key(case_id: str) -> dict[str, Any]:
 
 
 class CaseRepository(TableRepository):
-    def __init__(
-        self, table_name: str, client: Any | None = None, retention_days: Callable[[str], int] | None = None
-    ) -> None:
+    def __init__(self, table_name: str, client: Any | None = None, *, retention: audit.Retention) -> None:
         super().__init__(table_name, client)
-        self._retention_days = retention_days or audit.retention_days_of  # procedure id -> days kept after closure
+        self._retention_days = retention  # procedure id -> days kept after closure
 
     # ------------------------------------------------------------------------------------------ writes
     def next_reference(self, year: int, prefix: str = "BXL") -> str:
@@ -351,7 +349,7 @@ class CaseRepository(TableRepository):
         pointers = [("REF", case.reference)] + ([("HANDOFF", case.handoff_code)] if case.handoff_code else [])
         pointers += [("DOC", document.document_id) for document in case.documents]
         try:
-            audit.AuditTrail(self._table, self.client).retain(
+            audit.AuditTrail(self._table, self.client, retention=self._retention_days).retain(
                 case.case_id, expires_at, [_pointer(kind, value, case.case_id) for kind, value in pointers]
             )
         except TransientError:  # the case is stored (closed, with its TTL): say what kept its other items' TTL back

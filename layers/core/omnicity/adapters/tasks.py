@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from omnicity.adapters.audit import retention_days_of
+from omnicity.adapters.audit import Retention
 from omnicity.adapters.dynamo import ConditionFailedError, TableRepository, call, from_attributes, pages, to_attributes
 from omnicity.domain.errors import ConflictError, NotFoundError
 from omnicity.domain.models import AgentTask, TaskStatus, today_in_brussels
@@ -67,6 +67,10 @@ def closed_undecided(task: AgentTask, status: TaskStatus, at: datetime, actor: s
 
 
 class TaskRepository(TableRepository):
+    def __init__(self, table_name: str, client: Any | None = None, *, retention: Retention) -> None:
+        super().__init__(table_name, client)
+        self._retention = retention  # procedure id -> days a closed task is kept
+
     def open(self, task: AgentTask) -> AgentTask:
         """Store a new open task; a task that already exists (a retried step) is returned as it is."""
         stored = task.model_copy(update={"version": 1})
@@ -190,6 +194,6 @@ class TaskRepository(TableRepository):
         if not task.status.is_pending:
             # A closed task is kept as long as its procedure keeps a closed case, then DynamoDB's TTL removes it.
             closed = task.completed_at or task.created_at
-            retention = timedelta(days=retention_days_of(task.procedure_id))
+            retention = timedelta(days=self._retention(task.procedure_id))
             item["expires_at"] = {"N": str(int((closed + retention).timestamp()))}
         return item

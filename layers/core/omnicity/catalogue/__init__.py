@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 from omnicity import families
+from omnicity.adapters.audit import DEFAULT_RETENTION_DAYS
 from omnicity.capabilities import BUILT_IN
 from omnicity.capabilities.base import validate_capabilities
 from omnicity.capabilities.departments import departments_of
@@ -18,6 +19,7 @@ from omnicity.capabilities.review import Review
 from omnicity.catalogue.review_conditions import CONDITIONS
 from omnicity.domain.errors import NotFoundError
 from omnicity.domain.models import Procedure
+from omnicity.observability import logger
 
 PROCEDURES_DIR = Path(__file__).parent / "procedures"
 
@@ -88,6 +90,17 @@ class DeferredCatalogue(Catalogue):
     @property
     def _by_id(self) -> dict[str, Procedure]:  # type: ignore[override]
         return get_catalogue()._by_id
+
+
+def retention_days_of(procedure_id: str) -> int:
+    """How long a closed case of the procedure is kept (``retention_days`` in its entry: the repositories' retention,
+    ``omnicity.adapters.audit.Retention``). A procedure the catalogue no longer holds keeps the default, the longest
+    a case is kept, never less."""
+    try:
+        return get_catalogue().get(procedure_id).retention_days
+    except NotFoundError:
+        logger.warning("retention of an unknown procedure: the default", extra={"procedure_id": procedure_id})
+        return DEFAULT_RETENTION_DAYS
 
 
 @cache
