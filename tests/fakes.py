@@ -15,6 +15,7 @@ from typing import Any
 from omnicity.adapters.audit import AuditEntry
 from omnicity.adapters.notifications import Email
 from omnicity.adapters.registries.national import Address, Person
+from omnicity.adapters.slots import SlotFullError
 from omnicity.domain.errors import CaseConflictError, ConflictError, NotFoundError
 from omnicity.domain.models import AgentTask, Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
 from omnicity.domain.nrn import birth_date
@@ -286,3 +287,26 @@ class NoLimit:
 
     def check(self, caller: str) -> None:
         return None
+
+
+class FakePlaces:
+    """A day's places in memory (``omnicity.capabilities.base.Places``): ``booked[procedure_id, day]``."""
+
+    def __init__(self, today: date) -> None:
+        self.booked: dict[tuple[str, date], int] = {}
+        self._today = today
+
+    def today(self) -> date:
+        return self._today
+
+    def book(self, procedure_id: str, day: date, capacity: int) -> None:
+        if self.booked.get((procedure_id, day), 0) >= capacity:
+            raise SlotFullError(f"{day} is full")
+        self.booked[procedure_id, day] = self.booked.get((procedure_id, day), 0) + 1
+
+    def free(self, procedure_id: str, day: date) -> None:
+        self.booked[procedure_id, day] = max(0, self.booked.get((procedure_id, day), 0) - 1)
+
+    def booked_between(self, procedure_id: str, first: date, last: date) -> dict[str, int]:
+        booked = self.booked.items()
+        return {day.isoformat(): n for (pid, day), n in booked if pid == procedure_id and first <= day <= last}

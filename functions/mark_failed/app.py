@@ -8,6 +8,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnicity.adapters.cases import CaseRepository
+from omnicity.adapters.slots import SlotBook
 from omnicity.adapters.tasks import TaskRepository
 from omnicity.application.steps import FailedStep, parse
 from omnicity.application.workflow import Failures
@@ -21,6 +22,7 @@ failures = Failures(
     CaseRepository(settings.table_name, retention=retention_days_of),
     get_catalogue(),
     TaskRepository(settings.table_name, retention=retention_days_of),
+    SlotBook(settings.table_name),
 )
 
 

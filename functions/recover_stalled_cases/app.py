@@ -12,6 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omnicity.adapters.cases import CaseRepository
+from omnicity.adapters.slots import SlotBook
 from omnicity.adapters.tasks import TaskRepository
 from omnicity.application.workflow import Failures
 from omnicity.catalogue import get_catalogue, retention_days_of
@@ -24,6 +25,7 @@ failures = Failures(
     CaseRepository(settings.table_name, retention=retention_days_of),
     get_catalogue(),
     TaskRepository(settings.table_name, retention=retention_days_of),
+    SlotBook(settings.table_name),
 )
 
 

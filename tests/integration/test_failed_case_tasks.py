@@ -13,6 +13,7 @@ import pytest
 from omnicity.adapters import audit
 from omnicity.adapters.audit import AuditKind, AuditTrail
 from omnicity.adapters.cases import CaseRepository
+from omnicity.adapters.slots import SlotBook
 from omnicity.adapters.tasks import TaskRepository, task_id_for
 from omnicity.application.workflow import Failures
 from omnicity.capabilities.review import Review
@@ -92,7 +93,9 @@ def test_the_task_leaves_its_queues_with_the_case_and_is_kept_as_long_as_it(
     case, task = waiting_case(repository, tasks)
     assert task.task_id in {t.task_id for t in tasks.queue("population", TaskStatus.OPEN, 100)}
     # When its workflow fails
-    failed = Failures(repository, get_catalogue(), tasks).mark_failed(case.case_id, "WaitTimedOut", "timed out")
+    failed = Failures(repository, get_catalogue(), tasks, SlotBook(table)).mark_failed(
+        case.case_id, "WaitTimedOut", "timed out"
+    )
     # Then the case is failed and the task is closed, out of the open queue, into the failed one
     assert failed.status is CaseStatus.FAILED
     assert task.task_id not in {t.task_id for t in tasks.queue("population", TaskStatus.OPEN, 100)}
@@ -123,7 +126,7 @@ def test_the_case_is_not_failed_when_its_task_cannot_be_closed_with_it(
 
     # When MarkFailed runs
     with pytest.raises(CaseConflictError):
-        Failures(repository, get_catalogue(), Stale(table, retention=retention_days_of)).mark_failed(
+        Failures(repository, get_catalogue(), Stale(table, retention=retention_days_of), SlotBook(table)).mark_failed(
             case.case_id, "WaitTimedOut", "x"
         )
     # Then nothing of the transaction was written: the case still waits, its task is open, no entry was added

@@ -15,6 +15,7 @@ from omnicity.adapters.slots import SlotFullError
 from omnicity.application.cancellation import Cancellations
 from omnicity.application.submissions import Submissions
 from omnicity.application.views import ProcedureDetail, SubmitCaseRequest
+from omnicity.application.workflow import Failures
 from omnicity.capabilities.base import (
     Cancellation,
     Capabilities,
@@ -28,7 +29,7 @@ from omnicity.catalogue import Catalogue, load_procedure
 from omnicity.domain.errors import NotCancellableError, TransientError, ValidationFailedError
 from omnicity.domain.identity import Principal
 from omnicity.domain.models import Case, CaseStatus, Channel, Language, Procedure, Role
-from tests.fakes import FakeCaseRepository, NoLimit
+from tests.fakes import FakeCaseRepository, FakePlaces, FakeTaskRepository, NoLimit
 
 ELISE = "87031413235"
 TODAY = date(2026, 3, 2)  # a Monday
@@ -59,30 +60,6 @@ fields:
     type: date
     label: {fr: Date de retrait, nl: Afhaaldatum, en: Pick-up date}
 """
-
-
-class Places:
-    """A day's places in memory (``omnicity.capabilities.base.Places``)."""
-
-    def __init__(self, today: date = TODAY) -> None:
-        self.booked: dict[tuple[str, date], int] = {}
-        self._today = today
-
-    def today(self) -> date:
-        return self._today
-
-    def book(self, procedure_id: str, day: date, capacity: int) -> None:
-        if self.booked.get((procedure_id, day), 0) >= capacity:
-            raise SlotFullError(f"{day} is full")
-        self.booked[procedure_id, day] = self.booked.get((procedure_id, day), 0) + 1
-
-    def free(self, procedure_id: str, day: date) -> None:
-        self.booked[procedure_id, day] = max(0, self.booked.get((procedure_id, day), 0) - 1)
-
-    def booked_between(self, procedure_id: str, first: date, last: date) -> dict[str, int]:
-        return {
-            day.isoformat(): n for (pid, day), n in self.booked.items() if pid == procedure_id and first <= day <= last
-        }
 
 
 class Uploads:
@@ -117,7 +94,7 @@ class Desk:
         self.withdrawn.append((case_id, kind))
 
 
-def submissions(procedure: Procedure, cases: FakeCaseRepository, places: Places, starter: Starter) -> Submissions:
+def submissions(procedure: Procedure, cases: FakeCaseRepository, places: FakePlaces, starter: Starter) -> Submissions:
     uploads = Uploads()
     return Submissions(
         cases,
@@ -141,7 +118,7 @@ def tent() -> Procedure:
 
 def test_a_procedure_from_yaml_alone_books_its_day_and_gives_it_back_when_cancelled(tent: Procedure) -> None:
     # Given the tent loan, read from its YAML and nothing else
-    cases, places, desk = FakeCaseRepository(), Places(), Desk()
+    cases, places, desk = FakeCaseRepository(), FakePlaces(TODAY), Desk()
     # Then clients learn from the API that it books a day, and until when it can be cancelled
     described = {item.name: item.settings for item in ProcedureDetail.of(tent).capabilities}
     assert described["booking"]["field"] == "pickup_date"
@@ -162,10 +139,10 @@ def test_a_procedure_from_yaml_alone_books_its_day_and_gives_it_back_when_cancel
 
 
 def test_the_day_itself_is_too_late_and_the_citizen_is_told_until_when(tent: Procedure) -> None:
-    cases, places = FakeCaseRepository(), Places()
+    cases, places = FakeCaseRepository(), FakePlaces(TODAY)
     created = submissions(tent, cases, places, Starter()).submit(ELISE_ON_THE_PORTAL, ask(tent, WEDNESDAY))
     # When Élise cancels on Wednesday itself (the settings say: until 1 day before)
-    late = Cancellations(cases, Catalogue([tent]), Places(today=WEDNESDAY), Desk(), Capabilities())
+    late = Cancellations(cases, Catalogue([tent]), FakePlaces(WEDNESDAY), Desk(), Capabilities())
     with pytest.raises(NotCancellableError) as refused:
         late.cancel(ELISE_ON_THE_PORTAL, created.case_id)
     # Then a 409 names the date field and the last day she could
@@ -183,17 +160,17 @@ def test_a_procedure_whose_capabilities_offer_no_cancelling_cannot_be_cancelled(
     certificate = get_catalogue().get("residence-certificate")
     cases = FakeCaseRepository()
     request = SubmitCaseRequest(procedure_id=certificate.id, language=Language.FR, form={})
-    created = submissions(certificate, cases, Places(), Starter()).submit(ELISE_ON_THE_PORTAL, request)
+    created = submissions(certificate, cases, FakePlaces(TODAY), Starter()).submit(ELISE_ON_THE_PORTAL, request)
     # When its citizen cancels / Then a 409, and the case goes on
     with pytest.raises(NotCancellableError):
-        Cancellations(cases, Catalogue([certificate]), Places(), Desk(), Capabilities()).cancel(
+        Cancellations(cases, Catalogue([certificate]), FakePlaces(TODAY), Desk(), Capabilities()).cancel(
             ELISE_ON_THE_PORTAL, created.case_id
         )
     assert cases.get(created.case_id).status is CaseStatus.SUBMITTED
 
 
 def test_a_full_day_and_a_day_the_rules_refuse_store_nothing(tent: Procedure) -> None:
-    cases, places, starter = FakeCaseRepository(), Places(), Starter()
+    cases, places, starter = FakeCaseRepository(), FakePlaces(TODAY), Starter()
     service = submissions(tent, cases, places, starter)
     # Given Wednesday's two places taken
     service.submit(ELISE_ON_THE_PORTAL, ask(tent, WEDNESDAY))
@@ -212,7 +189,7 @@ def test_a_full_day_and_a_day_the_rules_refuse_store_nothing(tent: Procedure) ->
 
 
 def test_a_workflow_that_cannot_start_gives_the_place_back_and_leaves_the_case_failed(tent: Procedure) -> None:
-    cases, places = FakeCaseRepository(), Places()
+    cases, places = FakeCaseRepository(), FakePlaces(TODAY)
     # When the workflow cannot start
     with pytest.raises(TransientError):
         submissions(tent, cases, places, Starter(fail=True)).submit(ELISE_ON_THE_PORTAL, ask(tent, WEDNESDAY))
@@ -220,6 +197,19 @@ def test_a_workflow_that_cannot_start_gives_the_place_back_and_leaves_the_case_f
     assert places.booked[tent.id, WEDNESDAY] == 0
     [case] = cases.cases.values()
     assert case.status is CaseStatus.FAILED
+
+
+def test_a_case_whose_workflow_fails_gives_its_place_back_once(tent: Procedure) -> None:
+    cases, places = FakeCaseRepository(), FakePlaces(TODAY)
+    created = submissions(tent, cases, places, Starter()).submit(ELISE_ON_THE_PORTAL, ask(tent, WEDNESDAY))
+    failures = Failures(cases, Catalogue([tent]), FakeTaskRepository(), places)  # type: ignore[arg-type]
+    # When its workflow fails / Then the case is failed and Wednesday's place is free again
+    assert failures.mark_failed(created.case_id, "States.Timeout", "ended").status is CaseStatus.FAILED
+    assert places.booked[tent.id, WEDNESDAY] == 0
+    # And the execution-ended event that follows (MarkFailed again) gives nothing back a second time
+    places.booked[tent.id, WEDNESDAY] = 1  # someone else's booking since
+    failures.mark_failed(created.case_id, "States.Timeout", "ended")
+    assert places.booked[tent.id, WEDNESDAY] == 1
 
 
 @pytest.mark.parametrize(
@@ -288,7 +278,7 @@ def test_a_capability_of_ones_own_plugs_in_by_registering_one_class() -> None:
     tent = load_procedure(data)
     # Then the catalogue validated its settings, and the API describes it
     assert [item.name for item in ProcedureDetail.of(tent).capabilities] == ["booking", "test_quota"]
-    cases, places = FakeCaseRepository(), Places()
+    cases, places = FakeCaseRepository(), FakePlaces(TODAY)
     # When a submission goes through / Then its hook reserved, after the booking's
     created = submissions(tent, cases, places, Starter()).submit(ELISE_ON_THE_PORTAL, ask(tent, WEDNESDAY))
     assert Quota.reserved == [created.case_id]
@@ -331,7 +321,7 @@ def test_a_reservation_that_fails_releases_what_the_capabilities_before_it_reser
     data = yaml.safe_load(TENT_LOAN)
     data["capabilities"]["test_refuses"] = {"per_citizen": 1, "field": "pickup_date"}
     tent = load_procedure(data)
-    cases, places, starter = FakeCaseRepository(), Places(), Starter()
+    cases, places, starter = FakeCaseRepository(), FakePlaces(TODAY), Starter()
     # When Élise submits / Then the failure goes through, the booking's place is back, and nothing was stored
     with pytest.raises(SlotFullError, match="nothing left"):
         submissions(tent, cases, places, starter).submit(ELISE_ON_THE_PORTAL, ask(tent, WEDNESDAY))

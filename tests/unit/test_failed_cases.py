@@ -29,7 +29,7 @@ from omnicity.domain.models import (
     TimelineEntry,
 )
 from omnicity.domain.nrn import make_nrn
-from tests.fakes import FakeCaseRepository, FakeTaskRepository, make_person
+from tests.fakes import FakeCaseRepository, FakePlaces, FakeTaskRepository, make_person
 
 RESIDENT = make_nrn(date(1987, 3, 14), 132)
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -89,7 +89,7 @@ def world() -> World:
         RequestValidation(cases, catalogue),
         EligibilityCheck(cases, catalogue, registers),
         HumanSteps(cases, catalogue, tasks),
-        Failures(cases, catalogue, tasks),
+        Failures(cases, catalogue, tasks, FakePlaces(date(2026, 3, 2))),
         cases,
         tasks,
     )

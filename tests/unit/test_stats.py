@@ -19,7 +19,7 @@ from omnicity.domain.identity import Principal
 from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, Role, TimelineEntry
 from omnicity.domain.nrn import is_valid_nrn
 from tests.conftest import ELISE
-from tests.fakes import FakeCaseRepository, FakeTaskRepository
+from tests.fakes import FakeCaseRepository, FakePlaces, FakeTaskRepository
 
 JAN_1, DEC_31 = date(2025, 1, 1), date(2025, 12, 31)
 
@@ -252,7 +252,10 @@ def test_the_delivery_and_failure_hooks_run_once_per_case_however_often_the_step
     at = datetime.now(UTC)
     cases.put(case(CaseStatus.IN_PROGRESS, at))
     cases.put(case(CaseStatus.IN_PROGRESS, at).model_copy(update={"case_id": "case-2"}))
-    completion, failures = Completion(cases), Failures(cases, get_catalogue(), FakeTaskRepository())  # type: ignore[arg-type]
+    completion, failures = (
+        Completion(cases),
+        Failures(cases, get_catalogue(), FakeTaskRepository(), FakePlaces(date(2026, 3, 2))),
+    )  # type: ignore[arg-type]
     delivered: list[str] = []
     failed: list[str] = []
     # When one is completed twice and the other failed twice (the execution-ended event after the Fail state)

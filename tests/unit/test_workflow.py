@@ -23,7 +23,15 @@ from omnicity.domain.city import get_messages
 from omnicity.domain.errors import DeliveryFailedError, StepInputError
 from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
 from omnicity.domain.nrn import make_nrn
-from tests.fakes import FakeCaseRepository, FakeRenderer, FakeSender, FakeStore, FakeTaskRepository, make_person
+from tests.fakes import (
+    FakeCaseRepository,
+    FakePlaces,
+    FakeRenderer,
+    FakeSender,
+    FakeStore,
+    FakeTaskRepository,
+    make_person,
+)
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 RESIDENT = make_nrn(date(1987, 3, 14), 132)
@@ -87,7 +95,7 @@ def _make_world() -> World:
         DocumentIssuing(cases, catalogue, registers, renderer, store),
         Notifications(cases, catalogue, registers, sender),
         Completion(cases),
-        Failures(cases, catalogue, FakeTaskRepository()),
+        Failures(cases, catalogue, FakeTaskRepository(), FakePlaces(date(2026, 3, 2))),
         cases,
         store,
         sender,

@@ -22,7 +22,7 @@ from omnicity.adapters.documents import document_id_for, document_key
 from omnicity.adapters.notifications import Email, compose
 from omnicity.adapters.registries import Registers
 from omnicity.adapters.tasks import closed_undecided, task_id_for
-from omnicity.capabilities.base import Capabilities, Closure
+from omnicity.capabilities.base import Capabilities, Closure, Places
 from omnicity.capabilities.departments import handling_department
 from omnicity.capabilities.review import Review
 from omnicity.catalogue import Catalogue
@@ -418,10 +418,10 @@ class Failures:
     """The step ``mark_failed`` (every machine's Catch) and the stalled-case sweep: a case whose workflow stopped is
     failed, visible to agents, its waiting task closed with it."""
 
-    def __init__(self, cases: Cases, catalogue: Catalogue, tasks: Tasks) -> None:
+    def __init__(self, cases: Cases, catalogue: Catalogue, tasks: Tasks, places: Places) -> None:
         self._cases = cases
         self._catalogue = catalogue
-        self._closure = Closure(tasks=PendingTaskCloser(tasks, cases))
+        self._closure = Closure(tasks=PendingTaskCloser(tasks, cases), places=places)
 
     def mark_failed(
         self,
@@ -439,9 +439,10 @@ class Failures:
         case's audit trail: no task is left to decide for a case nothing will carry on. A case already failed stays
         as it is (the execution-ended event that follows our own Fail state, or a retry: the transaction that failed
         it closed its task). A case that reached another outcome (completed, rejected, cancelled) keeps it; the
-        error is recorded on its timeline once. ``on_failed`` is called by the call that failed the case, and only
-        by it. ``stalled_before``: only if the case is still in flight and has not moved since then (a step that
-        moves it meanwhile wins: the case is left as it is).
+        error is recorded on its timeline once. The call that failed the case, and only it, then lets the case's
+        capabilities give back what its submission reserved (a booked day's place), and calls ``on_failed``.
+        ``stalled_before``: only if the case is still in flight and has not moved since then (a step that moves it
+        meanwhile wins: the case is left as it is).
         """
         failure = Failure(error=error[:100], cause=cause[:_MAX_CAUSE], step=step)
         failed = False
@@ -461,8 +462,10 @@ class Failures:
 
         logger.warning("case failed", extra={"case_id": case_id, "error": failure.error, "step": step})
         case = self._cases.update(case_id, change, along=self._closing_task)
-        if failed and on_failed is not None:
-            on_failed(case)
+        if failed:
+            CAPABILITIES.on_failed(self._catalogue.get(case.procedure_id), case, self._closure)  # e.g. the day's place
+            if on_failed is not None:
+                on_failed(case)
         return case
 
     def _closing_task(self, current: Case, changed: Case) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ hook                 when                                                       
 ``cancellation``     a citizen asks to cancel: whether, and until when          :class:`Cancellation`
 ``on_cancelled``     the case was cancelled (once)                              :class:`Cancellation`
 ``closing_writes``   the case fails: writes in the same transaction             :class:`Closure`
+``on_failed``        the case failed (once): give back what was reserved        :class:`Closure`
 ``task_ids``         a case's file lists its agents' tasks                      the case's id
 ``describe``         ``GET /v1/procedures/{id}``: what a client may rely on     the procedure
 ===================  =========================================================  ==================================
@@ -41,8 +42,9 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from omnicity.domain.errors import ConfigurationError
+from omnicity.domain.errors import ConfigurationError, OmnicityError
 from omnicity.domain.models import Case, Procedure
+from omnicity.observability import logger
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
@@ -107,9 +109,10 @@ class Cancellation:
 
 @dataclass(frozen=True)
 class Closure:
-    """What the closure hooks may use."""
+    """What the hooks of a failing case may use."""
 
     tasks: TaskCloser
+    places: Places
 
 
 class CancelTerms(BaseModel):
@@ -185,6 +188,10 @@ class Capability(Generic[SettingsT]):
 
     def closing_writes(self, procedure: Procedure, case: Case, context: Closure) -> list[dict[str, Any]]:
         return []
+
+    def on_failed(self, procedure: Procedure, case: Case, context: Closure) -> None:
+        """The case failed (called once, by the call that failed it): give back what the submission reserved."""
+        return
 
     def task_ids(self, procedure: Procedure, case_id: str) -> list[str]:
         """The ids of the agents' tasks this capability keeps for the case (its file lists them)."""
@@ -284,6 +291,14 @@ class Capabilities:
 
     def closing_writes(self, procedure: Procedure, case: Case, context: Closure) -> list[dict[str, Any]]:
         return [write for cap in self.of(procedure) for write in cap.closing_writes(procedure, case, context)]
+
+    def on_failed(self, procedure: Procedure, case: Case, context: Closure) -> None:
+        """Each capability in turn; one that fails does not keep the others from giving back theirs (logged)."""
+        for capability in self.of(procedure):
+            try:
+                capability.on_failed(procedure, case, context)
+            except OmnicityError:
+                logger.exception("a failed case's reservation was not given back", extra={"case_id": case.case_id})
 
     def task_ids(self, procedure: Procedure, case_id: str) -> list[str]:
         return [task_id for capability in self.of(procedure) for task_id in capability.task_ids(procedure, case_id)]

@@ -22,6 +22,7 @@ from omnicity.capabilities.base import (
     Cancellation,
     CancelTerms,
     Capability,
+    Closure,
     Places,
     Settings,
     Submission,
@@ -184,3 +185,7 @@ class Booking(Capability[BookingSettings]):
         """The day's place is given back, by the call that cancelled the case only."""
         if first:
             context.places.free(procedure.id, booked_day(self.required(procedure), case.form))
+
+    def on_failed(self, procedure: Procedure, case: Case, context: Closure) -> None:
+        """A case that failed keeps no place: nothing will collect on its day (an agent sees the failed case)."""
+        context.places.free(procedure.id, booked_day(self.required(procedure), case.form))
