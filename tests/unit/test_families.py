@@ -6,7 +6,6 @@ family names. And the template check (make lint) finds each way they can drift a
 from __future__ import annotations
 
 import copy
-import dataclasses
 import os
 from typing import Any
 
@@ -144,8 +143,8 @@ def test_the_check_finds_a_missing_hand_over(template: dict[str, Any]) -> None:
 def test_the_check_finds_a_step_that_is_no_function_of_the_template(template: dict[str, Any]) -> None:
     card_order = FAMILIES[2]
     assert card_order.name == "card_order"
-    machine = dataclasses.replace(card_order.machine, steps=(*card_order.machine.steps, "PrintLetterFunction"))
-    families = (*FAMILIES[:2], dataclasses.replace(card_order, machine=machine))
+    machine = card_order.machine._replace(steps=(*card_order.machine.steps, "PrintLetterFunction"))
+    families = (*FAMILIES[:2], card_order._replace(machine=machine))
     assert check_families(template, families) == [
         "family card_order: CardOrderStateMachine: its step PrintLetterFunction is not a function of the template",
         "family card_order: CardOrderStateMachine: DefinitionSubstitutions has no PrintLetterFunctionArn: "

@@ -13,12 +13,10 @@ for nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 
-@dataclass(frozen=True)
-class Machine:
+class Machine(NamedTuple):
     """A state machine of template.yaml: its logical id, its ASL file (its ``DefinitionUri``) and the workflow step
     functions its Tasks invoke (template logical ids, each handed to the definition through its
     ``DefinitionSubstitutions`` as ``<logical id>Arn``)."""
@@ -28,8 +26,7 @@ class Machine:
     steps: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Family:
+class Family(NamedTuple):
     """One family of procedures and the machines that run its cases.
 
     ``machine`` is the one a submission starts (one execution per case, named after it): the functions in

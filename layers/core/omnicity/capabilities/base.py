@@ -36,9 +36,8 @@ Nothing outside a capability's module reads its settings' fields: other code ask
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -50,12 +49,15 @@ SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
 
 class Settings(BaseModel):
-    """A capability's settings, as the catalogue writes them: frozen, and no key the capability does not know."""
+    """A capability's settings, as the catalogue writes them: frozen, and no key the capability does not know. Built
+    when first used (``defer_build``): a function that never reads a capability's settings never pays for them."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 # ---------------------------------------------------------------------------------------------------- the contexts
+# The contexts and the cancel terms are named tuples: immutable values, and the cheapest classes to define at a
+# cold start (a pydantic model or a dataclass costs several times more: bench/RESULTS.md).
 class Places(Protocol):
     """Places on a day (``omnicity.adapters.slots.SlotBook``)."""
 
@@ -89,16 +91,14 @@ class TaskCloser(Protocol):
     def closing_writes(self, case: Case, task_id: str) -> list[dict[str, Any]]: ...
 
 
-@dataclass(frozen=True)
-class Submission:
+class Submission(NamedTuple):
     """What the submission hooks may use."""
 
     places: Places
     uploads: UploadCheck
 
 
-@dataclass(frozen=True)
-class Cancellation:
+class Cancellation(NamedTuple):
     """What the cancellation hooks may use. ``today``: the city's date."""
 
     places: Places
@@ -107,19 +107,16 @@ class Cancellation:
     today: date
 
 
-@dataclass(frozen=True)
-class Closure:
+class Closure(NamedTuple):
     """What the hooks of a failing case may use."""
 
     tasks: TaskCloser
     places: Places
 
 
-class CancelTerms(BaseModel):
+class CancelTerms(NamedTuple):
     """A capability's say on cancelling a case: ``allowed`` (it offers cancelling) until ``until`` (the last day, in
     the city's calendar; None: while the case is open); ``refusal`` when it forbids it now, with the field it names."""
-
-    model_config = ConfigDict(frozen=True)
 
     allowed: bool
     until: date | None = None

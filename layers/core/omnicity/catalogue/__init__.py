@@ -16,7 +16,6 @@ from omnicity.capabilities import BUILT_IN
 from omnicity.capabilities.base import validate_capabilities
 from omnicity.capabilities.departments import departments_of
 from omnicity.capabilities.review import Review
-from omnicity.catalogue.review_conditions import CONDITIONS
 from omnicity.domain.errors import NotFoundError
 from omnicity.domain.models import Procedure
 from omnicity.observability import logger
@@ -65,6 +64,9 @@ def load_procedure(data: object) -> Procedure:
     family requires (ValueError naming the procedure and the family otherwise)."""
     for module in BUILT_IN:
         importlib.import_module(f"omnicity.capabilities.{module}")
+    # The review conditions check the registers: imported when a catalogue is read, not by every function's init
+    from omnicity.catalogue.review_conditions import CONDITIONS
+
     procedure = validate_capabilities(Procedure.model_validate(data))
     review = Review.settings(procedure)
     if review is not None and review.when not in CONDITIONS:
