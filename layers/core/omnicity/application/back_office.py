@@ -17,12 +17,12 @@ routes it to,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from omnicity.adapters.audit import PHOTO_PUBLISHED, AuditEntry, photo_published
 from omnicity.adapters.cases import find_case
+from omnicity.application.ports import AuditedCases
 from omnicity.application.views import (
     AccessEntry,
     AccessLog,
@@ -48,22 +48,6 @@ DOCUMENT_DOWNLOAD = "document download"
 CAPABILITIES = Capabilities()
 
 
-class Cases(Protocol):
-    """What the back office needs of the case repository (omnicity.adapters.cases.CaseRepository)."""
-
-    def get(self, case_id: str) -> Case: ...
-
-    def update(
-        self,
-        case_id: str,
-        change: Callable[[Case], Case | None],
-        attempts: int = 3,
-        along: Callable[[Case, Case], Sequence[dict[str, Any]]] | None = None,
-    ) -> Case: ...
-
-    def audit_items(self, case: Case, entries: Iterable[AuditEntry]) -> list[dict[str, Any]]: ...
-
-
 class Tasks(Protocol):
     def get(self, task_id: str) -> AgentTask: ...
 
@@ -77,7 +61,7 @@ class Trail(Protocol):
 
 
 class CaseFile:
-    def __init__(self, cases: Cases, tasks: Tasks, trail: Trail, catalogue: Catalogue) -> None:
+    def __init__(self, cases: AuditedCases, tasks: Tasks, trail: Trail, catalogue: Catalogue) -> None:
         self._cases = cases
         self._tasks = tasks
         self._trail = trail

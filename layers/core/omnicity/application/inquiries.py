@@ -19,13 +19,14 @@ gets 409.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Protocol
 
 from omnicity.adapters.cases import CaseRepository, find_case
-from omnicity.adapters.notifications import Email, compose
+from omnicity.adapters.notifications import compose
 from omnicity.adapters.tasks import TaskRepository
 from omnicity.application.desk import require_agent, task_of_departments, task_state
+from omnicity.application.ports import Mailer
 from omnicity.application.views import AskCitizenRequest, CaseView, ReplyRequest, TaskView
+from omnicity.capabilities.base import UploadCheck
 from omnicity.catalogue import Catalogue
 from omnicity.domain import sla
 from omnicity.domain.errors import (
@@ -41,17 +42,6 @@ from omnicity.domain.identity import Principal
 from omnicity.domain.models import AgentTask, Case, CaseStatus, Inquiry, Role, TaskStatus
 from omnicity.forms.validation import upload_key_problem
 from omnicity.observability import logger
-
-
-class Mailer(Protocol):
-    def send(self, email: Email) -> str: ...
-
-
-class UploadCheck(Protocol):
-    """Which keys may not be attached: never uploaded, or not the JPEG or PNG they say
-    (``omnicity.adapters.documents``)."""
-
-    def unusable(self, keys: list[str], path: str) -> list[dict[str, Any]]: ...
 
 
 class Inquiries:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
+from omnicity.adapters.audit import AuditEntry
+from omnicity.adapters.notifications import Email
 from omnicity.domain.identity import Principal
 from omnicity.domain.models import Case
 
@@ -46,6 +48,18 @@ class CaseUpdates(Protocol):
         attempts: int = 3,
         along: Callable[[Case, Case], Sequence[dict[str, Any]]] | None = None,
     ) -> Case: ...
+
+
+class AuditedCases(CaseUpdates, Protocol):
+    """Changing a case along with its audit entries, in one transaction (``omnicity.adapters.cases``)."""
+
+    def audit_items(self, case: Case, entries: Iterable[AuditEntry]) -> list[dict[str, Any]]: ...
+
+
+class Mailer(Protocol):
+    """How citizens are emailed (``omnicity.adapters.notifications.EmailSender``)."""
+
+    def send(self, email: Email) -> str: ...
 
 
 class CaseLookups(CaseUpdates, Protocol):

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from omnicity.adapters.audit import AuditEntry, task_closed
+from omnicity.adapters.audit import task_closed
 from omnicity.adapters.documents import document_id_for, document_key
-from omnicity.adapters.notifications import Email, compose
+from omnicity.adapters.notifications import compose
 from omnicity.adapters.registries import Registers
 from omnicity.adapters.tasks import closed_undecided, task_id_for
+from omnicity.application.ports import AuditedCases, Mailer
 from omnicity.capabilities.base import Capabilities, Closure, Places
 from omnicity.capabilities.departments import handling_department
 from omnicity.capabilities.review import Review
@@ -62,20 +63,8 @@ Decision = Literal["approved", "refused", "closed"]
 CAPABILITIES = Capabilities()
 
 
-class Cases(Protocol):
-    """What the steps need of the case repository (omnicity.adapters.cases.CaseRepository)."""
-
-    def get(self, case_id: str) -> Case: ...
-
-    def update(
-        self,
-        case_id: str,
-        change: Callable[[Case], Case | None],
-        attempts: int = 3,
-        along: Callable[[Case, Case], Sequence[dict[str, Any]]] | None = None,
-    ) -> Case: ...
-
-    def audit_items(self, case: Case, entries: Iterable[AuditEntry]) -> list[dict[str, Any]]: ...
+class Cases(AuditedCases, Protocol):
+    """What the steps need of the case repository (``omnicity.adapters.cases.CaseRepository``)."""
 
     def register_document(self, document_id: str, case_id: str) -> None: ...
 
@@ -98,12 +87,6 @@ class Tasks(Protocol):
     def save(self, task: AgentTask, along: Sequence[dict[str, Any]] = ()) -> AgentTask: ...
 
     def conditional_put(self, task: AgentTask) -> tuple[dict[str, Any], AgentTask]: ...
-
-
-class Sender(Protocol):
-    """How citizens are emailed (omnicity.adapters.notifications.EmailSender)."""
-
-    def send(self, email: Email) -> str: ...
 
 
 def _now() -> datetime:
@@ -345,7 +328,7 @@ class DocumentIssuing:
 class Notifications:
     """The step ``notify``: an email to the citizen about their case, in its language."""
 
-    def __init__(self, cases: Cases, catalogue: Catalogue, registers: Registers, sender: Sender) -> None:
+    def __init__(self, cases: Cases, catalogue: Catalogue, registers: Registers, sender: Mailer) -> None:
         self._cases = cases
         self._catalogue = catalogue
         self._registers = registers
