@@ -95,6 +95,22 @@ def test_the_open_days_are_public_weekdays_two_business_days_ahead(api: Api) -> 
     assert api.request("GET", "/v1/procedures/no-such-procedure/slots").status == 404
 
 
+def test_the_procedure_tells_clients_it_books_a_day_and_until_when_it_can_be_cancelled(api: Api) -> None:
+    # When a kiosk reads the procedure (public)
+    reply = api.request("GET", f"/v1/procedures/{PROCEDURE}")
+    # Then its capabilities say it books a day on its collection_date field, cancellable until 2 days before, and
+    # that a cleanliness crew decides; an agent's instructions are not published
+    assert reply.status == 200
+    capabilities = {item["name"]: item["settings"] for item in reply.json["capabilities"]}
+    assert list(capabilities) == ["booking", "review"]
+    assert capabilities["booking"]["field"] == "collection_date"
+    assert capabilities["booking"]["cancellable_until_days_before"] == 2
+    assert capabilities["review"]["department"] == "cleanliness"
+    assert "instructions" not in capabilities["review"]
+    # And a certificate has none
+    assert api.request("GET", "/v1/procedures/residence-certificate").json["capabilities"] == []
+
+
 def test_a_booked_collection_is_marked_collected_by_a_field_crew_and_the_citizen_is_told(api: Api, crew: str) -> None:
     # Given Élise and the first open day
     token = api.token(ELISE)
