@@ -66,7 +66,7 @@ from omnicity.application.views import (
     TrackView,
     UploadRequest,
 )
-from omnicity.capabilities.base import Capabilities, Submission
+from omnicity.capabilities.base import Submission
 from omnicity.capabilities.booking import SlotList
 from omnicity.catalogue import DeferredCatalogue, retention_days_of
 from omnicity.config import ApiSettings, load_settings
@@ -198,7 +198,6 @@ tasks = TaskRepository(settings.table_name, retention=retention_days_of)
 throttle = Throttle(settings.table_name)
 slot_book = SlotBook(settings.table_name)
 uploads = Uploads(settings.documents_bucket)
-capabilities = Capabilities()
 desk = AgentDesk(tasks, catalogue, WorkflowResumer(), agents=CognitoAgentDirectory(settings.agents_user_pool_id))
 case_file = CaseFile(cases, tasks, AuditTrail(settings.table_name, retention=retention_days_of), catalogue)
 inquiries = Inquiries(cases, tasks, catalogue, uploads, EmailSender(settings.sender_email))
@@ -222,7 +221,6 @@ submissions = Submissions(
     Submission(places=slot_book, uploads=uploads),
     uploads,
     CallerLimit(throttle, REPORT_LIMIT),
-    capabilities,
 )
 reads = CaseReads(
     cases,
@@ -233,7 +231,7 @@ reads = CaseReads(
     settings.document_url_ttl_seconds,
     settings.portal_url,
 )
-cancellations = Cancellations(cases, catalogue, slot_book, desk, capabilities)
+cancellations = Cancellations(cases, catalogue, slot_book, desk)
 idempotent = IdempotentSubmissions(settings.idempotency_table_name)
 
 

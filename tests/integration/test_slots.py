@@ -21,7 +21,7 @@ from omnicity.adapters.executions import WorkflowStarter
 from omnicity.adapters.slots import SlotBook, SlotFullError
 from omnicity.application.submissions import Submissions
 from omnicity.application.views import SubmitCaseRequest
-from omnicity.capabilities.base import Capabilities, Submission
+from omnicity.capabilities.base import Submission
 from omnicity.capabilities.booking import Booking, open_slots
 from omnicity.catalogue import Catalogue, get_catalogue, retention_days_of
 from omnicity.domain.errors import ConflictError, TransientError
@@ -175,7 +175,6 @@ def service(repository: CaseRepository, bulky: Procedure, book: SlotBook, client
         Submission(places=book, uploads=uploads),
         uploads,
         NoLimit(),
-        Capabilities(),
     )
 
 

@@ -16,7 +16,7 @@ from omnicity.adapters.executions import WorkflowStarter
 from omnicity.adapters.slots import SlotBook
 from omnicity.application.submissions import Submissions
 from omnicity.application.views import SubmitCaseRequest
-from omnicity.capabilities.base import Capabilities, Submission
+from omnicity.capabilities.base import Submission
 from omnicity.catalogue import get_catalogue
 from omnicity.domain.errors import TransientError
 from omnicity.domain.identity import Principal
@@ -51,7 +51,6 @@ def service(repository: CaseRepository, client: StepFunctions) -> Submissions:
         Submission(places=SlotBook("unused"), uploads=uploads),
         uploads,
         NoLimit(),
-        Capabilities(),
     )
 
 

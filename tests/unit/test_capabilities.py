@@ -18,7 +18,6 @@ from omnicity.application.views import ProcedureDetail, SubmitCaseRequest
 from omnicity.application.workflow import Failures
 from omnicity.capabilities.base import (
     Cancellation,
-    Capabilities,
     Capability,
     Settings,
     Submission,
@@ -103,7 +102,6 @@ def submissions(procedure: Procedure, cases: FakeCaseRepository, places: FakePla
         Submission(places=places, uploads=uploads),
         uploads,  # type: ignore[arg-type]
         NoLimit(),
-        Capabilities(),
     )
 
 
@@ -127,7 +125,7 @@ def test_a_procedure_from_yaml_alone_books_its_day_and_gives_it_back_when_cancel
     created = submissions(tent, cases, places, Starter()).submit(ELISE_ON_THE_PORTAL, ask(tent, WEDNESDAY))
     assert places.booked[tent.id, WEDNESDAY] == 1
     # When she cancels (two days before: in time) / Then the case is cancelled and the place free again
-    cancellations = Cancellations(cases, Catalogue([tent]), places, desk, Capabilities())
+    cancellations = Cancellations(cases, Catalogue([tent]), places, desk)
     view = cancellations.cancel(ELISE_ON_THE_PORTAL, created.case_id)
     assert view.status is CaseStatus.CANCELLED
     assert places.booked[tent.id, WEDNESDAY] == 0
@@ -142,7 +140,7 @@ def test_the_day_itself_is_too_late_and_the_citizen_is_told_until_when(tent: Pro
     cases, places = FakeCaseRepository(), FakePlaces(TODAY)
     created = submissions(tent, cases, places, Starter()).submit(ELISE_ON_THE_PORTAL, ask(tent, WEDNESDAY))
     # When Élise cancels on Wednesday itself (the settings say: until 1 day before)
-    late = Cancellations(cases, Catalogue([tent]), FakePlaces(WEDNESDAY), Desk(), Capabilities())
+    late = Cancellations(cases, Catalogue([tent]), FakePlaces(WEDNESDAY), Desk())
     with pytest.raises(NotCancellableError) as refused:
         late.cancel(ELISE_ON_THE_PORTAL, created.case_id)
     # Then a 409 names the date field and the last day she could
@@ -163,7 +161,7 @@ def test_a_procedure_whose_capabilities_offer_no_cancelling_cannot_be_cancelled(
     created = submissions(certificate, cases, FakePlaces(TODAY), Starter()).submit(ELISE_ON_THE_PORTAL, request)
     # When its citizen cancels / Then a 409, and the case goes on
     with pytest.raises(NotCancellableError):
-        Cancellations(cases, Catalogue([certificate]), FakePlaces(TODAY), Desk(), Capabilities()).cancel(
+        Cancellations(cases, Catalogue([certificate]), FakePlaces(TODAY), Desk()).cancel(
             ELISE_ON_THE_PORTAL, created.case_id
         )
     assert cases.get(created.case_id).status is CaseStatus.SUBMITTED

@@ -32,7 +32,7 @@ from omnicity.application.views import (
     PublishedPhotos,
     TaskView,
 )
-from omnicity.capabilities.base import Capabilities
+from omnicity.capabilities.base import CAPABILITIES
 from omnicity.capabilities.departments import acting_department
 from omnicity.catalogue import Catalogue
 from omnicity.domain import sla
@@ -43,9 +43,6 @@ from omnicity.observability import logger
 
 CASE_VIEW = "case view"
 DOCUMENT_DOWNLOAD = "document download"
-
-
-CAPABILITIES = Capabilities()
 
 
 class Tasks(Protocol):

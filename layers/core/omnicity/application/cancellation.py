@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from omnicity.application.case_reads import readable_case
 from omnicity.application.ports import CaseUpdates
 from omnicity.application.views import CaseView
-from omnicity.capabilities.base import Cancellation, CancelTerms, Capabilities, Places, TaskWithdrawal
+from omnicity.capabilities.base import CAPABILITIES, Cancellation, CancelTerms, Places, TaskWithdrawal
 from omnicity.catalogue import Catalogue
 from omnicity.domain.errors import NotCancellableError, NotFoundError, field_error
 from omnicity.domain.identity import Principal
@@ -32,13 +32,11 @@ class Cancellations:
         catalogue: Catalogue,
         places: Places,
         withdrawals: TaskWithdrawal,
-        capabilities: Capabilities,
     ) -> None:
         self._cases = cases
         self._catalogue = catalogue
         self._places = places
         self._withdrawals = withdrawals
-        self._capabilities = capabilities
 
     def cancel(self, principal: Principal, case_id: str) -> CaseView:
         case = readable_case(self._cases, self._catalogue, principal, case_id)
@@ -48,7 +46,7 @@ class Cancellations:
         context = Cancellation(
             places=self._places, withdrawals=self._withdrawals, actor=principal.actor, today=self._places.today()
         )
-        terms = self._capabilities.cancellation(procedure, case, context)
+        terms = CAPABILITIES.cancellation(procedure, case, context)
         if not any(term.allowed for term in terms):
             raise NotCancellableError(f"a {procedure.id} case cannot be cancelled")
         if case.status is not CaseStatus.CANCELLED:
@@ -71,7 +69,7 @@ class Cancellations:
         case = self._cases.update(case_id, change)
         if cancelled_now:
             logger.info("case cancelled", extra={"case_id": case_id, "procedure_id": procedure.id})
-        self._capabilities.on_cancelled(procedure, case, context, first=cancelled_now)
+        CAPABILITIES.on_cancelled(procedure, case, context, first=cancelled_now)
         return CaseView.of(case, for_agent=False)
 
 

@@ -23,7 +23,7 @@ from omnicity.adapters.executions import WorkflowStarter
 from omnicity.application.ports import CallerLimit, NewCases
 from omnicity.application.views import CaseCreated, ReportRequest, SubmitCaseRequest, UploadRequest
 from omnicity.capabilities.anonymous_reports import AnonymousReports
-from omnicity.capabilities.base import Capabilities, Submission
+from omnicity.capabilities.base import CAPABILITIES, Submission
 from omnicity.capabilities.booking import SlotList, open_slots
 from omnicity.capabilities.departments import handling_department
 from omnicity.catalogue import Catalogue
@@ -58,7 +58,6 @@ class Submissions:
         context: Submission,
         uploads: Uploads,
         report_limit: CallerLimit,
-        capabilities: Capabilities,
     ) -> None:
         self._cases = cases
         self._catalogue = catalogue
@@ -66,7 +65,6 @@ class Submissions:
         self._context = context
         self._uploads = uploads
         self._report_limit = report_limit
-        self._capabilities = capabilities
 
     def submit(self, principal: Principal, request: SubmitCaseRequest) -> CaseCreated:
         """A citizen's own case (portal, kiosk), or one an agent opens at the counter for the citizen it names."""
@@ -132,7 +130,7 @@ class Submissions:
     ) -> CaseCreated:
         """Store the case, then start its workflow; a workflow that cannot start leaves the case failed, not lost."""
         self._starter.check_configured(procedure.family)
-        problems = self._capabilities.form_problems(procedure, form, self._context)
+        problems = CAPABILITIES.form_problems(procedure, form, self._context)
         if problems:
             raise ValidationFailedError("the form has invalid fields", problems)  # 422 before any write
         now = datetime.now(UTC)
@@ -154,7 +152,7 @@ class Submissions:
             created_at=now,
             updated_at=now,
         )
-        reserved = self._capabilities.reserve(procedure, case, self._context)  # e.g. the day's place (409 when full)
+        reserved = CAPABILITIES.reserve(procedure, case, self._context)  # e.g. the day's place (409 when full)
         try:
             case = self._cases.create(case)
             try:
@@ -164,7 +162,7 @@ class Submissions:
                 raise
         except Exception:
             try:
-                self._capabilities.release(procedure, case, self._context, reserved)
+                CAPABILITIES.release(procedure, case, self._context, reserved)
             except OmnicityError:  # the submission's own error is the one to report
                 logger.exception("a reservation could not be released", extra={"case_id": case.case_id})
             raise

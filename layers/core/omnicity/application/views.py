@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from omnicity.capabilities.base import Capabilities, CapabilityDescription
+from omnicity.capabilities.base import CAPABILITIES, CapabilityDescription
 from omnicity.domain.models import (
     AgentTask,
     Case,
@@ -27,7 +27,6 @@ from omnicity.domain.text import TEXT_PATTERN, SafeText, checked_text
 from omnicity.forms.schema import form_schema
 
 PROCEDURE_ID = r"^[a-z][a-z0-9-]*$"
-CAPABILITIES = Capabilities()
 # An email address, and a text like any other (its own pattern, and omnicity.domain.text's rule under allOf)
 Email = Annotated[
     str,

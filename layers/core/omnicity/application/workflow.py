@@ -23,7 +23,7 @@ from omnicity.adapters.notifications import compose
 from omnicity.adapters.registries import Registers
 from omnicity.adapters.tasks import closed_undecided, task_id_for
 from omnicity.application.ports import AuditedCases, Mailer
-from omnicity.capabilities.base import Capabilities, Closure, Places
+from omnicity.capabilities.base import CAPABILITIES, Closure, Places
 from omnicity.capabilities.departments import handling_department
 from omnicity.capabilities.review import Review
 from omnicity.catalogue import Catalogue
@@ -60,7 +60,6 @@ _MAX_CAUSE = 500
 Renderer = Callable[[str, str, dict[str, object]], bytes]
 Outcome = Literal["eligible", "review", "rejected", "closed"]
 Decision = Literal["approved", "refused", "closed"]
-CAPABILITIES = Capabilities()
 
 
 class Cases(AuditedCases, Protocol):

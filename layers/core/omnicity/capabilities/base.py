@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
-from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
+from typing import Any, ClassVar, Final, Generic, NamedTuple, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -251,7 +251,8 @@ def validate_capabilities(procedure: Procedure) -> Procedure:
 
 
 class Capabilities:
-    """The hooks of a procedure's capabilities, called in the order the procedure declares them."""
+    """The hooks of a procedure's capabilities, called in the order the procedure declares them. Stateless (the
+    capabilities are the registry's): the platform uses the one :data:`CAPABILITIES`."""
 
     def of(self, procedure: Procedure) -> Iterator[Capability[Any]]:
         for name in procedure.capabilities:
@@ -302,3 +303,6 @@ class Capabilities:
 
     def describe(self, procedure: Procedure) -> list[CapabilityDescription]:
         return [capability.describe(procedure) for capability in self.of(procedure)]
+
+
+CAPABILITIES: Final = Capabilities()
