@@ -258,18 +258,21 @@ def make_case(
     form: dict[str, Any] | None = None,
     status: CaseStatus = CaseStatus.SUBMITTED,
     nrn: str | None = "87031413235",
+    email: str | None = None,
+    language: Language = Language.FR,
     case_id: str = "case-1",
+    reference: str = "BXL-2026-000001",
     at: datetime = datetime(2026, 3, 2, 9, 30, tzinfo=UTC),
 ) -> Case:
     """A case of ``procedure_id`` as a portal submission leaves it (``status`` aside): for the tests that need a case
     and not its history."""
     return Case(
         case_id=case_id,
-        reference="BXL-2026-000001",
+        reference=reference,
         procedure_id=procedure_id,
-        applicant=Applicant(nrn=nrn),
+        applicant=Applicant(nrn=nrn, email=email),
         channel=Channel.PORTAL,
-        language=Language.FR,
+        language=language,
         form=form or {},
         status=status,
         timeline=[TimelineEntry(at=at, status=CaseStatus.SUBMITTED, event="submitted", actor="citizen")],

@@ -14,8 +14,8 @@ from omnicity.application.back_office import CaseFile
 from omnicity.catalogue import get_catalogue
 from omnicity.domain.errors import ConflictError, ForbiddenError, NotFoundError
 from omnicity.domain.identity import Principal
-from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, Role, TimelineEntry
-from tests.fakes import FakeCaseRepository, FakeTaskRepository
+from omnicity.domain.models import Case, CaseStatus, Channel, Language, Role
+from tests.fakes import FakeCaseRepository, FakeTaskRepository, make_case
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 PIETER = "79051708730"
@@ -60,23 +60,16 @@ class Office:
     def alert(self, category: str = "street_lighting", *, procedure_id: str = "public-space-alert") -> Case:
         """Pieter's alert with two photos, waiting for its field agent (public: every alert is)."""
         form = {"category": category, "description": "Lampadaire éteint.", "photos": PHOTOS}
-        return self.cases.put(
-            Case(
-                case_id=str(uuid.uuid4()),
-                reference="BXL-2026-000001",
-                procedure_id=procedure_id,
-                applicant=Applicant(nrn=PIETER),
-                channel=Channel.PORTAL,
-                language=Language.NL,
-                form=form,
-                status=CaseStatus.WAITING,
-                timeline=[TimelineEntry(at=NOW, status=CaseStatus.SUBMITTED, event="submitted", actor="citizen")],
-                submitted_by="citizen",
-                public=procedure_id == "public-space-alert",
-                created_at=NOW,
-                updated_at=NOW,
-            )
+        alert = make_case(
+            procedure_id,
+            form=form,
+            status=CaseStatus.WAITING,
+            nrn=PIETER,
+            language=Language.NL,
+            case_id=str(uuid.uuid4()),
+            at=NOW,
         )
+        return self.cases.put(alert.model_copy(update={"public": procedure_id == "public-space-alert"}))
 
 
 @pytest.fixture

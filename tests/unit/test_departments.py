@@ -14,16 +14,14 @@ from omnicity.capabilities.routing import RoutingSettings
 from omnicity.catalogue import get_catalogue
 from omnicity.domain.identity import Principal
 from omnicity.domain.models import (
-    Applicant,
     Case,
     CaseStatus,
     Channel,
-    Language,
     LocalizedText,
     Procedure,
     Role,
-    TimelineEntry,
 )
+from tests.fakes import make_case
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 ALERTS = get_catalogue().get("public-space-alert")  # the cleanliness department's; routed by category
@@ -43,20 +41,7 @@ ROUTED = CERTIFICATE.model_copy(
 
 
 def case_of(procedure: Procedure, form: dict[str, Any]) -> Case:
-    return Case(
-        case_id="case-1",
-        reference="BXL-2026-000001",
-        procedure_id=procedure.id,
-        applicant=Applicant(nrn="87031413235"),
-        channel=Channel.PORTAL,
-        language=Language.FR,
-        form=form,
-        status=CaseStatus.WAITING,
-        timeline=[TimelineEntry(at=NOW, status=CaseStatus.SUBMITTED, event="submitted", actor="citizen")],
-        submitted_by="citizen",
-        created_at=NOW,
-        updated_at=NOW,
-    )
+    return make_case(procedure.id, form=form, status=CaseStatus.WAITING, at=NOW)
 
 
 def agent_of(*departments: str) -> Principal:

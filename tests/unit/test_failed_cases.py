@@ -19,17 +19,13 @@ from omnicity.catalogue import Catalogue, get_catalogue
 from omnicity.domain.errors import CaseConflictError, StepInputError
 from omnicity.domain.models import (
     AgentTask,
-    Applicant,
     Case,
     CaseStatus,
-    Channel,
-    Language,
     LocalizedText,
     TaskStatus,
-    TimelineEntry,
 )
 from omnicity.domain.nrn import make_nrn
-from tests.fakes import FakeCaseRepository, FakePlaces, FakeTaskRepository, make_person
+from tests.fakes import FakeCaseRepository, FakePlaces, FakeTaskRepository, make_case, make_person
 
 RESIDENT = make_nrn(date(1987, 3, 14), 132)
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -69,22 +65,7 @@ def world() -> World:
     cases, tasks = FakeCaseRepository(), FakeTaskRepository()
     registers = Registers(national=SimulatedNationalRegister([make_person(RESIDENT, "Élise", "Exemplaire")]))
     catalogue = Catalogue([reviewed])
-    cases.put(
-        Case(
-            case_id="case-1",
-            reference="BXL-2026-000001",
-            procedure_id="reviewed",
-            applicant=Applicant(nrn=RESIDENT, email="e@example.be"),
-            channel=Channel.PORTAL,
-            language=Language.FR,
-            form={},
-            status=CaseStatus.SUBMITTED,
-            timeline=[TimelineEntry(at=NOW, status=CaseStatus.SUBMITTED, event="submitted", actor="citizen")],
-            submitted_by="citizen",
-            created_at=NOW,
-            updated_at=NOW,
-        )
-    )
+    cases.put(make_case("reviewed", nrn=RESIDENT, email="e@example.be", at=NOW))
     return World(
         RequestValidation(cases, catalogue),
         EligibilityCheck(cases, catalogue, registers),

@@ -16,17 +16,14 @@ from omnicity.catalogue.review_conditions import needs_review
 from omnicity.domain.city import get_messages
 from omnicity.domain.errors import StepInputError
 from omnicity.domain.models import (
-    Applicant,
     Case,
     CaseStatus,
-    Channel,
     Language,
     LocalizedText,
     TaskStatus,
-    TimelineEntry,
 )
 from omnicity.domain.nrn import make_nrn
-from tests.fakes import FakeCaseRepository, FakeTaskRepository, make_person
+from tests.fakes import FakeCaseRepository, FakeTaskRepository, make_case, make_person
 
 RESIDENT = make_nrn(date(1987, 3, 14), 132)
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -61,22 +58,7 @@ def setup() -> tuple[Steps, FakeCaseRepository, FakeTaskRepository]:
         EligibilityCheck(cases, catalogue, registers),
         HumanSteps(cases, catalogue, tasks),
     )
-    cases.put(
-        Case(
-            case_id="case-1",
-            reference="BXL-2026-000001",
-            procedure_id="reviewed",
-            applicant=Applicant(nrn=RESIDENT, email="e@example.be"),
-            channel=Channel.PORTAL,
-            language=Language.NL,
-            form={},
-            status=CaseStatus.SUBMITTED,
-            timeline=[TimelineEntry(at=NOW, status=CaseStatus.SUBMITTED, event="submitted", actor="citizen")],
-            submitted_by="citizen",
-            created_at=NOW,
-            updated_at=NOW,
-        )
-    )
+    cases.put(make_case("reviewed", nrn=RESIDENT, email="e@example.be", language=Language.NL, at=NOW))
     return steps, cases, tasks
 
 

@@ -21,7 +21,7 @@ from omnicity.application.workflow import (
 from omnicity.catalogue import get_catalogue
 from omnicity.domain.city import get_messages
 from omnicity.domain.errors import DeliveryFailedError, StepInputError
-from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language, TimelineEntry
+from omnicity.domain.models import Case, CaseStatus, Language
 from omnicity.domain.nrn import make_nrn
 from tests.fakes import (
     FakeCaseRepository,
@@ -30,6 +30,7 @@ from tests.fakes import (
     FakeSender,
     FakeStore,
     FakeTaskRepository,
+    make_case,
     make_person,
 )
 
@@ -65,19 +66,16 @@ class World:
         form: dict[str, Any] | None = None,
     ) -> Case:
         return self.cases.put(
-            Case(
-                case_id=case_id,
-                reference=f"BXL-2026-{len(self.cases.cases) + 1:06d}",
-                procedure_id="residence-certificate",
-                applicant=Applicant(nrn=nrn, email=email),
-                channel=Channel.PORTAL,
-                language=language,
+            make_case(
+                "residence-certificate",
                 form={"purpose": "housing"} if form is None else form,
                 status=status,
-                timeline=[TimelineEntry(at=NOW, status=CaseStatus.SUBMITTED, event="submitted", actor="citizen")],
-                submitted_by="citizen",
-                created_at=NOW,
-                updated_at=NOW,
+                nrn=nrn,
+                email=email,
+                language=language,
+                case_id=case_id,
+                reference=f"BXL-2026-{len(self.cases.cases) + 1:06d}",
+                at=NOW,
             )
         )
 
