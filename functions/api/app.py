@@ -66,7 +66,6 @@ from omnicity.application.views import (
     TrackView,
     UploadRequest,
 )
-from omnicity.capabilities.base import Submission
 from omnicity.capabilities.booking import SlotList
 from omnicity.catalogue import DeferredCatalogue, retention_days_of
 from omnicity.config import ApiSettings, load_settings
@@ -218,7 +217,7 @@ submissions = Submissions(
     cases,
     catalogue,
     WorkflowStarter(settings.state_machine_arn),
-    Submission(places=slot_book, uploads=uploads),
+    slot_book,
     uploads,
     CallerLimit(throttle, REPORT_LIMIT),
 )

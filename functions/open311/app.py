@@ -23,7 +23,6 @@ from omnicity.adapters.slots import SlotBook
 from omnicity.adapters.throttle import CallerLimit, Limit, Throttle, caller_of_address
 from omnicity.application.open311 import PROCEDURE_ID, Open311, Params
 from omnicity.application.submissions import Submissions
-from omnicity.capabilities.base import Submission
 from omnicity.catalogue import DeferredCatalogue, retention_days_of
 from omnicity.config import Open311Settings, load_settings
 from omnicity.domain.errors import NotFoundError
@@ -51,7 +50,7 @@ _submissions = Submissions(
     _cases,
     catalogue,
     WorkflowStarter(settings.state_machine_arn),
-    Submission(places=SlotBook(settings.table_name), uploads=_uploads),
+    SlotBook(settings.table_name),
     _uploads,
     CallerLimit(Throttle(settings.table_name), REPORT_LIMIT),
 )

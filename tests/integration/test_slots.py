@@ -172,7 +172,7 @@ def service(repository: CaseRepository, bulky: Procedure, book: SlotBook, client
         repository,
         Catalogue([bulky]),
         WorkflowStarter(lambda _family: "arn:aws:states:eu-west-1:123456789012:stateMachine:m", client),
-        Submission(places=book, uploads=uploads),
+        book,
         uploads,
         NoLimit(),
     )

@@ -16,7 +16,6 @@ from omnicity.adapters.executions import WorkflowStarter
 from omnicity.adapters.slots import SlotBook
 from omnicity.application.submissions import Submissions
 from omnicity.application.views import SubmitCaseRequest
-from omnicity.capabilities.base import Submission
 from omnicity.catalogue import get_catalogue
 from omnicity.domain.errors import TransientError
 from omnicity.domain.identity import Principal
@@ -48,7 +47,7 @@ def service(repository: CaseRepository, client: StepFunctions) -> Submissions:
         repository,
         get_catalogue(),
         WorkflowStarter(lambda _family: "arn:aws:states:eu-west-1:123456789012:stateMachine:m", client),
-        Submission(places=SlotBook("unused"), uploads=uploads),
+        SlotBook("unused"),
         uploads,
         NoLimit(),
     )

@@ -99,7 +99,7 @@ def submissions(procedure: Procedure, cases: FakeCaseRepository, places: FakePla
         cases,
         Catalogue([procedure]),
         starter,  # type: ignore[arg-type]
-        Submission(places=places, uploads=uploads),
+        places,
         uploads,  # type: ignore[arg-type]
         NoLimit(),
     )

@@ -23,7 +23,7 @@ from omnicity.adapters.executions import WorkflowStarter
 from omnicity.application.ports import CallerLimit, NewCases
 from omnicity.application.views import CaseCreated, ReportRequest, SubmitCaseRequest, UploadRequest
 from omnicity.capabilities.anonymous_reports import AnonymousReports
-from omnicity.capabilities.base import CAPABILITIES, Submission
+from omnicity.capabilities.base import CAPABILITIES, Places, Submission
 from omnicity.capabilities.booking import SlotList, open_slots
 from omnicity.capabilities.departments import handling_department
 from omnicity.catalogue import Catalogue
@@ -55,14 +55,14 @@ class Submissions:
         cases: NewCases,
         catalogue: Catalogue,
         starter: WorkflowStarter,
-        context: Submission,
+        places: Places,
         uploads: Uploads,
         report_limit: CallerLimit,
     ) -> None:
         self._cases = cases
         self._catalogue = catalogue
         self._starter = starter
-        self._context = context
+        self._context = Submission(places=places, uploads=uploads)  # what the capabilities' hooks are given
         self._uploads = uploads
         self._report_limit = report_limit
 
