@@ -9,13 +9,14 @@ included.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -33,6 +34,7 @@ from infra.local import moto_speedups, retry_intervals
 from infra.local.atomic_writes import make_dynamodb_writes_atomic, restore_dynamodb_writes
 from infra.local.bridge import LambdaBridge, install_lambda_bridge, uninstall_lambda_bridge
 from infra.local.gateway import LocalGateway
+from infra.local.metrics_isolation import isolate_metrics
 from infra.local.provision import provision
 from infra.local.scheduler import DEFAULT_INTERVAL_SECONDS, ENV_INTERVAL, LocalScheduler
 from infra.local.service_integrations import install_service_integrations, restore_service_integrations
@@ -100,6 +102,7 @@ class LocalRuntime:
         self._gateway: LocalGateway | None = None
         self._issuer: LocalIssuer | None = None
         self._scheduler: LocalScheduler | None = None
+        self._restore_metrics: Callable[[], None] | None = None
 
     # -- lifecycle
     def start(self) -> LocalRuntime:
@@ -146,6 +149,8 @@ class LocalRuntime:
         moto_speedups.install()
         retry_intervals.scale_retry_intervals(self.retry_scale)
         install_service_integrations()  # an Express document execution starts the review one (states:startExecution)
+        # before the bridge loads a handler: its log_metrics decorator binds the provider of that moment
+        self._restore_metrics = isolate_metrics(importlib.import_module("omnicity.observability").metrics)
         self._bridge = install_lambda_bridge(self.description.functions.values())
         provision(self.description, region=self.region)
         self._issuer = LocalIssuer.from_description(self.description)
@@ -180,6 +185,9 @@ class LocalRuntime:
         if self._bridge is not None:
             uninstall_lambda_bridge()
             self._bridge = None
+        if self._restore_metrics is not None:
+            self._restore_metrics()
+            self._restore_metrics = None
         restore_dynamodb_writes()
         moto_speedups.restore()
         retry_intervals.restore_retry_intervals()

@@ -25,10 +25,12 @@ from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
 from infra.local.bridge import MODULE_PREFIX, BridgeError, LambdaBridge
+from infra.local.metrics_isolation import ThreadIsolatedEMFProvider
 from infra.local.provision import provision
 from infra.local.runtime import FAKE_CREDENTIALS, MOTO_CONFIG, LocalRuntime, wait_for_execution
 from infra.local.template import REGION, describe
 from infra.local.tokens import ISSUER, InvalidToken, LocalIssuer, authorizer_claims
+from omnicity import observability
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL_TEMPLATE = ROOT / "template.yaml"
@@ -810,11 +812,13 @@ def test_stop_restores_the_environment_and_moto(tiny_template: Path, monkeypatch
     assert os.environ["TABLE_NAME"] == "Table"
     assert os.environ["SENDER_EMAIL"] == "sender@city.example"
     assert LambdaSimpleBackend.invoke is not original_invoke
+    assert isinstance(observability.metrics.provider, ThreadIsolatedEMFProvider)  # one process, many functions
     runtime.stop()
 
-    # Then os.environ and moto's invoke are as before
+    # Then os.environ, moto's invoke and the metrics' provider are as before
     assert dict(os.environ) == before
     assert LambdaSimpleBackend.invoke is original_invoke
+    assert not isinstance(observability.metrics.provider, ThreadIsolatedEMFProvider)
 
 
 def test_server_mode_serves_http_and_runs_state_machines_through_the_moto_server(tiny_template: Path) -> None:
