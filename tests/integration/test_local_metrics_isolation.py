@@ -47,20 +47,21 @@ def test_a_flush_on_another_thread_neither_prints_nor_empties_this_threads_metri
     assert [_metric_names(line) for line in api_lines] == [["CasesSubmitted"]]
 
 
-def test_dimensions_added_on_one_thread_stay_on_it_and_the_defaults_reach_every_thread(metrics: Metrics) -> None:
-    metrics.set_default_dimensions(environment="local")
-    metrics.add_dimension(name="procedure", value="residence-certificate")
+def test_dimensions_added_on_one_thread_stay_on_it_and_the_defaults_reach_every_thread() -> None:
+    # Given a provider with a default dimension (its own dict: Metrics' class-level defaults are left alone)
+    provider = ThreadIsolatedEMFProvider(namespace="Omnicity", service="omnicity", default_dimensions={"env": "local"})
+    provider.add_dimension(name="procedure", value="residence-certificate")
     seen: dict[str, str] = {}
 
     def other() -> None:
-        seen.update(metrics.provider.dimension_set)
+        seen.update(provider.dimension_set)
 
     thread = threading.Thread(target=other)
     thread.start()
     thread.join(timeout=10)
 
-    assert seen == {"environment": "local"}
-    assert metrics.provider.dimension_set == {"environment": "local", "procedure": "residence-certificate"}
+    assert seen == {"env": "local"}
+    assert provider.dimension_set == {"env": "local", "procedure": "residence-certificate"}
 
 
 def test_isolating_twice_keeps_the_first_isolation_and_restore_puts_the_original_back() -> None:
