@@ -18,7 +18,7 @@ export PYTHONPATH := layers/core:.
 export SAM_CLI_TELEMETRY := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo-data test lint typecheck checkov unit integration e2e openapi bench build deploy clean
+.PHONY: help install pdf-tools run demo-data test lint typecheck checkov unit integration e2e openapi bench build deploy clean
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -43,8 +43,17 @@ $(NODE_TOOLS)/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
+# poppler-utils (pdftotext, pdffonts): the tests read the issued documents as a third party would. Installed with
+# apt-get where this can be done (root on Debian or Ubuntu, as in CI); elsewhere the tests that need them are skipped,
+# saying why.
+pdf-tools:
+	@command -v pdftotext >/dev/null && command -v pdffonts >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
+	  else echo "note: pdftotext/pdffonts not found (poppler-utils): the tests that need them will be skipped"; fi; }
+
 INSTALLED := $(BIN)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed $(NODE_TOOLS)/.installed
-install: $(INSTALLED) ## create .venv, .venv-sam, .venv-checkov and node_modules
+install: $(INSTALLED) pdf-tools ## create .venv, .venv-sam, .venv-checkov and node_modules (and poppler-utils if root)
 
 run: $(BIN)/.installed ## serve the platform on http://127.0.0.1:3000 (embedded runtime: moto, no Docker)
 	$(BIN)/python -m infra.local

@@ -16,16 +16,17 @@ from omnicity.adapters.rendering import render_document
 from omnicity.application.steps import CaseStep, parse
 from omnicity.application.workflow import DocumentIssuing
 from omnicity.catalogue import get_catalogue, retention_days_of
-from omnicity.config import CoreSettings, load_settings
+from omnicity.config import RenderSettings, load_settings
 from omnicity.observability import logger, tracer
 
-settings = load_settings(CoreSettings)
+settings = load_settings(RenderSettings)
 documents = DocumentIssuing(
     CaseRepository(settings.table_name, retention=retention_days_of),
     get_catalogue(),
     get_registers(),
     render_document,
     DocumentStore(settings.documents_bucket),
+    portal_url=settings.portal_url,
 )
 
 

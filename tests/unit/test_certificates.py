@@ -32,6 +32,7 @@ NOW = datetime(2026, 11, 29, 9, 30, tzinfo=UTC)
 ISSUED_ON = date(2026, 11, 29)
 REFERENCE = "BXL-2026-000042"
 DOCUMENT_ID = "doc-5f0c2a7e91d34b8a6c10"
+VERIFY_URL = f"https://my.brussels.example/verify/{DOCUMENT_ID}"
 LANGUAGES = ["fr", "nl", "en"]
 
 ELISE, MARC, LEA, PIETER, GRIET = "87031413235", "84110221118", "12042312477", "79051708730", "81120504637"
@@ -91,7 +92,14 @@ def _context(
     procedure_id: str, nrn: str, language: str, form: dict[str, Any] | None = None, registers: Registers | None = None
 ) -> dict[str, Any]:
     procedure, case = get_catalogue().get(procedure_id), _case(procedure_id, nrn, language, form)
-    return build_context(procedure, case, registers or get_registers(), document_id=DOCUMENT_ID, issued_on=ISSUED_ON)
+    return build_context(
+        procedure,
+        case,
+        registers or get_registers(),
+        document_id=DOCUMENT_ID,
+        issued_on=ISSUED_ON,
+        verification_url=VERIFY_URL,
+    )
 
 
 def render(

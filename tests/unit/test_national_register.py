@@ -59,7 +59,7 @@ def test_every_nrn_in_the_data_is_valid_normalised_and_unique(records: list[dict
     nrns = [record["nrn"] for record in records]
 
     # Then every number is valid, written as 11 digits, and no two people share one
-    assert 12 <= len(records) <= 16
+    assert 12 <= len(records) <= 24  # a small, hand-written set of fictional people
     assert all(is_valid_nrn(nrn) for nrn in nrns)
     assert all(len(nrn) == 11 and nrn.isdigit() for nrn in nrns)
     assert len(set(nrns)) == len(nrns)

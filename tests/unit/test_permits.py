@@ -33,6 +33,7 @@ NOW = datetime(2026, 11, 29, 9, 30, tzinfo=UTC)
 TODAY = date(2026, 11, 29)
 REFERENCE = "BXL-2026-000077"
 DOCUMENT_ID = "doc-9a1b2c3d4e5f60718293"
+VERIFY_URL = f"https://my.brussels.example/verify/{DOCUMENT_ID}"
 LANGUAGES = ["fr", "nl", "en"]
 ELISE, PIETER = "87031413235", "79051708730"
 
@@ -119,7 +120,9 @@ def _case(
 
 def _context(procedure_id: str, case: Case) -> dict[str, Any]:
     procedure = get_catalogue().get(procedure_id)
-    return build_context(procedure, case, get_registers(), document_id=DOCUMENT_ID, issued_on=TODAY)
+    return build_context(
+        procedure, case, get_registers(), document_id=DOCUMENT_ID, issued_on=TODAY, verification_url=VERIFY_URL
+    )
 
 
 def render(procedure_id: str, case: Case) -> tuple[str, int]:

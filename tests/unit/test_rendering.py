@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import copy
 import io
-from datetime import UTC, date, datetime
+import re
+from datetime import date
 from typing import Any
+from xml.etree import ElementTree
 
 import pypdf
 import pytest
+import segno
 
+from omnicity.adapters.fonts import printable
 from omnicity.adapters.rendering import (
     AUTHOR,
     MissingContextError,
@@ -17,7 +21,6 @@ from omnicity.adapters.rendering import (
     format_date,
     render_document,
     render_markup,
-    to_pdf_text,
 )
 
 TEMPLATE = "residence-certificate"
@@ -29,6 +32,7 @@ def context() -> dict[str, Any]:
     return {
         "reference": "BXL-2026-000123",
         "document_id": "doc_01JDQ7ZK3M9W4T8XN2B6R5C0V1",
+        "verification_url": "https://my.brussels.example/verify/doc_01JDQ7ZK3M9W4T8XN2B6R5C0V1",
         "issued_on": date(2026, 11, 29),
         "language": "fr",
         "city": {"fr": "Ville de Bruxelles", "nl": "Stad Brussel"},
@@ -115,18 +119,76 @@ def test_residence_certificate_holds_the_wording_of_its_language(language: str, 
     assert FOREIGN_MONTH[language] not in text
 
 
+def xmp(pdf: bytes) -> ElementTree.Element:
+    """The document's XMP metadata packet, parsed."""
+    catalog: Any = pypdf.PdfReader(io.BytesIO(pdf)).trailer["/Root"]
+    metadata = catalog["/Metadata"].get_object()
+    return ElementTree.fromstring(metadata.get_data())  # noqa: S314 - our own renderer's output
+
+
+NS = {
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "xmp": "http://ns.adobe.com/xap/1.0/",
+    "pdfaid": "http://www.aiim.org/pdfa/ns/id/",
+}
+
+
 @pytest.mark.parametrize("language", ["fr", "nl", "en"])
 def test_metadata_comes_from_the_document_not_the_clock(language: str, context: dict[str, Any]) -> None:
     # Given a certificate issued on 29 November 2026
     # When it is rendered
-    reader = pypdf.PdfReader(io.BytesIO(render_document(TEMPLATE, language, context)))
+    root = xmp(render_document(TEMPLATE, language, context))
 
-    # Then its metadata carry the localized title, the city as author and the date of issue as creation date
-    metadata = reader.metadata
-    assert metadata is not None
-    assert metadata.title == EXPECTED[language]["title"]
-    assert metadata.author == AUTHOR
-    assert metadata.creation_date == datetime(2026, 11, 29, tzinfo=UTC)
+    # Then its XMP carries the localized title in its language, the city as author, the language, and the date of
+    # issue as every date
+    description = root.find("rdf:RDF/rdf:Description", NS)
+    assert description is not None
+    titles = {
+        li.get("{http://www.w3.org/XML/1998/namespace}lang"): li.text
+        for li in description.iterfind(".//dc:title//rdf:li", NS)
+    }
+    assert titles == {"x-default": EXPECTED[language]["title"], language: EXPECTED[language]["title"]}
+    assert [li.text for li in description.iterfind(".//dc:creator//rdf:li", NS)] == [AUTHOR]
+    assert [li.text for li in description.iterfind(".//dc:language//rdf:li", NS)] == [language]
+    for attribute in ("CreateDate", "ModifyDate", "MetadataDate"):
+        assert description.get(f"{{{NS['xmp']}}}{attribute}") == "2026-11-29T00:00:00+00:00"
+
+
+def test_the_document_is_pdf_a_2b(context: dict[str, Any]) -> None:
+    # Given a certificate
+    pdf = render_document(TEMPLATE, "nl", context)
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    catalog: Any = reader.trailer["/Root"]
+
+    # Then its XMP identifies PDF/A-2, level B
+    description = xmp(pdf).find("rdf:RDF/rdf:Description", NS)
+    assert description is not None
+    assert description.findtext("pdfaid:part", namespaces=NS) == "2"
+    assert description.findtext("pdfaid:conformance", namespaces=NS) == "B"
+    # and it declares its language and an sRGB output intent with the ICC profile embedded
+    assert catalog["/Lang"] == "nl"
+    [intent] = [item.get_object() for item in catalog["/OutputIntents"]]
+    assert intent["/S"] == "/GTS_PDFA1"
+    assert intent["/OutputConditionIdentifier"] == "sRGB"
+    profile = intent["/DestOutputProfile"].get_object()
+    assert profile["/N"] == 3
+    assert profile.get_data()[36:40] == b"acsp"  # an ICC profile's signature
+    # and every font of every page is embedded (a TrueType program in its descriptor), none a core font
+    fonts_seen = 0
+    for page in reader.pages:
+        resources: Any = page["/Resources"]
+        for reference in resources["/Font"].values():
+            font = reference.get_object()
+            assert font["/Subtype"] == "/Type0", font
+            descendant = font["/DescendantFonts"][0].get_object()
+            assert "/FontFile2" in descendant["/FontDescriptor"].get_object()
+            assert font["/BaseFont"].split("+", 1)[1].startswith("FiraSans")
+            fonts_seen += 1
+    assert fonts_seen >= 2
+    # and nothing that PDF/A forbids: no encryption, no JavaScript
+    assert "/Encrypt" not in reader.trailer
+    assert b"/JavaScript" not in pdf
 
 
 def test_same_context_gives_identical_bytes(context: dict[str, Any]) -> None:
@@ -166,16 +228,26 @@ def test_address_without_box_shows_no_box(context: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     ("first_name", "shown"),
-    [("Łukasz", "Lukasz"), ("Zoë \U0001f642", "Zoë ?"), ("Nguyễn", "Nguyen"), ("Cœur", "Cœur")],
+    [
+        ("Łukasz", "Łukasz"),
+        ("Nguyễn", "Nguyễn"),
+        ("Nguye\u0302\u0303n", "Nguyễn"),  # decomposed: composed before printing
+        ("Ștefan Ţepeş", "Ștefan Ţepeş"),  # comma below and cedilla, each as written
+        ("I\u015f\u0131l A\u011fao\u011flu", "I\u015f\u0131l A\u011fao\u011flu"),  # Turkish letters
+        ("Cœur", "Cœur"),
+        ("Zoë \U0001f642", "Zoë ?"),  # an emoji is outside the font: reduced, the render does not fail
+    ],
 )
-def test_names_outside_latin1_never_break_the_render(first_name: str, shown: str, context: dict[str, Any]) -> None:
-    # Given a first name with characters that latin-1 cannot encode
+def test_names_are_printed_exactly_and_only_what_the_font_lacks_is_reduced(
+    first_name: str, shown: str, context: dict[str, Any]
+) -> None:
+    # Given a first name with letters beyond Windows-1252 (or beyond any Latin font)
     context["person"]["first_name"] = first_name
 
     # When the certificate is rendered
     pdf = render_document(TEMPLATE, "fr", context)
 
-    # Then the name is shown as close as the core fonts allow, and the rest of the document is there
+    # Then the name is printed letter for letter, and the rest of the document is there
     text = pdf_text(pdf)
     assert f"{shown} Van den Broeck" in text
     assert "85.07.30-033.28" in text
@@ -184,14 +256,14 @@ def test_names_outside_latin1_never_break_the_render(first_name: str, shown: str
 
 
 def test_unicode_in_the_layout_fields_does_not_break_the_render(context: dict[str, Any]) -> None:
-    # Given non latin-1 text in the fields that the header and footer draw
+    # Given text beyond the font in the fields that the header and footer draw
     context["city"]["nl"] = "Stad Brussel \u2014 \U0001f3db"
     context["reference"] = "BXL\u20112026\u2011000123"
 
     # When the certificate is rendered
     text = pdf_text(render_document(TEMPLATE, "nl", context))
 
-    # Then those fields are shown transliterated
+    # Then the dash is printed, the emoji is reduced, and the non-breaking hyphens the font lacks print as hyphens
     assert "Stad Brussel \u2014 ?" in text
     assert "BXL-2026-000123" in text
 
@@ -201,12 +273,12 @@ def test_a_value_cannot_inject_markup(context: dict[str, Any]) -> None:
     context["person"]["last_name"] = "Dupont\n# Faux titre"
 
     # When the certificate is rendered
-    reader = pypdf.PdfReader(io.BytesIO(render_document(TEMPLATE, "fr", context)))
+    pdf = render_document(TEMPLATE, "fr", context)
 
     # Then the value stays inline and the document keeps its title
-    assert reader.metadata is not None
-    assert reader.metadata.title == "Certificat de résidence"
-    assert "Dupont # Faux titre" in pdf_text(render_document(TEMPLATE, "fr", context))
+    titles = [li.text for li in xmp(pdf).iterfind(".//dc:title//rdf:li", NS)]
+    assert titles == ["Certificat de résidence", "Certificat de résidence"]
+    assert "Dupont # Faux titre" in pdf_text(pdf)
 
 
 # Every character on which str.splitlines() breaks a line (the markup's lines once broke there too)
@@ -356,22 +428,67 @@ def test_date_filter_refuses_what_is_not_a_date() -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw", "safe"),
+    ("raw", "printed"),
     [
         ("Amélie Ørsted", "Amélie Ørsted"),
-        ("Łódź", "Lódz"),
-        ("Ştefan", "Stefan"),
+        ("Łódź", "Łódź"),
+        ("Ştefan", "Ştefan"),
+        ("Hồ Chí Minh", "Hồ Chí Minh"),
         ("l\u2019intéressé(e) \u2013 5\u00a0\u20ac", "l\u2019intéressé(e) \u2013 5\u00a0\u20ac"),
-        ("Иван", "????"),
+        ("e\u0301", "é"),
+        ("\ufb01n", "fin"),  # a ligature the font lacks: its compatibility form
+        ("\uff21BC", "ABC"),  # a full-width letter
+        ("5\u202f€", "5\u00a0€"),  # French narrow no-break space
+        ("Иван", "????"),  # another script: outside the documents' repertoire
         ("\U0001f44d\U0001f3fd", "??"),
-        ("e\u0301", "e"),
+        ("a\u034fb", "ab"),  # a combining grapheme joiner the font lacks
     ],
 )
-def test_text_is_made_safe_for_core_fonts(raw: str, safe: str) -> None:
-    # Given text with characters inside and outside Windows-1252
-    # When it is made safe for the core fonts
-    result = to_pdf_text(raw)
+def test_text_is_printed_as_written_where_the_font_has_it(raw: str, printed: str) -> None:
+    # Given text with characters inside and outside the documents' font
+    # When it is made printable
+    result = printable(raw)
 
-    # Then it is transliterated where possible, "?" otherwise, and always encodable
-    assert result == safe
-    result.encode("cp1252")
+    # Then every character of the font is kept, composed; the rest is reduced, never dropped silently as a whole
+    assert result == printed
+
+
+def test_the_footer_prints_the_verification_code_and_its_page_as_text_and_qr_code(context: dict[str, Any]) -> None:
+    # Given a certificate and the portal's verification page of its code
+    url = context["verification_url"]
+
+    # When it is rendered
+    pdf = render_document(TEMPLATE, "en", context)
+    page = pypdf.PdfReader(io.BytesIO(pdf)).pages[0]
+    content = page.get_contents()
+    assert content is not None
+
+    # Then the code and the page are printed as text, for whoever types them
+    text = " ".join(page.extract_text().split())
+    assert "Verification code: doc_01JDQ7ZK3M9W4T8XN2B6R5C0V1" in text
+    assert f"Verify this document: {url}" in text
+
+    # and the QR code drawn in the footer, module by module, is the QR code of that page (medium error correction)
+    expected = [[bool(module) for module in row] for row in segno.make_qr(url, error="m").matrix_iter(border=2)]
+    assert _drawn_qr(content.get_data().decode("latin-1"), len(expected)) == expected
+
+
+def _drawn_qr(content: str, modules: int) -> list[list[bool]]:
+    """The dark modules of the footer's QR code, read back from the page's filled rectangles (in points)."""
+    rectangles = [
+        tuple(map(float, found)) for found in re.findall(r"([\d.]+) ([\d.]+) ([\d.]+) (-?[\d.]+) re f", content)
+    ]
+    size = 17.0 * 72 / 25.4
+    # the white square the code is drawn on: the one rectangle of exactly the code's size
+    [(left, top, _, _)] = [r for r in rectangles if abs(r[2] - size) < 0.02 and abs(r[3] + size) < 0.02]
+    step = size / modules
+    grid = [[False] * modules for _ in range(modules)]
+    for x, y, width, height in rectangles:
+        if not (left - 0.01 <= x < left + size and top - size < y <= top + 0.01) or abs(width - size) < 0.02:
+            continue
+        row = round((top - y) / step)
+        first, count = round((x - left) / step), round(width / step)
+        assert abs(height + step) < 0.02, "one module high"
+        for column in range(first, first + count):
+            grid[row][column] = True
+    return grid

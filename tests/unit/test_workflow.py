@@ -36,6 +36,7 @@ from tests.fakes import (
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 RESIDENT = make_nrn(date(1987, 3, 14), 132)
+PORTAL_URL = "https://my.brussels.example"
 UNKNOWN = make_nrn(date(2001, 1, 1), 5)
 EMAIL = "elise.exemplaire@example.be"
 
@@ -90,7 +91,7 @@ def _make_world() -> World:
     return World(
         RequestValidation(cases, catalogue),
         EligibilityCheck(cases, catalogue, registers),
-        DocumentIssuing(cases, catalogue, registers, renderer, store),
+        DocumentIssuing(cases, catalogue, registers, renderer, store, portal_url=PORTAL_URL),
         Notifications(cases, catalogue, registers, sender),
         Completion(cases),
         Failures(cases, catalogue, FakeTaskRepository(), FakePlaces(date(2026, 3, 2))),
@@ -196,7 +197,7 @@ def test_check_eligibility_rejects_an_unknown_person_with_a_localized_reason(wor
 
 # ---------------------------------------------------------------------------------------------------- render_document
 @pytest.mark.parametrize("language", list(Language))
-def test_render_document_renders_in_the_case_language_with_themake_person(world: World, language: Language) -> None:
+def test_render_document_renders_in_the_case_language_with_the_person(world: World, language: Language) -> None:
     # Given an eligible case in one language
     submitted = _eligible(world, language=language)
 
@@ -216,6 +217,8 @@ def test_render_document_renders_in_the_case_language_with_themake_person(world:
     assert document.language is language
     assert document.kind == "certificate"
     assert context["document_id"] == document.document_id
+    # and the document prints the portal's verification page of its own code
+    assert context["verification_url"] == f"{PORTAL_URL}/verify/{document.document_id}"
     assert world.store.objects == {document.key: b"%PDF-fake"}
     assert world.store.puts == [(document.key, submitted.reference)]
     assert _events(case).count("document_issued") == 1

@@ -106,6 +106,12 @@ class ApiSettings(StartsWorkflows):
         return value
 
 
+class RenderSettings(CoreSettings):
+    """The document step's: each document prints the portal's verification page of its code."""
+
+    portal_url: str = Field(alias="PORTAL_URL", pattern=r"^https?://")
+
+
 class NotifySettings(CoreSettings):
     sender_email: str = Field(alias="SENDER_EMAIL", min_length=3)
 

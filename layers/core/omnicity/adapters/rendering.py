@@ -1,8 +1,8 @@
 """Document rendering: jinja2 for the wording, fpdf2 for the layout.
 
 A document template (``catalogue/templates/<template_id>.<language>.j2``) renders the *wording* of one document
-in one language as a small line-based markup; this module lays that markup out on A4 pages with fpdf2's core
-Helvetica font (no font files to load, so a one-page certificate renders in about a millisecond).
+in one language as a small line-based markup; this module lays that markup out on A4 pages with fpdf2, in Fira Sans
+(``omnicity.adapters.fonts``), embedded and subset, as a PDF/A-2b file.
 
 The markup, one instruction per line (leading spaces are ignored):
 
@@ -26,37 +26,42 @@ inline run whatever it holds (see ``_finalize``): its line breaks of every kind 
 markup, even first on a line, so a value from the context can never make a title, a section, a row or a note.
 
 The layout draws, on every page, a header band with the city's name in French and Dutch (``context["city"]``),
-and a footer with the case reference, the date of issue, the page number and the document id as a verification
-code. Besides what its template uses, the layout reads ``reference``, ``document_id``, ``issued_on`` and
-``city.fr`` / ``city.nl`` from the context.
+and a footer with the case reference, the date of issue, the page number, the document id as a verification code,
+and the portal's verification page for it, as text and as a QR code (for a printed copy). Besides what its template
+uses, the layout reads ``reference``, ``document_id``, ``verification_url``, ``issued_on`` and ``city.fr`` /
+``city.nl`` from the context.
 
 Jinja filters: ``date`` (``{{ d|date }}``: "29 novembre 2026", "29 november 2026", "29 November 2026", in the
 language being rendered unless one is given, ``{{ d|date("nl") }}``) and ``nrn`` (``"85073003361"`` ->
 ``"85.07.30-033.61"``).
 
-Core fonts only know Windows-1252 (a superset of printable latin-1 with the French "oe" ligature, the euro sign
-and typographic quotes), so any other character is transliterated (Unicode NFKD, a few extra letters such as
-"L with stroke") or replaced with "?": rendering never fails on a citizen's name.
+Every text is printed as :func:`omnicity.adapters.fonts.printable` gives it: composed (NFC), every character of the
+font's repertoire (the Latin scripts, Vietnamese included) as it is, so a name is exactly the register's; only what
+lies outside it (another script, an emoji) is reduced, so rendering never fails on a citizen's text.
 
-The output is deterministic: the PDF creation date is the date of issue (midnight UTC), and fpdf2 derives the
-file identifier from the content and that date, so the same context always gives the same bytes.
+PDF/A-2b (ISO 19005-2, level B): every font embedded, an sRGB output intent (fpdf2's ICC profile), XMP metadata
+identifying the part and conformance with the title, the subject, the author and the language, and the catalogue's
+``/Lang``. The output is deterministic: the creation date and every XMP date are the date of issue (midnight UTC),
+fpdf2 derives the file identifier from the content and that date, and the font subsets are named and built the same
+way each time, so the same context always gives the same bytes (the seal, added afterwards, is not).
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
+from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
 from fpdf import FPDF
-from fpdf.fonts import CORE_FONTS_CHARWIDTHS
+from fpdf.fonts import TTFFont
 
+from omnicity.adapters import fonts
 from omnicity.domain.nrn import format_nrn
 from omnicity.domain.text import one_run
 
@@ -67,11 +72,12 @@ __all__ = [
     "format_date",
     "render_document",
     "render_markup",
-    "to_pdf_text",
 ]
 
 LANGUAGES: Final = ("fr", "nl", "en")
 AUTHOR: Final = "Ville de Bruxelles - Stad Brussel"
+CREATOR: Final = "omnicity"
+PRODUCER: Final = "omnicity (fpdf2)"
 TEMPLATES_DIR: Final = Path(__file__).resolve().parent.parent / "catalogue" / "templates"
 
 _TEMPLATE_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
@@ -211,72 +217,13 @@ def _wording(template_id: str, language: str, context: Mapping[str, Any]) -> str
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Text: what the core fonts can show, and how wide it is
+# Text: what the embedded font can show, and how wide it is
 # --------------------------------------------------------------------------------------------------------------
 
-_ENCODING: Final = "cp1252"  # what fpdf2's core fonts declare (/WinAnsiEncoding); latin-1 plus a few
 
-
-@lru_cache(maxsize=4)
-def _char_widths(style: str) -> dict[str, int]:
-    """Glyph widths (thousandths of the font size) of every printable Windows-1252 character."""
-    table = CORE_FONTS_CHARWIDTHS["helvetica" + style]
-    widths: dict[str, int] = {}
-    for code in range(0x20, 0x100):
-        if code == 0x7F:
-            continue
-        try:
-            char = bytes([code]).decode(_ENCODING)
-        except UnicodeDecodeError:  # the five holes of the code page
-            continue
-        widths[char] = table[chr(code)]
-    return widths
-
-
-_PRINTABLE: Final = frozenset(_char_widths(""))
-
-# Letters that have no Unicode decomposition but an obvious plain form.
-_TRANSLITERATIONS: Final[Mapping[str, str]] = {
-    "Ł": "L",
-    "ł": "l",
-    "Đ": "D",
-    "đ": "d",
-    "Ħ": "H",
-    "ħ": "h",
-    "\u0131": "i",  # dotless i
-    "Ŧ": "T",
-    "ŧ": "t",
-    "Ŋ": "N",
-    "ŋ": "n",
-    "ĸ": "k",
-    "\u2010": "-",
-    "\u2011": "-",
-    "\u2012": "-",
-    "\u2212": "-",
-    "\u2032": "'",
-    "\u2033": '"',
-    "\t": " ",
-}
-
-
-@lru_cache(maxsize=1024)
-def _replacement(char: str) -> str:
-    known = _TRANSLITERATIONS.get(char)
-    if known is not None:
-        return known
-    kept = "".join(part for part in unicodedata.normalize("NFKD", char) if part in _PRINTABLE)
-    if kept:
-        return kept
-    if unicodedata.category(char) in ("Mn", "Me", "Cf"):  # combining marks, variation selectors, joiners
-        return ""
-    return "?"
-
-
-def to_pdf_text(text: str) -> str:
-    """The text with every character the core fonts cannot show transliterated or replaced with "?"."""
-    if _PRINTABLE.issuperset(text):
-        return text
-    return "".join(char if char in _PRINTABLE else _replacement(char) for char in text)
+def _char_widths(style: str) -> Mapping[str, int]:
+    """Glyph widths (thousandths of the font size) of every character the documents' font holds."""
+    return fonts.glyph_widths(style)
 
 
 _MM_PER_PT: Final = 25.4 / 72
@@ -339,8 +286,8 @@ class _Markup:
 
 
 def _plain(text: str) -> str:
-    """Text of the markup as the page shows it: without the values' fences, in what the core fonts can show."""
-    return to_pdf_text(_FENCES.sub("", text)).strip()
+    """Text of the markup as the page shows it: without the values' fences, in what the font can show."""
+    return fonts.printable(_FENCES.sub("", text)).strip()
 
 
 def _partition(line: str, separator: str) -> tuple[str, str, str]:
@@ -601,28 +548,80 @@ def _header(city_fr: str, city_nl: str, department: tuple[str, str] | None) -> l
     return items
 
 
-def _footer(language: str, reference: str, issued: str, document_id: str, page: int, pages: int) -> list[_Text | _Rule]:
+_VERIFY_LABELS: Final[Mapping[str, str]] = {
+    "fr": "Vérifier ce document\u00a0: ",
+    "nl": "Dit document verifiëren: ",
+    "en": "Verify this document: ",
+}
+_QR_SIZE: Final = 17.0  # mm, quiet zone included: scans from a printed page
+_QR_TOP: Final = _FOOTER_RULE + 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Qr:
+    """A QR code, drawn as filled squares (vector, so it prints sharp at any size); ``x``, ``y``: top left."""
+
+    x: float
+    y: float
+    size: float
+    matrix: tuple[tuple[bool, ...], ...]  # rows of modules, quiet zone included, True for dark
+
+
+def _qr(payload: str, x: float, y: float, size: float) -> _Qr:
+    import segno  # on first render, not at the function's cold start
+
+    code = segno.make_qr(payload, error="m")
+    rows = tuple(tuple(bool(module) for module in row) for row in code.matrix_iter(scale=1, border=2))
+    return _Qr(x, y, size, rows)
+
+
+def _footer(
+    language: str, reference: str, issued: str, document_id: str, verify_url: str, page: int, pages: int
+) -> list[_Text | _Rule | _Qr]:
     ref_label, issued_label, page_label, code_label = _FOOTER_LABELS[language]
     issued_text = issued_label + issued
     page_text = f"{page_label}{page}/{pages}"
+    text_right = _RIGHT - _QR_SIZE - 2.0
     return [
         _Rule(_FOOTER_RULE, _HAIRLINE),
         _Text(_LEFT, _FOOTER_RULE + 5.0, ref_label + reference, "", 8.0, _GREY),
-        _Text((_PAGE_W - _width(issued_text, "", 8.0)) / 2, _FOOTER_RULE + 5.0, issued_text, "", 8.0, _GREY),
-        _Text(_RIGHT - _width(page_text, "", 8.0), _FOOTER_RULE + 5.0, page_text, "", 8.0, _GREY),
-        _Text(_LEFT, _FOOTER_RULE + 9.5, code_label + document_id, "", 6.5, _GREY),
+        _Text((_LEFT + text_right - _width(issued_text, "", 8.0)) / 2, _FOOTER_RULE + 5.0, issued_text, "", 8.0, _GREY),
+        _Text(text_right - _width(page_text, "", 8.0), _FOOTER_RULE + 5.0, page_text, "", 8.0, _GREY),
+        _Text(_LEFT, _FOOTER_RULE + 10.0, code_label + document_id, "B", 8.0, _INK),
+        _Text(_LEFT, _FOOTER_RULE + 14.0, _VERIFY_LABELS[language] + verify_url, "", 6.5, _GREY),
+        _qr(verify_url, _RIGHT - _QR_SIZE, _QR_TOP, _QR_SIZE),
     ]
 
 
-def _draw(pdf: FPDF, items: list[_Text | _Rule]) -> None:
+def _draw(pdf: FPDF, items: list[_Text | _Rule] | list[_Text | _Rule | _Qr]) -> None:
     for item in items:
         if isinstance(item, _Text):
-            pdf.set_font("helvetica", item.style, item.size)
+            pdf.set_font(fonts.FAMILY, item.style, item.size)
             pdf.set_text_color(*item.color)
             pdf.text(item.x, item.y, item.text)
-        else:
+        elif isinstance(item, _Rule):
             pdf.set_draw_color(*item.color)
             pdf.line(item.x1, item.y, item.x2, item.y)
+        else:
+            _draw_qr(pdf, item)
+
+
+def _draw_qr(pdf: FPDF, qr: _Qr) -> None:
+    """White square, then each horizontal run of dark modules as one rectangle."""
+    module = qr.size / len(qr.matrix)
+    pdf.set_fill_color(*_WHITE)
+    pdf.rect(qr.x, qr.y, qr.size, qr.size, style="F")
+    pdf.set_fill_color(0, 0, 0)
+    for row_index, row in enumerate(qr.matrix):
+        column = 0
+        while column < len(row):
+            if not row[column]:
+                column += 1
+                continue
+            start = column
+            while column < len(row) and row[column]:
+                column += 1
+            pdf.rect(qr.x + start * module, qr.y + row_index * module, (column - start) * module, module, style="F")
 
 
 def _creation_date(issued_on: date) -> datetime:
@@ -633,29 +632,80 @@ def _creation_date(issued_on: date) -> datetime:
     raise TypeError(f"issued_on must be a date, got {type(issued_on).__name__}")
 
 
+def _xml(text: str) -> str:
+    return xml_escape(text, {'"': "&quot;"})
+
+
+def _xmp(title: str, language: str, subject: str, created: datetime) -> str:
+    """The document's XMP metadata: PDF/A-2b identification, title and subject in the document's language, its
+    language, author and tool; every date is the date of issue (no "now": the same context gives the same bytes)."""
+    stamp = created.astimezone(UTC).isoformat(timespec="seconds")
+    return "\n".join(
+        [
+            '<x:xmpmeta xmlns:x="adobe:ns:meta/">',
+            ' <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">',
+            '  <rdf:Description rdf:about=""',
+            '    xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/"',
+            '    xmlns:dc="http://purl.org/dc/elements/1.1/"',
+            '    xmlns:xmp="http://ns.adobe.com/xap/1.0/"',
+            '    xmlns:pdf="http://ns.adobe.com/pdf/1.3/"',
+            f'    xmp:CreateDate="{stamp}" xmp:ModifyDate="{stamp}" xmp:MetadataDate="{stamp}"',
+            f'    xmp:CreatorTool="{CREATOR}" pdf:Producer="{_xml(PRODUCER)}">',
+            "   <pdfaid:part>2</pdfaid:part>",
+            "   <pdfaid:conformance>B</pdfaid:conformance>",
+            f'   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{_xml(title)}</rdf:li>'
+            f'<rdf:li xml:lang="{language}">{_xml(title)}</rdf:li></rdf:Alt></dc:title>',
+            f'   <dc:description><rdf:Alt><rdf:li xml:lang="x-default">{_xml(subject)}</rdf:li></rdf:Alt>'
+            "</dc:description>",
+            f"   <dc:creator><rdf:Seq><rdf:li>{_xml(AUTHOR)}</rdf:li></rdf:Seq></dc:creator>",
+            f"   <dc:language><rdf:Bag><rdf:li>{language}</rdf:li></rdf:Bag></dc:language>",
+            "  </rdf:Description>",
+            " </rdf:RDF>",
+            "</x:xmpmeta>",
+        ]
+    )
+
+
+def _new_pdf() -> FPDF:
+    """An A4 PDF/A-2b document with the font's three styles embedded (fpdf2 subsets them at output)."""
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4", enforce_compliance="PDFA_2B")
+    for style in fonts.STYLES:
+        pdf.add_font(fonts.FAMILY, style, fonts.prepared_file(style))
+    for font in pdf.fonts.values():
+        # the prepared files' bounding boxes are exact: fpdf2's subset keeps each glyph as it is, so recomputing
+        # them at save (a quarter of the time spent on fonts) would change nothing
+        if isinstance(font, TTFFont):
+            font.ttfont.recalcBBoxes = False
+    return pdf
+
+
 def render_markup(markup: str, language: str, context: Mapping[str, Any]) -> bytes:
     """Lay out already rendered markup (see the module docstring) as a PDF; the layout half of render_document."""
     _check_language(language)
-    reference = to_pdf_text(str(_required(context, "reference")))
-    document_id = to_pdf_text(str(_required(context, "document_id")))
+    reference = fonts.printable(str(_required(context, "reference")))
+    document_id = fonts.printable(str(_required(context, "document_id")))
+    verify_url = fonts.printable(str(_required(context, "verification_url")))
     issued_on = _required(context, "issued_on")
-    city_fr = to_pdf_text(str(_required(context, "city", "fr")))
-    city_nl = to_pdf_text(str(_required(context, "city", "nl")))
-    issued = to_pdf_text(format_date(issued_on, language))
+    city_fr = fonts.printable(str(_required(context, "city", "fr")))
+    city_nl = fonts.printable(str(_required(context, "city", "nl")))
+    issued = format_date(issued_on, language)
+    created = _creation_date(issued_on)
 
     parsed = _parse(markup)
     pages = _flow(parsed)
     header = _header(city_fr, city_nl, parsed.department)
+    title = parsed.title or reference
 
-    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.core_fonts_encoding = _ENCODING
+    pdf = _new_pdf()
     pdf.set_auto_page_break(False)
-    pdf.set_title(parsed.title or reference)
+    pdf.set_title(title)
     pdf.set_author(AUTHOR)
     pdf.set_subject(reference)
-    pdf.set_creator("omnicity")
+    pdf.set_creator(CREATOR)
+    pdf.set_producer(PRODUCER)
     pdf.set_lang(language)
-    pdf.set_creation_date(_creation_date(issued_on))
+    pdf.set_creation_date(created)
+    pdf.set_xmp_metadata(_xmp(title, language, reference, created))
     pdf.set_line_width(0.2)
     for number, items in enumerate(pages, start=1):
         pdf.add_page()
@@ -665,7 +715,7 @@ def render_markup(markup: str, language: str, context: Mapping[str, Any]) -> byt
         pdf.rect(0, _BAND_H, _PAGE_W, 1.2, style="F")
         _draw(pdf, header)
         _draw(pdf, items)
-        _draw(pdf, _footer(language, reference, issued, document_id, number, len(pages)))
+        _draw(pdf, _footer(language, reference, issued, document_id, verify_url, number, len(pages)))
     return bytes(pdf.output())
 
 

@@ -51,6 +51,7 @@ from omnicity.domain.models import (
     brussels_date,
     today_in_brussels,
 )
+from omnicity.domain.verification import verification_url
 from omnicity.forms.validation import validate_form
 from omnicity.observability import logger
 
@@ -280,13 +281,21 @@ class DocumentIssuing:
     """The step ``render_document``: the procedure's document, rendered, stored and attached to the case."""
 
     def __init__(
-        self, cases: Cases, catalogue: Catalogue, registers: Registers, renderer: Renderer, store: PdfStore
+        self,
+        cases: Cases,
+        catalogue: Catalogue,
+        registers: Registers,
+        renderer: Renderer,
+        store: PdfStore,
+        *,
+        portal_url: str,
     ) -> None:
         self._cases = cases
         self._catalogue = catalogue
         self._registers = registers
         self._renderer = renderer
         self._store = store
+        self._portal_url = portal_url  # each document prints its verification page there (text and QR code)
 
     def render_document(self, case_id: str) -> Case:
         """Render the procedure's document in the case's language, store it, attach it to the case."""
@@ -300,7 +309,12 @@ class DocumentIssuing:
         if case.document(document_id) is not None:
             return case
         context = build_context(
-            procedure, case, self._registers, document_id=document_id, issued_on=today_in_brussels()
+            procedure,
+            case,
+            self._registers,
+            document_id=document_id,
+            issued_on=today_in_brussels(),
+            verification_url=verification_url(self._portal_url, document_id),
         )
         pdf = self._renderer(procedure.document.template, case.language.value, context)
         key = document_key(case.case_id, document_id)

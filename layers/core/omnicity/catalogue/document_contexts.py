@@ -181,7 +181,13 @@ BUILDERS: dict[str, Builder] = {
 
 
 def build_context(
-    procedure: Procedure, case: Case, registers: Registers, *, document_id: str, issued_on: date
+    procedure: Procedure,
+    case: Case,
+    registers: Registers,
+    *,
+    document_id: str,
+    issued_on: date,
+    verification_url: str,
 ) -> dict[str, Any]:
     if procedure.document is None:
         raise StepInputError(f"procedure {procedure.id} issues no document")
@@ -192,6 +198,7 @@ def build_context(
     return {
         "reference": case.reference,
         "document_id": document_id,
+        "verification_url": verification_url,
         "issued_on": issued_on,
         "language": case.language.value,
         "city": {"fr": city.name.fr, "nl": city.name.nl},
