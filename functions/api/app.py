@@ -40,6 +40,7 @@ from omnicity.application.idempotency import (
     IdempotentSubmissions,
 )
 from omnicity.application.inquiries import Inquiries
+from omnicity.application.revocations import Revocations
 from omnicity.application.stats import Figures, StatsService
 from omnicity.application.submissions import Submissions
 from omnicity.application.views import (
@@ -60,6 +61,8 @@ from omnicity.application.views import (
     ReassignTaskRequest,
     ReplyRequest,
     ReportRequest,
+    RevokedDocument,
+    RevokeDocumentRequest,
     SubmitCaseRequest,
     TaskList,
     TaskView,
@@ -113,7 +116,11 @@ OPENAPI: dict[str, Any] = {
                 "cancel; photo uploads; continuing a case by its hand-off code."
             ),
         },
-        {"name": "documents", "description": "Verifying an issued document by the code printed on it (public)."},
+        {
+            "name": "documents",
+            "description": "Verifying an issued document by the code printed on it (public): its digest, and whether "
+            "it still holds.",
+        },
         {
             "name": "reports",
             "description": "Anonymous reports (e.g. a public-space alert) and their tracking (public).",
@@ -122,7 +129,8 @@ OPENAPI: dict[str, Any] = {
             "name": "agents",
             "description": (
                 "The back office, for agents of the department concerned: task queues, deciding a task, asking the "
-                "citizen, a case's whole file (each read is logged in the case's audit trail)."
+                "citizen, a case's whole file (each read is logged in the case's audit trail), publishing an alert's "
+                "photo, revoking an issued document."
             ),
         },
         {"name": "figures", "description": "The city's figures: products delivered, by channel and procedure."},
@@ -197,9 +205,11 @@ tasks = TaskRepository(settings.table_name, retention=retention_days_of)
 throttle = Throttle(settings.table_name)
 slot_book = SlotBook(settings.table_name)
 uploads = Uploads(settings.documents_bucket)
+mailer = EmailSender(settings.sender_email)
 desk = AgentDesk(tasks, catalogue, WorkflowResumer(), agents=CognitoAgentDirectory(settings.agents_user_pool_id))
 case_file = CaseFile(cases, tasks, AuditTrail(settings.table_name, retention=retention_days_of), catalogue)
-inquiries = Inquiries(cases, tasks, catalogue, uploads, EmailSender(settings.sender_email))
+inquiries = Inquiries(cases, tasks, catalogue, uploads, mailer)
+revocations = Revocations(cases, catalogue, mailer)
 stats = StatsService(StatsRepository(settings.table_name), catalogue)
 REPORT_LIMIT = Limit(
     "report",
@@ -475,10 +485,12 @@ def continue_case(code: HandoffCode) -> CaseView:
 @app.get(
     "/v1/documents/<document_id>",
     tags=["documents"],
-    summary="Verify a document by the code printed on it: who issued it, when, and the digest of the PDF",
+    summary="Verify a document by the code printed on it: who issued it, when, the digest of the PDF, whether it holds",
     description=(
         "Anyone holding an issued document checks it by the code printed on it: the reference, the kind of document, "
-        "the date of issue and the SHA-256 digest its PDF must have. 404 for a code the city never issued."
+        "the date of issue, the SHA-256 digest its PDF must have, and whether it still holds (valid), or since when "
+        "it does not: revoked by an agent, or its case cancelled (status, revoked_at). Never why, nor anything about "
+        "its holder. 404 for a code the city never issued."
     ),
     security=PUBLIC,
     responses=_responses(DocumentVerification, 404),
@@ -654,6 +666,25 @@ def publish_case_photo(case_id: CaseId, photo: PhotoNumber) -> PublishedPhotos:
 )
 def complete_agent_task(task_id: TaskId, request: CompleteTaskRequest) -> TaskView:
     return desk.complete(principal(), task_id, request)
+
+
+@app.post(
+    "/v1/agent/cases/<case_id>/documents/<document_id>/revoke",
+    tags=["agents"],
+    summary="Revoke a document the case issued, with a reason its citizen reads (agents of the handling department)",
+    description=(
+        "An agent of the department that handles the case withdraws a document the case issued (e.g. a permit): from "
+        "then on, verifying it by its code says revoked and since when (never why). The reason (500 characters at "
+        "most, no control or separator character) is shown to the case's citizen, on the case's timeline and in the "
+        "email that tells them. Written with the case's audit trail. The same revocation again changes nothing (200); "
+        "another reason for a document already revoked is a 409 (already_revoked). A citizen or a kiosk gets 403; "
+        "another department's agent the 404 of a case that does not exist; a document the case did not issue, a 404."
+    ),
+    security=SECURED,
+    responses=_responses(RevokedDocument, 400, 401, 403, 404, 409),
+)
+def revoke_case_document(case_id: CaseId, document_id: DocumentId, request: RevokeDocumentRequest) -> RevokedDocument:
+    return revocations.revoke(principal(), case_id, document_id, request)
 
 
 # ---------------------------------------------------------------------------------------------- the city's figures

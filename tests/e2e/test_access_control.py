@@ -238,6 +238,13 @@ RULES: Final[Mapping[tuple[str, str], Rule]] = {
         post("/v1/agent/cases/{alert_case_id}/photos/0/publish"),
         signed_in(owner=403, other_citizen=403, kiosk=403, agent=404, other_agent=200),
     ),
+    # Élise's certificate is the population department's: its agent revokes it (again, with the same reason: nothing
+    # changes), the cleanliness agent learns nothing, citizens and kiosks have no back office.
+    ("POST", "/v1/agent/cases/{case_id}/documents/{document_id}/revoke"): Rule(
+        TOKEN,
+        post("/v1/agent/cases/{case_id}/documents/{document_id}/revoke", {"reason": "Délivré par erreur."}),
+        signed_in(owner=403, other_citizen=403, kiosk=403, agent=200, other_agent=404),
+    ),
     # -- the city's figures: agents of the reporting department
     ("GET", "/v1/stats"): Rule(TOKEN, get("/v1/stats", "from=2026-01-01&to=2026-01-31"), CITIZENS_ONLY),
     ("GET", "/swagger"): Rule(PUBLIC, get("/swagger"), anyone(200)),

@@ -9,7 +9,7 @@ invalid value, per parameter), so CI sends the same requests every run. Tokens a
 a valid one for its audience (the access-control tests try the others).
 
 Fuzzed requests rarely hit an existing case or task, so a second test reads real ones (a case handled, a case
-waiting for an agent, its task) through the same checks: the success bodies conform too.
+waiting for an agent, its task; a document revoked) through the same checks: the success bodies conform too.
 """
 
 from __future__ import annotations
@@ -142,6 +142,15 @@ def test_real_cases_and_tasks_read_as_the_document_says(served: LocalRuntime, wo
         # When each is sent, Then it succeeds and its body conforms to the document
         response = case.call_and_validate(base_url=served.api_url, headers=bearer(world.tokens[caller]), checks=CHECKED)
         assert response.status_code == 200, (method, path, response.text)
+    # And an agent revokes the handled case's document: the answer, and the document's verification since, conform
+    path_parameters = {"case_id": world.handled_case, "document_id": world.document_id}
+    revoke = "/v1/agent/cases/{case_id}/documents/{document_id}/revoke"
+    revocation = SCHEMA[revoke]["POST"].Case(path_parameters=path_parameters, body={"reason": "fuzz check"})
+    verification = SCHEMA["/v1/documents/{document_id}"]["GET"].Case(path_parameters={"document_id": world.document_id})
+    for case, caller in ((revocation, "agent"), (verification, "citizen")):
+        response = case.call_and_validate(base_url=served.api_url, headers=bearer(world.tokens[caller]), checks=CHECKED)
+        assert response.status_code == 200, response.text
+    assert response.json()["status"] == "revoked"
 
 
 @pytest.mark.parametrize(

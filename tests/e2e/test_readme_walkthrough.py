@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -63,16 +64,25 @@ def test_the_bulky_items_walkthrough_works_verbatim(served: LocalRuntime, tmp_pa
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the walk-through uses curl")
 def test_the_agents_day_walkthrough_works_verbatim(served: LocalRuntime, tmp_path: Path) -> None:
     # When the agent's day block (token -> queue with filters -> claim -> the case's file -> ask the citizen -> the
-    # citizen answers -> complete) runs in a shell
+    # citizen answers -> complete -> revoke the extract) runs in a shell
     result = run(marked_block("walkthrough", "agents_day"), served, tmp_path)
     # Then the queue listed the task with its due date, the agent claimed it, read the file (the applicant's NRN),
     # asked Hugo (the task waited, he saw the question), he answered (the case went back to waiting for her), she
     # approved it, the extract was issued, and Hugo sees her read with its reason
     assert result.returncode == 0, result.stdout + result.stderr
-    *queue, claimed, nrn, asked, question, answered, decided, case, access = result.stdout.splitlines()
+    *queue, claimed, nrn, asked, question, answered, decided, case, access, revoked, verified = (
+        result.stdout.splitlines()
+    )
     assert (asked, question, answered) == ("waiting_citizen", "Pour quel usage demandez-vous cet extrait ?", "waiting")
     listed = re.compile(r"BXL-\d{4}-\d{6} due \d{4}-\d{2}-\d{2} (on time|overdue)")
     assert queue
     assert all(listed.fullmatch(line) for line in queue), queue
     assert (claimed, nrn, decided, case) == ("agent:agent-007", "72030324138", "completed", "case: completed")
     assert access == "agent-007 population record review"
+    # And she revoked the extract with its reason; its code now says revoked, since a moment ago
+    assert revoked == "Un emploi auprès de mineurs demande le modèle 596 : faites une nouvelle demande."
+    status, since = verified.split(" ")
+    assert status == "revoked"
+    assert (
+        timedelta(0) <= datetime.now(UTC) - datetime.fromisoformat(since.replace("Z", "+00:00")) < timedelta(minutes=2)
+    )

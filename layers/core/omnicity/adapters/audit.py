@@ -21,6 +21,8 @@ case: a
   written in the transaction that records it on the case: who, for which department, when, which photo.
 - A **task closed** with its case (the case failed while its task waited) is written in the transaction that fails
   the case and closes the task: which task, of which department, closed how.
+- A **revocation** (an agent of the handling department withdraws a document the case issued) is written in the
+  transaction that records it on the case: who, for which department, when, which document, and the reason given.
 
 **Retention.** When a case closes (reaches a terminal status), its items get ``expires_at`` (epoch seconds) = the
 moment it closed + the procedure's ``retention_days``, and DynamoDB's TTL deletes them after that (the table's
@@ -45,6 +47,7 @@ from omnicity.domain.models import AgentTask, Case, CaseStatus, Frozen, Procedur
 
 AUDIT_PREFIX = "AUDIT#"
 PHOTO_PUBLISHED = "photo_published"  # the event of a publication entry, and of its line on the case's timeline
+DOCUMENT_REVOKED = "document_revoked"  # the event of a revocation entry, and of its line on the case's timeline
 EXPIRES_AT = "expires_at"  # the table's TTL attribute (template.yaml: CasesTable.TimeToLiveSpecification)
 DEFAULT_RETENTION_DAYS: int = Procedure.model_fields["retention_days"].default
 Retention = Callable[[str], int]
@@ -60,6 +63,7 @@ class AuditKind(StrEnum):
     READ = "read"  # an agent read the case
     PUBLICATION = "publication"  # an agent made part of the case public (a photo: Open311's media_url)
     TASK = "task"  # a task of the case left the queues undecided, closed with its case
+    REVOCATION = "revocation"  # an agent withdrew a document the case issued
 
 
 class AuditEntry(Frozen):
@@ -68,10 +72,10 @@ class AuditEntry(Frozen):
     at: datetime
     kind: AuditKind
     actor: str  # as the timeline names actors: "system", "citizen", "agent:<id>", ...
-    department: str | None = None  # a read, a publication: the agent's department; a task: the task's queue
-    reason: str | None = None  # a read: why ("case view" when the agent gave no reason)
-    event: str | None = None  # a status change: the timeline event that made it; a publication, a task: what happened
-    target: str | None = None  # a publication: the photo's upload key; a task: the task's id
+    department: str | None = None  # a read, a publication, a revocation: the agent's department; a task: its queue
+    reason: str | None = None  # a read: why ("case view" when the agent gave no reason); a revocation: why
+    event: str | None = None  # a status change: the timeline event that made it; the others: what happened
+    target: str | None = None  # a publication: the photo's upload key; a task: its id; a revocation: the document's
     from_status: CaseStatus | None = None  # a status change: None for the submission
     to_status: CaseStatus | None = None
 
@@ -114,6 +118,23 @@ def photo_published(case: Case, *, actor: str, department: str, key: str, at: da
         department=department,
         event=PHOTO_PUBLISHED,
         target=key,
+    )
+
+
+def document_revoked(
+    case: Case, *, actor: str, department: str, document_id: str, reason: str, at: datetime
+) -> AuditEntry:
+    """The entry for an agent revoking the case's document ``document_id`` because of ``reason``."""
+    return AuditEntry(
+        audit_id=new_audit_id(),
+        case_id=case.case_id,
+        at=at,
+        kind=AuditKind.REVOCATION,
+        actor=actor,
+        department=department,
+        reason=reason,
+        event=DOCUMENT_REVOKED,
+        target=document_id,
     )
 
 

@@ -13,6 +13,8 @@ routes it to,
   photo of it (``omnicity.application.open311``). Publishing is recorded on the case (a conditional write on its
   version) with its audit entry and a line on its timeline, in one transaction; publishing a photo already public
   changes nothing.
+- Those agents, and only they, revoke a document the case issued (``omnicity.application.revocations``), by the same
+  rule (:func:`handled_case`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from omnicity.adapters.audit import PHOTO_PUBLISHED, AuditEntry, photo_published
-from omnicity.adapters.cases import find_case
+from omnicity.adapters.cases import CaseReader, find_case
 from omnicity.application.ports import AuditedCases
 from omnicity.application.views import (
     AccessEntry,
@@ -143,14 +145,7 @@ class CaseFile:
         return find_case(self._cases, case_id)
 
     def _handled_case(self, principal: Principal, case_id: str) -> tuple[Case, Procedure, str]:
-        """The case, its procedure and the department the agent acts for on it (``omnicity.capabilities.departments``);
-        to an agent of no department that handles it, the same 404 as a case that does not exist."""
-        case = self._case(case_id)
-        procedure = self._catalogue.get(case.procedure_id)
-        department = acting_department(principal, procedure, case)
-        if department is None:
-            raise NotFoundError(f"no case {case_id!r}")
-        return case, procedure, department
+        return handled_case(self._cases, self._catalogue, principal, case_id)
 
     def _tasks_of(self, case: Case, procedure: Procedure) -> list[AgentTask]:
         """The case's tasks, as its capabilities name them (a review's, once opened)."""
@@ -161,6 +156,19 @@ class CaseFile:
             except NotFoundError:
                 continue  # not opened yet
         return tasks
+
+
+def handled_case(
+    cases: CaseReader, catalogue: Catalogue, principal: Principal, case_id: str
+) -> tuple[Case, Procedure, str]:
+    """The case, its procedure and the department the agent acts for on it (``omnicity.capabilities.departments``);
+    to an agent of no department that handles it, the same 404 as a case that does not exist."""
+    case = find_case(cases, case_id)
+    procedure = catalogue.get(case.procedure_id)
+    department = acting_department(principal, procedure, case)
+    if department is None:
+        raise NotFoundError(f"no case {case_id!r}")
+    return case, procedure, department
 
 
 def _access_entry(entry: AuditEntry) -> AccessEntry:

@@ -19,7 +19,7 @@ from omnicity.domain.handoff import RULE as HANDOFF_CODE_RULE
 from omnicity.domain.handoff import normalize as normalize_handoff
 from omnicity.domain.handoff import qr_payload as handoff_qr
 from omnicity.domain.identity import Principal
-from omnicity.domain.models import Applicant, Case, CaseStatus, Role
+from omnicity.domain.models import Applicant, Case, Role
 
 
 def readable_case(cases: CaseReader, catalogue: Catalogue, principal: Principal, case_id: str) -> Case:
@@ -123,7 +123,8 @@ class CaseReads:
         return TrackView.of(case)
 
     def verify_document(self, document_id: str) -> DocumentVerification:
-        """A document's verification code (printed on it) confirms it was issued by the city, and its digest."""
+        """A document's verification code (printed on it) confirms it was issued by the city, and its digest; and
+        whether it still holds (not revoked, not on a cancelled case) or since when it does not."""
         try:
             case = self._cases.get_by_document(document_id)
         except NotFoundError:
@@ -132,17 +133,7 @@ class CaseReads:
         procedure = self._catalogue.get(case.procedure_id)
         if document is None or procedure.document is None:
             raise NotFoundError(f"no document {document_id!r}")
-        return DocumentVerification(
-            document_id=document_id,
-            valid=case.status is not CaseStatus.CANCELLED,
-            reference=case.reference,
-            procedure_id=case.procedure_id,
-            title=procedure.document.title,
-            kind=document.kind,
-            language=document.language,
-            issued_at=document.created_at,
-            sha256=document.sha256,
-        )
+        return DocumentVerification.of(case, document, procedure.document.title)
 
     def _view(self, case: Case, *, for_agent: bool) -> CaseView:
         view = CaseView.of(case, for_agent=for_agent)

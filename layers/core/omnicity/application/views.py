@@ -11,9 +11,11 @@ from omnicity.capabilities.base import CAPABILITIES, CapabilityDescription
 from omnicity.domain.models import (
     AgentTask,
     Case,
+    CaseDocument,
     CaseStatus,
     Channel,
     DocumentSpec,
+    DocumentStatus,
     Failure,
     FormField,
     Language,
@@ -159,6 +161,11 @@ class DocumentView(View):
     kind: str
     language: Language
     created_at: datetime
+    revoked_at: Annotated[
+        datetime | None,
+        Field(description="When an agent revoked the document, which then no longer holds (null: not revoked)"),
+    ] = None
+    revocation_reason: Annotated[str | None, Field(description="Why it was revoked, in the agent's words")] = None
 
 
 class CaseListItem(CaseSummary):
@@ -236,10 +243,21 @@ class TrackView(View):
 
 
 class DocumentVerification(View):
-    """What the city vouches for about a document, to anyone holding it (no personal data: compare the digest)."""
+    """What the city vouches for about a document, to anyone holding it (no personal data: compare the digest).
+
+    A revoked document says so and since when, never why: the reason is the agent's free text, written for the
+    document's holder, and may name people or facts about them (the holder reads it on their case)."""
 
     document_id: str
-    valid: bool
+    valid: Annotated[bool, Field(description="The document holds: neither revoked nor issued on a cancelled case")]
+    status: Annotated[
+        DocumentStatus,
+        Field(description="valid; revoked (an agent withdrew it); cancelled (its case was cancelled)"),
+    ]
+    revoked_at: Annotated[
+        datetime | None,
+        Field(description="Since when the document no longer holds (its revocation, or its case's cancellation)"),
+    ] = None
     reference: str
     procedure_id: str
     title: LocalizedText
@@ -247,6 +265,48 @@ class DocumentVerification(View):
     language: Language
     issued_at: datetime
     sha256: Annotated[str | None, Field(description="SHA-256 of the PDF as issued: the copy at hand must match")]
+
+    @classmethod
+    def of(cls, case: Case, document: CaseDocument, title: LocalizedText) -> DocumentVerification:
+        """``document`` of ``case``, as anyone holding it is told (``title``: its procedure's document title)."""
+        status, since = case.document_status(document)
+        return cls(
+            document_id=document.document_id,
+            valid=status is DocumentStatus.VALID,
+            status=status,
+            revoked_at=since,
+            reference=case.reference,
+            procedure_id=case.procedure_id,
+            title=title,
+            kind=document.kind,
+            language=document.language,
+            issued_at=document.created_at,
+            sha256=document.sha256,
+        )
+
+
+class RevokeDocumentRequest(BaseModel):
+    """Why an agent revokes a document. The case's citizen reads it as it is (on the case, and in the email that
+    tells them): written in the case's language, it is never shown to whoever verifies the document."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: Annotated[
+        SafeText,
+        Field(
+            min_length=1,
+            max_length=500,
+            examples=["Autorisation retirée : la zone Mont des Arts est fermée pour travaux jusqu'au 30 juin."],
+        ),
+    ]
+
+
+class RevokedDocument(View):
+    """A document an agent revoked, as its case now holds it."""
+
+    case_id: str
+    reference: Annotated[str, Field(examples=["BXL-2026-000123"])]
+    document: DocumentView
 
 
 class DocumentUrl(View):

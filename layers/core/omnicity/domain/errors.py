@@ -69,6 +69,13 @@ class CaseCancelledError(ConflictError):
     code = "case_cancelled"
 
 
+class AlreadyRevokedError(ConflictError):
+    """The document was revoked already, for another reason: the first revocation stands, as its citizen was told it
+    (409). The same revocation again is no error: it changes nothing."""
+
+    code = "already_revoked"
+
+
 class PayloadTooLargeError(OmnicityError):
     """A request body over the limit (``omnicity.http.edge.MAX_BODY_BYTES``): refused before anything reads it."""
 

@@ -227,7 +227,18 @@ class TimelineEntry(Frozen):
     note: LocalizedText | None = None
 
 
+class DocumentStatus(StrEnum):
+    """Whether an issued document still holds, as anyone verifying it by its code is told."""
+
+    VALID = "valid"
+    REVOKED = "revoked"  # an agent of the department that handles its case withdrew it
+    CANCELLED = "cancelled"  # its case was cancelled
+
+
 class CaseDocument(Frozen):
+    """A document the city issued on a case. Revoking it (``omnicity.application.revocations``) sets ``revoked_at``
+    and ``revocation_reason`` together, once: a revocation is never undone nor changed."""
+
     document_id: str
     kind: str
     language: Language
@@ -235,6 +246,12 @@ class CaseDocument(Frozen):
     content_type: str = "application/pdf"
     sha256: str | None = None
     created_at: datetime
+    revoked_at: datetime | None = None
+    revocation_reason: str | None = None  # the agent's words, for the case's citizen (never public)
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
 
 
 class Failure(Frozen):
@@ -301,6 +318,17 @@ class Case(Frozen):
 
     def document(self, document_id: str) -> CaseDocument | None:
         return next((doc for doc in self.documents if doc.document_id == document_id), None)
+
+    def document_status(self, document: CaseDocument) -> tuple[DocumentStatus, datetime | None]:
+        """Whether ``document`` (one of this case's) still holds, and since when it does not: revoked (from its
+        revocation, whatever became of the case since), else cancelled with its case (from the cancellation), else
+        valid (None)."""
+        if document.revoked_at is not None:
+            return DocumentStatus.REVOKED, document.revoked_at
+        if self.status is CaseStatus.CANCELLED:
+            cancelled = next((e.at for e in self.timeline if e.status is CaseStatus.CANCELLED), self.updated_at)
+            return DocumentStatus.CANCELLED, cancelled
+        return DocumentStatus.VALID, None
 
     @property
     def open_inquiry(self) -> Inquiry | None:
