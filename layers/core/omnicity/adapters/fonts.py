@@ -49,7 +49,7 @@ _RANGES: Final = (
 REPERTOIRE: Final = frozenset(code for first, last in _RANGES for code in range(first, last + 1))
 
 _CACHE_ENV: Final = "OMNICITY_FONT_CACHE"
-_PREPARED_VERSION: Final = "1"  # bump when the way files are cut down changes
+_PREPARED_VERSION: Final = "2"  # bump when the way files are cut down changes
 _lock = threading.Lock()
 
 
@@ -62,14 +62,21 @@ def source_file(style: str) -> Path:
     return path
 
 
+# OpenType layout (the layout does no shaping: it places precomposed letters), kerning, tool stamps and signatures
+_DROPPED: Final = ("GSUB", "GPOS", "GDEF", "kern", "FFTM", "DSIG")
+
+
 def _cut_down(source: bytes) -> bytes:
     from fontTools import subset, ttLib  # fpdf2's own dependency, loaded with the renderer
 
     font = ttLib.TTFont(io.BytesIO(source), recalcTimestamp=False)
+    for tag in _DROPPED:  # before the subsetter, which would otherwise decompile the large layout tables first
+        if tag in font:
+            del font[tag]
     options = subset.Options()
     options.hinting = False
     options.layout_features = []
-    options.drop_tables += ["GSUB", "GPOS", "GDEF", "kern", "FFTM", "DSIG"]
+    options.drop_tables += list(_DROPPED)
     options.notdef_outline = True
     options.recommended_glyphs = True
     options.glyph_names = True  # fpdf2 maps characters to glyphs by name
