@@ -171,6 +171,19 @@ class FakeRenderer:
         return b"%PDF-fake"
 
 
+@dataclass
+class FakeSealer:
+    """Seals by appending a marker (as a seal is an incremental update: the rendered bytes first, unchanged); records
+    what it was given."""
+
+    MARK = b"\n%fake-seal\n"
+    calls: list[bytes] = field(default_factory=list)
+
+    def seal(self, pdf: bytes) -> bytes:
+        self.calls.append(pdf)
+        return pdf + self.MARK
+
+
 class FakeTaskRepository:
     """The TaskRepository in memory: open() is idempotent per task id, save() is versioned."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from tests.fakes import (
     FakeCaseRepository,
     FakePlaces,
     FakeRenderer,
+    FakeSealer,
     FakeSender,
     FakeStore,
     FakeTaskRepository,
@@ -54,6 +56,7 @@ class World:
     store: FakeStore
     sender: FakeSender
     renderer: FakeRenderer
+    sealer: FakeSealer
 
     def add(
         self,
@@ -84,13 +87,19 @@ class World:
 
 
 def _make_world() -> World:
-    cases, store, sender, renderer = FakeCaseRepository(), FakeStore(), FakeSender(), FakeRenderer()
+    cases, store, sender, renderer, sealer = (
+        FakeCaseRepository(),
+        FakeStore(),
+        FakeSender(),
+        FakeRenderer(),
+        FakeSealer(),
+    )
     register = SimulatedNationalRegister([make_person(RESIDENT, "Élise", "Exemplaire")])
     catalogue, registers = get_catalogue(), Registers(national=register)
     return World(
         RequestValidation(cases, catalogue),
         EligibilityCheck(cases, catalogue, registers),
-        DocumentIssuing(cases, catalogue, registers, renderer, store),
+        DocumentIssuing(cases, catalogue, registers, renderer, sealer, store),
         Notifications(cases, catalogue, registers, sender),
         Completion(cases),
         Failures(cases, catalogue, FakeTaskRepository(), FakePlaces(date(2026, 3, 2))),
@@ -98,6 +107,7 @@ def _make_world() -> World:
         store,
         sender,
         renderer,
+        sealer,
     )
 
 
@@ -216,7 +226,10 @@ def test_render_document_renders_in_the_case_language_with_themake_person(world:
     assert document.language is language
     assert document.kind == "certificate"
     assert context["document_id"] == document.document_id
-    assert world.store.objects == {document.key: b"%PDF-fake"}
+    # and what is stored is the rendered document, sealed; its digest is the stored bytes'
+    assert world.sealer.calls == [b"%PDF-fake"]
+    assert world.store.objects == {document.key: b"%PDF-fake" + FakeSealer.MARK}
+    assert document.sha256 == hashlib.sha256(b"%PDF-fake" + FakeSealer.MARK).hexdigest()
     assert world.store.puts == [(document.key, submitted.reference)]
     assert _events(case).count("document_issued") == 1
 
@@ -229,8 +242,9 @@ def test_render_document_retry_neither_renders_nor_attaches_again(world: World) 
     # When the step is retried
     second = world.documents.render_document("case-1")
 
-    # Then nothing is rendered, stored or attached again
+    # Then nothing is rendered, sealed, stored or attached again
     assert len(world.renderer.calls) == 1
+    assert len(world.sealer.calls) == 1
     assert len(world.store.puts) == 1
     assert second.documents == first.documents
     assert len(world.case().documents) == 1
@@ -262,10 +276,11 @@ def test_render_document_on_a_rejected_case_is_refused(world: World) -> None:
     # Given a rejected case
     _rejected(world)
 
-    # When a document is asked for / Then the step refuses, and nothing is rendered
+    # When a document is asked for / Then the step refuses, and nothing is rendered or sealed
     with pytest.raises(StepInputError):
         world.documents.render_document("case-1")
     assert world.renderer.calls == []
+    assert world.sealer.calls == []
     assert world.store.puts == []
     assert world.case().documents == []
 

@@ -106,6 +106,16 @@ class ApiSettings(StartsWorkflows):
         return value
 
 
+class SealSettings(CoreSettings):
+    """The city's seal on the documents the renderer issues (``omnicity.adapters.sealing``, docs/seal.md): the KMS key
+    that signs (an asymmetric, sign-only key: its id, ARN or alias), the SSM parameter holding the certificate chain
+    that certifies it (PEM, the seal's certificate first) and the RFC 3161 timestamp authority's URL."""
+
+    seal_key_id: str = Field(alias="SEAL_KEY_ID", min_length=1)
+    seal_certificate_parameter: str = Field(alias="SEAL_CERTIFICATE_PARAMETER", min_length=1)
+    seal_timestamp_url: str = Field(alias="SEAL_TIMESTAMP_URL", pattern=r"^https?://[^\s]+$")
+
+
 class NotifySettings(CoreSettings):
     sender_email: str = Field(alias="SENDER_EMAIL", min_length=3)
 

@@ -22,7 +22,7 @@ from omnicity.adapters.documents import document_id_for, document_key
 from omnicity.adapters.notifications import compose
 from omnicity.adapters.registries import Registers
 from omnicity.adapters.tasks import closed_undecided, task_id_for
-from omnicity.application.ports import AuditedCases, Mailer
+from omnicity.application.ports import AuditedCases, DocumentSealer, Mailer
 from omnicity.capabilities.base import CAPABILITIES, Closure, Places
 from omnicity.capabilities.departments import handling_department
 from omnicity.capabilities.review import Review
@@ -277,19 +277,30 @@ class HumanSteps:
 
 
 class DocumentIssuing:
-    """The step ``render_document``: the procedure's document, rendered, stored and attached to the case."""
+    """The step ``render_document``: the procedure's document, rendered, sealed, stored and attached to the case."""
 
     def __init__(
-        self, cases: Cases, catalogue: Catalogue, registers: Registers, renderer: Renderer, store: PdfStore
+        self,
+        cases: Cases,
+        catalogue: Catalogue,
+        registers: Registers,
+        renderer: Renderer,
+        sealer: DocumentSealer,
+        store: PdfStore,
     ) -> None:
         self._cases = cases
         self._catalogue = catalogue
         self._registers = registers
         self._renderer = renderer
+        self._sealer = sealer
         self._store = store
 
     def render_document(self, case_id: str) -> Case:
-        """Render the procedure's document in the case's language, store it, attach it to the case."""
+        """Render the procedure's document in the case's language, seal it, store it, attach it to the case.
+
+        The case's ``sha256`` is the digest of exactly the bytes stored (the sealed document), which are the bytes a
+        citizen downloads. A retry after the store but before the attachment seals again (a new signing time and
+        timestamp) and overwrites the object under the same key: the attached digest is always the stored one's."""
         case = self._cases.get(case_id)
         procedure = self._catalogue.get(case.procedure_id)
         if procedure.document is None:
@@ -302,7 +313,7 @@ class DocumentIssuing:
         context = build_context(
             procedure, case, self._registers, document_id=document_id, issued_on=today_in_brussels()
         )
-        pdf = self._renderer(procedure.document.template, case.language.value, context)
+        pdf = self._sealer.seal(self._renderer(procedure.document.template, case.language.value, context))
         key = document_key(case.case_id, document_id)
         self._store.put_pdf(key, pdf, reference=case.reference, retention_days=procedure.retention_days)
         self._cases.register_document(document_id, case.case_id)
