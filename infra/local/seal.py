@@ -228,8 +228,10 @@ class LocalTimestampAuthority:
 
     @staticmethod
     def _rejection(reason: str) -> bytes:
+        """A TimeStampResp that holds its status only (RFC 3161: no token but when granted). asn1crypto's TimeStampResp
+        cannot leave its token out: the SEQUENCE is written around the status by hand."""
         status = tsp.PKIStatusInfo({"status": "rejection", "fail_info": {reason}})
-        return bytes(tsp.TimeStampResp({"status": status}).dump())
+        return bytes(core.Sequence(contents=status.dump()).dump())
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from omnicity.adapters.documents import document_id_for, document_key
 from omnicity.adapters.registries import Registers
 from omnicity.adapters.registries.national import SimulatedNationalRegister
 from omnicity.application.workflow import (
@@ -228,8 +229,9 @@ def test_render_document_renders_in_the_case_language_with_themake_person(world:
     assert context["document_id"] == document.document_id
     # and what is stored is the rendered document, sealed; its digest is the stored bytes'
     assert world.sealer.calls == [b"%PDF-fake"]
-    assert world.store.objects == {document.key: b"%PDF-fake" + FakeSealer.MARK}
-    assert document.sha256 == hashlib.sha256(b"%PDF-fake" + FakeSealer.MARK).hexdigest()
+    [sealed] = world.sealer.sealed
+    assert world.store.objects == {document.key: sealed}
+    assert document.sha256 == hashlib.sha256(sealed).hexdigest()
     assert world.store.puts == [(document.key, submitted.reference)]
     assert _events(case).count("document_issued") == 1
 
@@ -249,6 +251,23 @@ def test_render_document_retry_neither_renders_nor_attaches_again(world: World) 
     assert second.documents == first.documents
     assert len(world.case().documents) == 1
     assert _events(world.case()).count("document_issued") == 1
+
+
+def test_a_retry_after_the_store_attaches_the_digest_of_the_document_stored_first(world: World) -> None:
+    # Given an eligible case whose document an earlier attempt sealed and stored, then failed before attaching it
+    _eligible(world)
+    key = document_key("case-1", document_id_for("case-1", "certificate", "fr"))
+    world.store.objects[key] = earlier = b"%PDF-fake\n%sealed by the earlier attempt\n"
+
+    # When the step is retried (it seals again: another signing time, another timestamp)
+    case = world.documents.render_document("case-1")
+
+    # Then the stored document stays the earlier one, and the case holds its digest: the bytes a citizen downloads
+    assert world.store.objects == {key: earlier}
+    assert world.sealer.sealed[0] != earlier
+    [document] = case.documents
+    assert document.key == key
+    assert document.sha256 == hashlib.sha256(earlier).hexdigest()
 
 
 def test_the_document_id_is_deterministic(world: World) -> None:

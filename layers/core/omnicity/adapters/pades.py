@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import requests
-from asn1crypto import algos, cms, tsp, x509
+from asn1crypto import algos, cms, core, tsp, x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -176,10 +176,17 @@ class _Prebuilt(CMSAttributeProvider):
         return self._attribute
 
 
+class TimeStampAnswer(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
+    """An RFC 3161 TimeStampResp as a TSA may send it: its token is OPTIONAL (absent when the request is refused),
+    which asn1crypto's ``tsp.TimeStampResp`` cannot parse."""
+
+    _fields = [("status", tsp.PKIStatusInfo), ("time_stamp_token", cms.ContentInfo, {"optional": True})]
+
+
 class HttpTimestamper(TimeStamper):
     """An RFC 3161 timestamp client over HTTP(S) (``application/timestamp-query``), one kept-alive session. A TSA
     that cannot be reached, times out, or answers 5xx or 429 is a TransientError; any other answer that is no
-    timestamp reply is a TimestampRequestError (:func:`seal_pdf` makes it a TransientError too)."""
+    granted timestamp is a TimestampRequestError (:func:`seal_pdf` makes it a TransientError too)."""
 
     def __init__(self, url: str, timeout: tuple[float, float] = TIMESTAMP_TIMEOUT) -> None:
         super().__init__(include_nonce=True)  # type: ignore[no-untyped-call]
@@ -199,6 +206,14 @@ class HttpTimestamper(TimeStamper):
         content_type = reply.headers.get("Content-Type", "").split(";")[0].strip()
         if reply.status_code != 200 or content_type != _TIMESTAMP_REPLY:
             raise TimestampRequestError(f"the timestamp authority answered {reply.status_code} {content_type!r}")
+        try:
+            status = TimeStampAnswer.load(reply.content)["status"]
+            granted = status["status"].native in ("granted", "granted_with_mods")
+        except ValueError as exc:
+            raise TimestampRequestError("the timestamp authority's answer is no TimeStampResp") from exc
+        if not granted:
+            refusal = f"{status['status'].native}: {status['fail_info'].native or status['status_string'].native}"
+            raise TimestampRequestError(f"the timestamp authority refused the request ({refusal})")
         return tsp.TimeStampResp.load(reply.content)
 
 

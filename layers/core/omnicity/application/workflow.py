@@ -12,7 +12,6 @@ Steps are idempotent: Step Functions retries them, so a step that finds its work
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -71,9 +70,10 @@ class Cases(AuditedCases, Protocol):
 
 
 class PdfStore(Protocol):
-    """Where documents go (omnicity.adapters.documents.DocumentStore)."""
+    """Where documents go (omnicity.adapters.documents.DocumentStore): the first write of a key wins; ``put_pdf``
+    returns the SHA-256 (hex) of the object the key holds."""
 
-    def put_pdf(self, key: str, content: bytes, *, reference: str, retention_days: int | None = None) -> None: ...
+    def put_pdf(self, key: str, content: bytes, *, reference: str, retention_days: int | None = None) -> str: ...
 
 
 class Tasks(Protocol):
@@ -298,9 +298,10 @@ class DocumentIssuing:
     def render_document(self, case_id: str) -> Case:
         """Render the procedure's document in the case's language, seal it, store it, attach it to the case.
 
-        The case's ``sha256`` is the digest of exactly the bytes stored (the sealed document), which are the bytes a
-        citizen downloads. A retry after the store but before the attachment seals again (a new signing time and
-        timestamp) and overwrites the object under the same key: the attached digest is always the stored one's."""
+        The case's ``sha256`` is the digest of exactly the bytes stored, the ones a citizen downloads. Sealing is not
+        deterministic (a signing time, a timestamp), so the first document stored under the document's key stays:
+        a retry after the store but before the attachment, or a duplicate execution, attaches that object's digest
+        (the store reports it), never its own document's."""
         case = self._cases.get(case_id)
         procedure = self._catalogue.get(case.procedure_id)
         if procedure.document is None:
@@ -315,14 +316,14 @@ class DocumentIssuing:
         )
         pdf = self._sealer.seal(self._renderer(procedure.document.template, case.language.value, context))
         key = document_key(case.case_id, document_id)
-        self._store.put_pdf(key, pdf, reference=case.reference, retention_days=procedure.retention_days)
+        sha256 = self._store.put_pdf(key, pdf, reference=case.reference, retention_days=procedure.retention_days)
         self._cases.register_document(document_id, case.case_id)
         document = CaseDocument(
             document_id=document_id,
             kind=procedure.document.kind,
             language=case.language,
             key=key,
-            sha256=hashlib.sha256(pdf).hexdigest(),
+            sha256=sha256,
             created_at=_now(),
         )
 
