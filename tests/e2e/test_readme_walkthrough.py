@@ -5,9 +5,11 @@ Each block is found by what it holds (``tests.documentation.marked_block``), whi
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,12 +18,21 @@ from infra.local.runtime import LocalRuntime
 from tests.documentation import marked_block
 
 
-def run(script: str, runtime: LocalRuntime, folder: Path) -> subprocess.CompletedProcess[str]:
-    """Run one block as written, pointed at this runtime's port (the only change)."""
+def run(
+    script: str, runtime: LocalRuntime, folder: Path, environment: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run one block as written, pointed at this runtime's port (the only change); ``environment``: variables the
+    block reads with a default (the block runs in ``folder``, not in the repository)."""
     assert "API=http://127.0.0.1:3000\n" in script
     script = script.replace("API=http://127.0.0.1:3000\n", f"API={runtime.api_url}\n", 1)
     return subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script], cwd=folder, capture_output=True, text=True, timeout=120, check=False
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **(environment or {})},
     )
 
 
@@ -76,3 +87,17 @@ def test_the_agents_day_walkthrough_works_verbatim(served: LocalRuntime, tmp_pat
     assert all(listed.fullmatch(line) for line in queue), queue
     assert (claimed, nrn, decided, case) == ("agent:agent-007", "72030324138", "completed", "case: completed")
     assert access == "agent-007 population record review"
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the walk-through uses curl")
+def test_the_seal_walkthrough_works_verbatim(served: LocalRuntime, tmp_path: Path) -> None:
+    # When the seal block (a certificate downloaded, its seal validated, one byte changed) runs in a shell, with the
+    # pyhanko of this interpreter's environment (the block's default is the repository's .venv)
+    pyhanko = str(Path(sys.executable).with_name("pyhanko"))
+    result = run(marked_block("walkthrough", "seal"), served, tmp_path, {"PYHANKO": pyhanko})
+    # Then the downloaded certificate's seal was intact and trusted, with a trusted timestamp; the changed one's not
+    assert result.returncode == 0, result.stdout + result.stderr
+    valid, changed, verdict = result.stdout.splitlines()
+    assert re.fullmatch(r"CitySeal:[0-9a-f]{64}:INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>,UNTOUCHED", valid), valid
+    assert re.fullmatch(r"CitySeal:[0-9a-f]{64}:INVALID", changed), changed
+    assert verdict == "changed.pdf: the seal does not hold"
