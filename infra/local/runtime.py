@@ -311,6 +311,11 @@ class LocalRuntime:
         return self._seal
 
     @property
+    def has_seal(self) -> bool:
+        """Whether the started runtime made a seal (a function of its template seals documents)."""
+        return self._seal is not None
+
+    @property
     def folder(self) -> Path:
         """The runtime's own folder (started runtimes only): ``.local/runtime-.../`` beside the template."""
         if self._folder is None:

@@ -33,12 +33,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from omnicity.config import SealSettings
-
-# The variables a function that seals is given (omnicity.config.SealSettings' names).
-KEY_VARIABLE: Final = str(SealSettings.model_fields["seal_key_id"].alias)
-CHAIN_VARIABLE: Final = str(SealSettings.model_fields["seal_certificate_parameter"].alias)
-TIMESTAMP_URL_VARIABLE: Final = str(SealSettings.model_fields["seal_timestamp_url"].alias)
+# The variables a function that seals is given: omnicity.config.SealSettings' names (tests/unit/test_seal.py keeps
+# them equal; infra imports the layer lazily: `python -m infra.local` puts it on the path once started).
+KEY_VARIABLE: Final = "SEAL_KEY_ID"
+CHAIN_VARIABLE: Final = "SEAL_CERTIFICATE_PARAMETER"
+TIMESTAMP_URL_VARIABLE: Final = "SEAL_TIMESTAMP_URL"
 
 TIMESTAMP_PATH: Final = "/local/tsa"
 CA_PATH: Final = "/local/seal/ca.pem"

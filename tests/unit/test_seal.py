@@ -29,7 +29,14 @@ from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pypdf import PdfReader, PdfWriter
 
-from infra.local.seal import TSA_POLICY, LocalCertificateAuthority, LocalTimestampAuthority
+from infra.local.seal import (
+    CHAIN_VARIABLE,
+    KEY_VARIABLE,
+    TIMESTAMP_URL_VARIABLE,
+    TSA_POLICY,
+    LocalCertificateAuthority,
+    LocalTimestampAuthority,
+)
 from omnicity.adapters.pades import (
     FIELD_NAME,
     CertificateMismatchError,
@@ -467,3 +474,12 @@ def test_the_timestamp_authority_setting_must_be_an_http_url(url: str) -> None:
                 "SEAL_TIMESTAMP_URL": url,
             }
         )
+
+
+def test_the_local_runtime_knows_a_sealing_function_by_the_settings_names() -> None:
+    aliases = {name: field.alias for name, field in SealSettings.model_fields.items() if name.startswith("seal_")}
+    assert aliases == {
+        "seal_key_id": KEY_VARIABLE,
+        "seal_certificate_parameter": CHAIN_VARIABLE,
+        "seal_timestamp_url": TIMESTAMP_URL_VARIABLE,
+    }
