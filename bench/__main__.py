@@ -25,6 +25,7 @@ from bench.report import Figure, Section, shortfall, with_unit
 MODULES: dict[str, str] = {
     "cold_start": "Cold start",
     "documents": "Documents",
+    "seal": "Seal",
     "throughput": "Throughput",
     "cost": "Cost per product",
     "scale": "Scale",
@@ -39,6 +40,7 @@ PACKAGES = (
     "fpdf2",
     "reportlab",
     "weasyprint",
+    "pyHanko",
     "moto",
 )
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"

@@ -52,6 +52,7 @@ RUN_BY_TESTS: Final[dict[str, dict[str, str]]] = {
         "alert": '"procedure_id": "public-space-alert"',  # docs/procedures.md
         "bulky_items": '"procedure_id": "bulky-items-removal"',  # docs/procedures.md
         "agents_day": "/claim",  # docs/agents.md
+        "seal": "/local/seal/ca.pem",  # docs/seal.md
     },
     "open311": {"session": "$O311/requests.json"},  # docs/open311.md
 }

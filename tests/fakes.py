@@ -7,6 +7,7 @@ does, all or nothing.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -148,9 +149,11 @@ class FakeStore:
         self.objects: dict[str, bytes] = {}
         self.puts: list[tuple[str, str]] = []
 
-    def put_pdf(self, key: str, content: bytes, *, reference: str, retention_days: int | None = None) -> None:
-        self.objects[key] = content
+    def put_pdf(self, key: str, content: bytes, *, reference: str, retention_days: int | None = None) -> str:
+        """The first write of a key wins, as S3's conditional write; the digest of what the key holds."""
+        self.objects.setdefault(key, content)
         self.puts.append((key, reference))
+        return hashlib.sha256(self.objects[key]).hexdigest()
 
 
 class FakeSender:
@@ -169,6 +172,20 @@ class FakeRenderer:
     def __call__(self, template_id: str, language: str, context: dict[str, object]) -> bytes:
         self.calls.append((template_id, language, context))
         return b"%PDF-fake"
+
+
+@dataclass
+class FakeSealer:
+    """Seals by appending a numbered marker: as a real seal, an incremental update (the rendered bytes first,
+    unchanged) that differs at each sealing (a signing time, a timestamp). Records what it was given and gave."""
+
+    calls: list[bytes] = field(default_factory=list)
+    sealed: list[bytes] = field(default_factory=list)
+
+    def seal(self, pdf: bytes) -> bytes:
+        self.calls.append(pdf)
+        self.sealed.append(pdf + f"\n%fake-seal {len(self.calls)}\n".encode())
+        return self.sealed[-1]
 
 
 class FakeTaskRepository:

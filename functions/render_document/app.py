@@ -1,6 +1,7 @@
-"""Workflow step: render the procedure's document in the case's language and store it in S3.
+"""Workflow step: render the procedure's document in the case's language, seal it and store it in S3.
 
-The only function that imports the PDF renderer (fpdf2 is the heaviest import of the platform).
+The only function that imports the PDF renderer (fpdf2 is the heaviest import of the platform at cold start) and the
+only one that seals; pyHanko, which seals, is imported with the first document sealed (omnicity.adapters.sealing).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from omnicity.adapters.cases import CaseRepository
 from omnicity.adapters.documents import DocumentStore
 from omnicity.adapters.registries import get_registers
 from omnicity.adapters.rendering import render_document
+from omnicity.adapters.sealing import kms_sealer
 from omnicity.application.steps import CaseStep, parse
 from omnicity.application.workflow import DocumentIssuing
 from omnicity.catalogue import get_catalogue, retention_days_of
@@ -25,6 +27,7 @@ documents = DocumentIssuing(
     get_catalogue(),
     get_registers(),
     render_document,
+    kms_sealer(settings),
     DocumentStore(settings.documents_bucket),
     portal_url=settings.portal_url,
 )

@@ -84,6 +84,12 @@ def main(argv: list[str] | None = None) -> int:
             f"| moto {runtime.moto_url} | Ctrl-C to stop",
             flush=True,
         )
+        if runtime.has_seal:
+            print(
+                f"the city's seal (local CA, trusted by nobody else): GET {runtime.api_url}/local/seal/ca.pem, "
+                f"or {runtime.seal.folder / 'ca.pem'}",
+                flush=True,
+            )
         runtime.serve_forever()
     except KeyboardInterrupt:
         print("stopping", flush=True)

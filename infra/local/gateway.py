@@ -16,7 +16,9 @@ Deliberate differences from API Gateway, for a friendlier local loop:
   integration answers with the CORS headers only: a preflight has no body);
 - the local-only routes ``POST /local/token``, ``GET /local/people`` and ``GET /local/outbox`` exist here and never in
   template.yaml; a token minted for an agent (or a kiosk device) also signs them in to their client's user pool
-  (``infra.local.users``), where the agents' directory finds them.
+  (``infra.local.users``), where the agents' directory finds them. When the template's functions seal documents,
+  ``GET /local/seal/ca.pem`` (the local seal's only trust root) and ``POST /local/tsa`` (the local RFC 3161 timestamp
+  authority, ``infra.local.seal``) too.
 
 What the HTTP front (``infra.local.runtime``) checks before it reads a body (:meth:`LocalGateway.admit`), each refusal
 a JSON error of the API's shape, at once, and the connection closed:
@@ -37,6 +39,7 @@ import base64
 import binascii
 import email
 import email.policy
+import functools
 import hashlib
 import json
 import logging
@@ -50,6 +53,7 @@ from typing import Any, Final
 from urllib.parse import parse_qsl, unquote
 
 from infra.local.bridge import LambdaBridge
+from infra.local.seal import CA_PATH, TIMESTAMP_PATH, LocalSeal
 from infra.local.template import ACCOUNT_ID, REGION, ApiRoute, GatewayResponse, TemplateDescription
 from infra.local.tokens import ROLES, InvalidToken, LocalIssuer, authorizer_claims
 from infra.local.users import LocalUserPools
@@ -125,6 +129,7 @@ class LocalGateway:
         account_id: str = ACCOUNT_ID,
         domain_name: str = "127.0.0.1:3000",
         clock: Callable[[], float] = time.time,
+        seal: LocalSeal | None = None,
     ) -> None:
         if description.api is None:
             raise ValueError(f"{description.template_path} has no API to serve")
@@ -148,6 +153,9 @@ class LocalGateway:
             ("GET", "/local/people"): self._people,
             ("GET", "/local/outbox"): self._outbox,
         }
+        if seal is not None:
+            self._local_routes[("POST", TIMESTAMP_PATH)] = functools.partial(_timestamp, seal)
+            self._local_routes[("GET", CA_PATH)] = functools.partial(_seal_authority, seal)
         self._static_segments = {
             segment
             for path in [
@@ -458,6 +466,16 @@ class LocalGateway:
 
     def _outbox(self, _body: bytes | None) -> Response:
         return _json(200, outbox(self._account_id, self._region))
+
+
+def _timestamp(seal: LocalSeal, body: bytes | None) -> Response:
+    """RFC 3161 over HTTP: a DER TimeStampReq in, a DER TimeStampResp out (granted, or rejected with why)."""
+    return 200, {"Content-Type": "application/timestamp-reply"}, seal.timestamps.respond(body or b"")
+
+
+def _seal_authority(seal: LocalSeal, _body: bytes | None) -> Response:
+    """The local seal's and timestamps' only trust root, for a validator's --trust."""
+    return 200, {"Content-Type": "application/x-pem-file"}, seal.ca_pem
 
 
 def outbox(account_id: str = ACCOUNT_ID, region: str = REGION) -> list[dict[str, Any]]:

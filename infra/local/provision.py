@@ -7,12 +7,13 @@ schema by hand.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, Final
 
 import boto3
 
-from infra.local.template import ACCOUNT_ID, PARTITION, TableSpec, TemplateDescription
+from infra.local.template import ACCOUNT_ID, PARTITION, KeySpec, ParameterSpec, TableSpec, TemplateDescription
 from infra.local.users import provision_user_pools
 
 STATES_ROLE_ARN: Final = f"arn:{PARTITION}:iam::{ACCOUNT_ID}:role/omnicity-local-states"
@@ -45,13 +46,24 @@ _IGNORED_TABLE_PROPERTIES: Final = frozenset(
 )
 
 
+# KMS key properties create_key takes (KeyPolicy as its Policy), and those with no local meaning: rotation, the
+# deletion window, tags.
+_CREATE_KEY_PROPERTIES: Final = {"KeySpec": "KeySpec", "KeyUsage": "KeyUsage", "Description": "Description"}
+_IGNORED_KEY_PROPERTIES: Final = frozenset(
+    {"EnableKeyRotation", "RotationPeriodInDays", "PendingWindowInDays", "Tags", "BypassPolicyLockoutSafetyCheck"}
+)
+# SSM parameter properties put_parameter takes as written, and those with no local meaning.
+_PUT_PARAMETER_PROPERTIES: Final = ("Name", "Type", "Value", "Tier", "Description", "AllowedPattern", "DataType")
+_IGNORED_PARAMETER_PROPERTIES: Final = frozenset({"Tags", "Policies"})
+
+
 class ProvisionError(RuntimeError):
     """A template resource cannot be created locally as written."""
 
 
 def provision(description: TemplateDescription, *, region: str) -> None:
-    """Create every table, bucket, SES sender identity, user pool (``infra.local.users``) and state machine of
-    ``description`` in ``region``."""
+    """Create every table, bucket, SES sender identity, user pool (``infra.local.users``), KMS key (with its aliases),
+    SSM parameter and state machine of ``description`` in ``region``."""
     dynamodb = boto3.client("dynamodb", region_name=region)
     for table in description.tables.values():
         create_table(dynamodb, table)
@@ -72,6 +84,17 @@ def provision(description: TemplateDescription, *, region: str) -> None:
             ses.verify_email_identity(EmailAddress=sender)
 
     provision_user_pools(description, region=region)
+
+    if description.keys:
+        kms = boto3.client("kms", region_name=region)
+        key_ids = {logical_id: create_key(kms, key) for logical_id, key in description.keys.items()}
+        for alias in description.key_aliases.values():
+            kms.create_alias(AliasName=alias.name, TargetKeyId=key_ids[alias.target_key])
+
+    if description.ssm_parameters:
+        ssm = boto3.client("ssm", region_name=region)
+        for parameter in description.ssm_parameters.values():
+            put_parameter(ssm, parameter)
 
     stepfunctions = boto3.client("stepfunctions", region_name=region)
     for state_machine in description.state_machines.values():
@@ -101,4 +124,37 @@ def create_table(client: Any, table: TableSpec) -> None:
         client.update_time_to_live(
             TableName=table.name,
             TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
+        )
+
+
+def create_key(client: Any, key: KeySpec) -> str:
+    """Create ``key`` from its template Properties; its id (KMS draws it)."""
+    _refuse_unknown(
+        f"KMS key {key.logical_id}", key.properties, {*_CREATE_KEY_PROPERTIES, "KeyPolicy"}, _IGNORED_KEY_PROPERTIES
+    )
+    arguments = {name: key.properties[prop] for prop, name in _CREATE_KEY_PROPERTIES.items() if prop in key.properties}
+    if "KeyPolicy" in key.properties:
+        arguments["Policy"] = json.dumps(key.properties["KeyPolicy"])
+    key_id: str = client.create_key(**arguments)["KeyMetadata"]["KeyId"]
+    return key_id
+
+
+def put_parameter(client: Any, parameter: ParameterSpec) -> None:
+    """Create ``parameter`` from its template Properties (under the name the functions are given)."""
+    _refuse_unknown(
+        f"SSM parameter {parameter.logical_id}",
+        parameter.properties,
+        set(_PUT_PARAMETER_PROPERTIES),
+        _IGNORED_PARAMETER_PROPERTIES,
+    )
+    arguments = {name: parameter.properties[name] for name in _PUT_PARAMETER_PROPERTIES if name in parameter.properties}
+    client.put_parameter(**{**arguments, "Name": parameter.name})
+
+
+def _refuse_unknown(what: str, properties: Mapping[str, Any], applied: set[str], ignored: frozenset[str]) -> None:
+    unknown = sorted(set(properties) - applied - ignored)
+    if unknown:
+        raise ProvisionError(
+            f"{what}: the local runtime does not know how to apply {', '.join(unknown)}; "
+            "teach infra/local/provision.py to apply or ignore it"
         )

@@ -2,9 +2,10 @@
 
 ``LocalRuntime.start`` sets fake credentials and the functions' merged environment, configures moto to execute state
 machines without Docker, starts moto (a threaded server in ``"server"`` mode, ``mock_aws`` in ``"inprocess"`` mode),
-installs the Lambda bridge, provisions the template's resources and starts the timer of the functions' schedules.
-``serve_forever`` serves the gateway over HTTP; ``stop`` undoes everything, os.environ and moto's patched invoke
-included.
+installs the Lambda bridge, provisions the template's resources, makes the city's seal (``infra.local.seal``: a CA,
+the seal's certificate for the template's KMS key, a timestamp authority) and starts the timer of the functions'
+schedules. In ``"server"`` mode the HTTP front serves from the start; ``serve_forever`` waits on it. ``stop`` undoes
+everything, os.environ, moto's patched invoke and the runtime's folder included.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import importlib
 import json
 import logging
 import os
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -37,6 +40,7 @@ from infra.local.gateway import LocalGateway
 from infra.local.metrics_isolation import isolate_metrics
 from infra.local.provision import provision
 from infra.local.scheduler import DEFAULT_INTERVAL_SECONDS, ENV_INTERVAL, LocalScheduler
+from infra.local.seal import TIMESTAMP_PATH, TIMESTAMP_URL_VARIABLE, LocalSeal, SealConfiguration
 from infra.local.service_integrations import install_service_integrations, restore_service_integrations
 from infra.local.template import REGION, TemplateDescription, describe, merged_environment
 from infra.local.tokens import LocalIssuer
@@ -45,6 +49,8 @@ from infra.local.users import LocalUserPools
 Mode = Literal["server", "inprocess"]
 
 HOST: Final = "127.0.0.1"
+IN_PROCESS_URL: Final = "http://local-runtime.invalid"  # what in-process mode answers without a socket
+RUNTIME_FOLDERS: Final = ".local"  # beside the template (gitignored): one folder per running runtime, gone at stop
 MOTO_CONFIG: Final[DefaultConfig] = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 FAKE_CREDENTIALS: Final[Mapping[str, str]] = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -67,6 +73,11 @@ class LocalRuntime:
     them on demand). ``retry_scale``: the state machines sleep that fraction of each ASL Retry interval (default: the
     ``OMNICITY_LOCAL_RETRY_SCALE`` environment variable, else 1, real seconds as on AWS; tests use e.g. 0.01 to
     exhaust a Retry in milliseconds); the definitions themselves are never changed (``infra.local.retry_intervals``).
+
+    Each started runtime has its own folder, ``.local/runtime-<pid>-<random>/`` beside the template (the seal's
+    certificates live there), removed at stop. The functions reach the local timestamp authority at
+    ``timestamp_url``: over HTTP through the front in ``"server"`` mode, handed to the gateway in-process in
+    ``"inprocess"`` mode (as moto answers the AWS calls there).
     """
 
     def __init__(
@@ -103,6 +114,9 @@ class LocalRuntime:
         self._issuer: LocalIssuer | None = None
         self._scheduler: LocalScheduler | None = None
         self._restore_metrics: Callable[[], None] | None = None
+        self._http_thread: threading.Thread | None = None
+        self._folder: Path | None = None
+        self._seal: LocalSeal | None = None
 
     # -- lifecycle
     def start(self) -> LocalRuntime:
@@ -153,6 +167,10 @@ class LocalRuntime:
         self._restore_metrics = isolate_metrics(importlib.import_module("omnicity.observability").metrics)
         self._bridge = install_lambda_bridge(self.description.functions.values())
         provision(self.description, region=self.region)
+        folders = self.template_path.parent / RUNTIME_FOLDERS
+        folders.mkdir(exist_ok=True)
+        self._folder = Path(tempfile.mkdtemp(prefix=f"runtime-{os.getpid()}-", dir=folders))
+        self._seal = self._start_seal(self._folder / "seal")
         self._issuer = LocalIssuer.from_description(self.description)
         self._gateway = LocalGateway(
             self.description,
@@ -161,7 +179,14 @@ class LocalRuntime:
             users=LocalUserPools(self.description, region=self.region),
             region=self.region,
             domain_name=f"{HOST}:{self.api_port}",
+            seal=self._seal,
         )
+        if self.mode == "server":
+            self.serve_in_background()  # the functions' timestamps go through it
+        elif self._seal is not None:
+            _answer_in_process(self.timestamp_url, self._gateway)
+        if self._seal is not None:
+            os.environ[TIMESTAMP_URL_VARIABLE] = self.timestamp_url
         self._scheduler = LocalScheduler(
             self.description.schedules,
             self._bridge.invoke_payload,
@@ -170,18 +195,38 @@ class LocalRuntime:
         if self.schedule_interval > 0:
             self._scheduler.start()
 
+    def _start_seal(self, folder: Path) -> LocalSeal | None:
+        """The city's seal, when a function of the template seals documents (``infra.local.seal``)."""
+        tiers = {
+            parameter.name: parameter.properties.get("Tier") for parameter in self.description.ssm_parameters.values()
+        }
+        configurations = {
+            configuration
+            for function in self.description.functions.values()
+            if (configuration := SealConfiguration.of(function.environment, tiers)) is not None
+        }
+        if not configurations:
+            return None
+        if len(configurations) > 1:
+            raise RuntimeError("the template's functions seal with different keys: the local runtime makes one seal")
+        from omnicity.domain.city import get_city
+
+        city = get_city().name
+        return LocalSeal.start(
+            configurations.pop(),
+            kms=boto3.client("kms", region_name=self.region),
+            ssm=boto3.client("ssm", region_name=self.region),
+            folder=folder,
+            city=f"{city.fr} - {city.nl}" if city.fr != city.nl else city.fr,
+        )
+
     def stop(self) -> None:
-        """Stop the schedules, the HTTP front, moto and the bridge; restore os.environ and sys.path. Safe to call
-        twice."""
+        """Stop the schedules, the HTTP front, moto and the bridge; restore os.environ and sys.path; remove the
+        runtime's folder. Safe to call twice."""
         if self._scheduler is not None:
             self._scheduler.stop()
             self._scheduler = None
-        if self._http is not None:
-            if self._http_serving:
-                self._http.shutdown()  # returns at once if serve_forever already ended (Ctrl-C)
-            self._http.server_close()
-            self._http = None
-            self._http_serving = False
+        self._stop_http()
         if self._bridge is not None:
             uninstall_lambda_bridge()
             self._bridge = None
@@ -212,6 +257,21 @@ class LocalRuntime:
             boto3.DEFAULT_SESSION = None
         self._gateway = None
         self._issuer = None
+        self._seal = None
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
+
+    def _stop_http(self) -> None:
+        if self._http is not None:
+            if self._http_serving:
+                self._http.shutdown()  # returns at once if serve_forever already ended (Ctrl-C)
+            self._http.server_close()
+            self._http = None
+            self._http_serving = False
+        if self._http_thread is not None:
+            self._http_thread.join(timeout=5)
+            self._http_thread = None
 
     def __enter__(self) -> LocalRuntime:
         return self.start()
@@ -244,6 +304,33 @@ class LocalRuntime:
         return self._bridge
 
     @property
+    def seal(self) -> LocalSeal:
+        """The local CA, seal certificate and timestamp authority (started runtimes whose functions seal)."""
+        if self._seal is None:
+            raise RuntimeError("the local runtime is not started, or none of its functions seals documents")
+        return self._seal
+
+    @property
+    def has_seal(self) -> bool:
+        """Whether the started runtime made a seal (a function of its template seals documents)."""
+        return self._seal is not None
+
+    @property
+    def folder(self) -> Path:
+        """The runtime's own folder (started runtimes only): ``.local/runtime-.../`` beside the template."""
+        if self._folder is None:
+            raise RuntimeError("the local runtime is not started")
+        return self._folder
+
+    @property
+    def timestamp_url(self) -> str:
+        """Where the functions ask the local timestamp authority (``SEAL_TIMESTAMP_URL``): the HTTP front's
+        ``/local/tsa`` in ``"server"`` mode; in ``"inprocess"`` mode a host under ``.invalid`` (which never resolves)
+        whose requests the runtime answers in-process, so that nothing but the runtime can answer them."""
+        base = self.api_url if self.mode == "server" else IN_PROCESS_URL
+        return f"{base}{TIMESTAMP_PATH}"
+
+    @property
     def scheduler(self) -> LocalScheduler:
         """The timer of the functions' schedules (started runtimes only)."""
         if self._scheduler is None:
@@ -274,18 +361,26 @@ class LocalRuntime:
         return self._http
 
     def serve_forever(self) -> None:
-        """Serve the gateway over HTTP until ``stop`` (from another thread) or KeyboardInterrupt."""
+        """Serve the gateway over HTTP until ``stop`` (from another thread) or KeyboardInterrupt: in ``"server"``
+        mode, where the front serves from the start, wait for it."""
+        if self._http_thread is not None:
+            while self._http_thread.is_alive():
+                self._http_thread.join(timeout=0.5)  # a timeout: Ctrl-C reaches the main thread meanwhile
+            return
         server = self.bind_http()
         self._http_serving = True
         server.serve_forever(poll_interval=0.2)
 
     def serve_in_background(self) -> threading.Thread:
-        """Serve the gateway over HTTP from a daemon thread (tests); ``stop`` ends it."""
+        """Serve the gateway over HTTP from a daemon thread (tests; ``"server"`` mode does from the start); ``stop``
+        ends it. Serving already, the thread that serves."""
+        if self._http_thread is not None:
+            return self._http_thread
         server = self.bind_http()
         self._http_serving = True
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        thread.start()
-        return thread
+        self._http_thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._http_thread.start()
+        return self._http_thread
 
 
 def _schedule_interval(given: float | None) -> float:
@@ -298,6 +393,20 @@ def _schedule_interval(given: float | None) -> float:
     if given < 0:
         raise ValueError(f"the schedule interval cannot be negative, got {given}")
     return given
+
+
+def _answer_in_process(url: str, gateway: LocalGateway) -> None:
+    """Requests POSTed to ``url`` (with ``requests``: the seal's timestamp client) are answered by ``gateway`` in this
+    process, through moto's own interception of ``requests``, which in-process moto has started (and resets at its
+    next start): in ``"inprocess"`` mode nothing listens on a socket."""
+    from moto.core.models import responses_mock
+
+    def answer(request: Any) -> tuple[int, dict[str, str], bytes]:
+        url_parts = urlsplit(str(request.url))
+        body = request.body.encode() if isinstance(request.body, str) else request.body
+        return gateway.dispatch("POST", url_parts.path, url_parts.query, dict(request.headers), body)
+
+    responses_mock.add_callback("POST", url, callback=answer)
 
 
 def _reset_moto(moto_url: str) -> None:

@@ -5,7 +5,8 @@ their long form (``{"Ref": ...}``, ``{"Fn::GetAtt": [...]}``). ``Resolver`` eval
 CloudFormation would in a stack named ``omnicity-local`` in ``eu-west-1``, account ``123456789012``. ``describe``
 returns a typed ``TemplateDescription``: functions (code, handler, resolved environment), the API's routes and gateway
 responses, tables, buckets, state machines (definition read and substituted), Cognito user pools (with their groups)
-and app clients, layers, the SES sender and the functions' schedules (``Type: Schedule`` / ``ScheduleV2`` events).
+and app clients, KMS keys and their aliases, SSM parameters, layers, the SES sender and the functions' schedules
+(``Type: Schedule`` / ``ScheduleV2`` events).
 Only the parts the local runtime needs are described; anything the runtime cannot emulate faithfully raises a
 ``TemplateError`` rather than being skipped.
 """
@@ -37,6 +38,8 @@ _NAME_PROPERTIES: Final[Mapping[str, tuple[str, ...]]] = {
     "AWS::Cognito::UserPoolClient": ("ClientName",),
     "AWS::Cognito::UserPoolIdentityProvider": ("ProviderName",),
     "AWS::Logs::LogGroup": ("LogGroupName",),
+    "AWS::KMS::Alias": ("AliasName",),
+    "AWS::SSM::Parameter": ("Name",),
 }
 _ARN_FORMATS: Final[Mapping[str, str]] = {
     "AWS::Serverless::Function": "arn:{partition}:lambda:{region}:{account}:function:{name}",
@@ -47,6 +50,8 @@ _ARN_FORMATS: Final[Mapping[str, str]] = {
     "AWS::Cognito::UserPool": "arn:{partition}:cognito-idp:{region}:{account}:userpool/{name}",
     "AWS::Serverless::StateMachine": "arn:{partition}:states:{region}:{account}:stateMachine:{name}",
     "AWS::StepFunctions::StateMachine": "arn:{partition}:states:{region}:{account}:stateMachine:{name}",
+    # a key's id is drawn by KMS (moto draws its own): locally the ARN names the logical id, for policies to compare
+    "AWS::KMS::Key": "arn:{partition}:kms:{region}:{account}:key/{name}",
 }
 _IMPLICIT_API_ID: Final = "ServerlessRestApi"
 _IMPLICIT_API_STAGE: Final = "Prod"
@@ -468,6 +473,32 @@ class BucketSpec:
 
 
 @dataclass(frozen=True)
+class KeySpec:
+    """A KMS key: its resolved template ``Properties`` (KMS draws the key's id: aliases name it locally)."""
+
+    logical_id: str
+    properties: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class KeyAliasSpec:
+    """A KMS alias: its name (``alias/...``, what ``!Ref`` gives) and the logical id of the key it targets."""
+
+    logical_id: str
+    name: str
+    target_key: str
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    """An SSM parameter: its name (what ``!Ref`` gives) and its resolved template ``Properties``."""
+
+    logical_id: str
+    name: str
+    properties: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class StateMachineSpec:
     """A state machine with its definition read from ``DefinitionUri`` and its substitutions applied."""
 
@@ -550,6 +581,9 @@ class TemplateDescription:
     ses_senders: tuple[str, ...]
     schedules: tuple[ScheduleSpec, ...] = ()
     user_pools: Mapping[str, UserPoolSpec] = field(default_factory=dict)
+    keys: Mapping[str, KeySpec] = field(default_factory=dict)
+    key_aliases: Mapping[str, KeyAliasSpec] = field(default_factory=dict)
+    ssm_parameters: Mapping[str, ParameterSpec] = field(default_factory=dict)
 
     @property
     def routes(self) -> tuple[ApiRoute, ...]:
@@ -613,6 +647,18 @@ def describe(template_path: Path | str, parameters: Mapping[str, str] | None = N
         for logical_id, properties in of_type("AWS::Cognito::UserPoolClient")
     }
     user_pools = _user_pool_specs(of_type("AWS::Cognito::UserPool"), of_type("AWS::Cognito::UserPoolGroup"), resolver)
+    keys = {
+        logical_id: KeySpec(logical_id, resolver.resolve(properties))
+        for logical_id, properties in of_type("AWS::KMS::Key")
+    }
+    key_aliases = {
+        logical_id: _key_alias_spec(logical_id, properties, resolver, keys)
+        for logical_id, properties in of_type("AWS::KMS::Alias")
+    }
+    ssm_parameters = {
+        logical_id: ParameterSpec(logical_id, str(resolver.ref(logical_id)), resolver.resolve(properties))
+        for logical_id, properties in of_type("AWS::SSM::Parameter")
+    }
     layers = tuple(
         LayerSpec(logical_id, (base_dir / properties["ContentUri"]).resolve())
         for logical_id, properties in of_type("AWS::Serverless::LayerVersion")
@@ -638,6 +684,9 @@ def describe(template_path: Path | str, parameters: Mapping[str, str] | None = N
             for schedule in _schedule_specs(logical_id, properties, resolver)
         ),
         user_pools=user_pools,
+        keys=keys,
+        key_aliases=key_aliases,
+        ssm_parameters=ssm_parameters,
     )
 
 
@@ -894,6 +943,27 @@ def _user_pool_specs(
             logical_id, pool_id, resolver.resolve(properties), tuple(group_names.get(pool_id, ()))
         )
     return specs
+
+
+def _key_alias_spec(
+    logical_id: str, properties: Mapping[str, Any], resolver: Resolver, keys: Mapping[str, KeySpec]
+) -> KeyAliasSpec:
+    """The alias and the template key it targets (``!Ref Key`` or ``!GetAtt Key.Arn``: KMS draws a key's id, so the
+    local runtime follows the reference, not an id)."""
+    target = properties.get("TargetKeyId")
+    if isinstance(target, Mapping) and "Ref" in target:
+        key = target["Ref"]
+    elif isinstance(target, Mapping) and "Fn::GetAtt" in target:
+        key, attribute = _get_att_arguments(target["Fn::GetAtt"])
+        key = key if attribute == "Arn" else None
+    else:
+        key = None
+    if key not in keys:
+        raise TemplateError(f"{logical_id}: TargetKeyId must be !Ref or !GetAtt .Arn of a KMS key of the template")
+    name = str(resolver.ref(logical_id))
+    if not name.startswith("alias/"):
+        raise TemplateError(f"{logical_id}: an AliasName starts with alias/, got {name!r}")
+    return KeyAliasSpec(logical_id, name, str(key))
 
 
 def _app_client_spec(logical_id: str, properties: Mapping[str, Any], resolver: Resolver) -> AppClientSpec:

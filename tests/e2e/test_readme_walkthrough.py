@@ -5,9 +5,11 @@ Each block is found by what it holds (``tests.documentation.marked_block``), whi
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,12 +19,21 @@ from infra.local.runtime import LocalRuntime
 from tests.documentation import marked_block
 
 
-def run(script: str, runtime: LocalRuntime, folder: Path) -> subprocess.CompletedProcess[str]:
-    """Run one block as written, pointed at this runtime's port (the only change)."""
+def run(
+    script: str, runtime: LocalRuntime, folder: Path, environment: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run one block as written, pointed at this runtime's port (the only change); ``environment``: variables the
+    block reads with a default (the block runs in ``folder``, not in the repository)."""
     assert "API=http://127.0.0.1:3000\n" in script
     script = script.replace("API=http://127.0.0.1:3000\n", f"API={runtime.api_url}\n", 1)
     return subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script], cwd=folder, capture_output=True, text=True, timeout=120, check=False
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **(environment or {})},
     )
 
 
@@ -86,3 +97,17 @@ def test_the_agents_day_walkthrough_works_verbatim(served: LocalRuntime, tmp_pat
     assert (
         timedelta(0) <= datetime.now(UTC) - datetime.fromisoformat(since.replace("Z", "+00:00")) < timedelta(minutes=2)
     )
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the walk-through uses curl")
+def test_the_seal_walkthrough_works_verbatim(served: LocalRuntime, tmp_path: Path) -> None:
+    # When the seal block (a certificate downloaded, its seal validated, one byte changed) runs in a shell, with the
+    # pyhanko of this interpreter's environment (the block's default is the repository's .venv)
+    pyhanko = str(Path(sys.executable).with_name("pyhanko"))
+    result = run(marked_block("walkthrough", "seal"), served, tmp_path, {"PYHANKO": pyhanko})
+    # Then the downloaded certificate's seal was intact and trusted, with a trusted timestamp; the changed one's not
+    assert result.returncode == 0, result.stdout + result.stderr
+    valid, changed, verdict = result.stdout.splitlines()
+    assert re.fullmatch(r"CitySeal:[0-9a-f]{64}:INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>,UNTOUCHED", valid), valid
+    assert re.fullmatch(r"CitySeal:[0-9a-f]{64}:INVALID", changed), changed
+    assert verdict == "changed.pdf: the seal does not hold"

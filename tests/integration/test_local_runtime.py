@@ -821,6 +821,23 @@ def test_stop_restores_the_environment_and_moto(tiny_template: Path, monkeypatch
     assert not isinstance(observability.metrics.provider, ThreadIsolatedEMFProvider)
 
 
+def test_a_runtime_has_its_own_folder_beside_the_template_until_it_stops(tiny_template: Path) -> None:
+    # Given two runtimes of one template started one after the other
+    with LocalRuntime(tiny_template, mode="inprocess") as runtime:
+        folder = runtime.folder
+        # Then each works in a folder of its own under .local/ beside the template (gitignored)
+        assert folder.is_dir()
+        assert folder.parent == tiny_template.parent / ".local"
+        # And a template whose functions seal nothing gets no seal (no CA, no timestamp authority, no routes)
+        with pytest.raises(RuntimeError, match="seals"):
+            _ = runtime.seal
+        assert runtime.gateway.dispatch("GET", "/local/seal/ca.pem", "", {}, None)[0] == 404
+    # When it stops / Then its folder is gone
+    assert not folder.exists()
+    with LocalRuntime(tiny_template, mode="inprocess") as other:
+        assert other.folder != folder
+
+
 def test_server_mode_serves_http_and_runs_state_machines_through_the_moto_server(tiny_template: Path) -> None:
     # Given the runtime in server mode on free ports, serving HTTP in the background
     with LocalRuntime(tiny_template, mode="server", api_port=0, moto_port=0) as runtime:

@@ -103,7 +103,8 @@ def rule_allows(**parameters: str) -> bool:
 def test_a_prod_deployment_without_an_origin_is_refused_before_anything_changes() -> None:
     assert not rule_allows(Stage="prod")  # the default origin, *
     assert not rule_allows(Stage="prod", AllowedOrigin="*")
-    assert rule_allows(Stage="prod", AllowedOrigin=PORTAL)
+    # (a prod stack also names its timestamp authority: tests/unit/test_seal_template.py)
+    assert rule_allows(Stage="prod", AllowedOrigin=PORTAL, SealTimestampUrl="https://tsa.city.example/tsr")
     assert rule_allows(Stage="dev")
 
 

@@ -1,5 +1,6 @@
 """What a function loads at cold start: no function imports what it does not use (fpdf2 only where documents are
-rendered), no AWS client exists before the first request, and no Tracer (with its X-Ray SDK) where nothing is traced.
+rendered; pyHanko nowhere, not even there: it is loaded with the first document sealed), no AWS client exists before
+the first request, and no Tracer (with its X-Ray SDK) where nothing is traced.
 
 Each check imports in a fresh interpreter (the imports are the point); bench/cold_start.py measures the time.
 """
@@ -85,6 +86,12 @@ def packages(modules: list[str]) -> set[str]:
 def test_only_the_document_renderer_loads_fpdf2(handler_imports: dict[str, Any]) -> None:
     assert "fpdf" not in packages(handler_imports["before"])
     assert "fpdf" in packages(handler_imports["after"])
+
+
+def test_no_function_loads_pyhanko_at_cold_start(handler_imports: dict[str, Any]) -> None:
+    # Given every handler imported, the document renderer last: no function, the API and the renderer included, loads
+    # pyHanko (nor its certificate validator, nor its ASN.1 library) before a document is sealed
+    assert {"pyhanko", "pyhanko_certvalidator", "asn1crypto"} & packages(handler_imports["after"]) == set()
 
 
 def test_no_function_creates_an_aws_client_at_import(handler_imports: dict[str, Any]) -> None:

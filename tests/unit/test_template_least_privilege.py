@@ -24,7 +24,8 @@ ROLE_TYPES: Final = ("AWS::Serverless::Function", "AWS::Serverless::StateMachine
 #   ranged GET of an upload's first bytes before a form or an answer references it; ListBucket so that a key nobody
 #   uploaded is a 404 and not a 403.
 # - Open311Function: presigned GET of an alert's first published photo (media_url).
-# - RenderDocumentFunction: PutObject of the PDF with its retention-days tag.
+# - RenderDocumentFunction: PutObject of the PDF with its retention-days tag; HeadObject (a GetObject grant) of a
+#   document an earlier attempt stored first, for its digest (a sealed document differs at each sealing).
 EXPECTED: Final[dict[str, set[tuple[str, str]]]] = {
     "ApiFunction": {
         ("s3:GetObject", "cases/*"),
@@ -33,7 +34,11 @@ EXPECTED: Final[dict[str, set[tuple[str, str]]]] = {
         ("s3:ListBucket", BUCKET),
     },
     "Open311Function": {("s3:GetObject", "uploads/*")},
-    "RenderDocumentFunction": {("s3:PutObject", "cases/*"), ("s3:PutObjectTagging", "cases/*")},
+    "RenderDocumentFunction": {
+        ("s3:PutObject", "cases/*"),
+        ("s3:PutObjectTagging", "cases/*"),
+        ("s3:GetObject", "cases/*"),
+    },
 }
 FORBIDDEN_ACTIONS: Final = {"*", "s3:*", "s3:putobjectacl", "s3:putobjectversionacl", "s3:putlifecycleconfiguration"}
 
@@ -122,8 +127,13 @@ def test_the_check_catches_each_kind_of_broad_grant(policy: Any) -> None:
 def test_the_renderer_may_only_put_documents_and_their_tag_under_cases() -> None:
     # Given the document renderer's role
     policies = roles()["RenderDocumentFunction"]
-    # Then it writes the PDF and its retention tag under cases/, and nothing else on the bucket
-    assert s3_grants(policies) == {("s3:PutObject", "cases/*"), ("s3:PutObjectTagging", "cases/*")}
+    # Then it writes the PDF and its retention tag under cases/, reads there the digest of a document stored before
+    # it (HeadObject), and nothing else on the bucket
+    assert s3_grants(policies) == {
+        ("s3:PutObject", "cases/*"),
+        ("s3:PutObjectTagging", "cases/*"),
+        ("s3:GetObject", "cases/*"),
+    }
 
 
 def test_each_role_has_exactly_the_s3_grants_its_code_uses() -> None:
@@ -131,3 +141,50 @@ def test_each_role_has_exactly_the_s3_grants_its_code_uses() -> None:
     grants = {logical_id: s3_grants(policies) for logical_id, policies in roles().items()}
     # Then the three functions that use the bucket have what they use; every other role has no S3 action at all
     assert {logical_id: found for logical_id, found in grants.items() if found} == EXPECTED
+
+
+# ---------------------------------------------------------------------------------------------------- the seal
+SEAL_KEY_ARN: Final = str(RESOLVER.get_att("SealKey", "Arn"))
+SEAL_CHAIN_ARN: Final = RESOLVER.resolve(
+    {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${SealCertificateChain}"}
+)
+
+
+def key_and_parameter_grants(policies: list[Any]) -> set[tuple[str, str]]:
+    """(action, resource) pairs of every KMS and SSM action the statements allow, and every SAM policy template or
+    managed policy naming either service."""
+    grants = set()
+    for policy in policies:
+        if isinstance(policy, str) and ("kms" in policy.lower() or "ssm" in policy.lower()):
+            grants.add(("managed policy", policy))
+        elif isinstance(policy, Mapping):
+            grants |= {("SAM policy template", name) for name in policy if name.lower().startswith(("kms", "ssm"))}
+    for statement in statements(policies):
+        if statement.get("Effect") != "Allow":
+            continue
+        actions = [
+            str(action) for action in as_list(statement.get("Action", [])) if str(action).startswith(("kms:", "ssm:"))
+        ]
+        resources = [str(resource) for resource in as_list(RESOLVER.resolve(statement.get("Resource", [])))]
+        grants |= {(action, resource) for action in actions for resource in resources}
+    return grants
+
+
+def test_only_the_renderer_may_use_the_seals_key_and_read_its_certificate_chain() -> None:
+    # Given every role of the template
+    grants = {logical_id: key_and_parameter_grants(policies) for logical_id, policies in roles().items()}
+    # Then the document renderer, alone, may ask the seal's key to sign and read the seal's certificate chain
+    assert {logical_id: found for logical_id, found in grants.items() if found} == {
+        "RenderDocumentFunction": {("kms:Sign", SEAL_KEY_ARN), ("ssm:GetParameter", SEAL_CHAIN_ARN)}
+    }
+
+
+def test_the_renderer_signs_raw_messages_with_the_keys_one_algorithm() -> None:
+    # Given the renderer's statement that lets it sign
+    [statement] = [s for s in statements(roles()["RenderDocumentFunction"]) if "kms:Sign" in as_list(s["Action"])]
+    # Then it signs what it sends (KMS hashes it: MessageType RAW) with ECDSA and SHA-256, the key's algorithm
+    assert statement["Condition"] == {
+        "StringEquals": {"kms:MessageType": "RAW", "kms:SigningAlgorithm": "ECDSA_SHA_256"}
+    }
+    key = DOCUMENT_TEMPLATE["Resources"]["SealKey"]["Properties"]
+    assert (key["KeySpec"], key["KeyUsage"]) == ("ECC_NIST_P256", "SIGN_VERIFY")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from omnicity.adapters.documents import document_id_for, document_key
 from omnicity.adapters.registries import Registers
 from omnicity.adapters.registries.national import SimulatedNationalRegister
 from omnicity.application.workflow import (
@@ -27,6 +29,7 @@ from tests.fakes import (
     FakeCaseRepository,
     FakePlaces,
     FakeRenderer,
+    FakeSealer,
     FakeSender,
     FakeStore,
     FakeTaskRepository,
@@ -55,6 +58,7 @@ class World:
     store: FakeStore
     sender: FakeSender
     renderer: FakeRenderer
+    sealer: FakeSealer
 
     def add(
         self,
@@ -85,13 +89,19 @@ class World:
 
 
 def _make_world() -> World:
-    cases, store, sender, renderer = FakeCaseRepository(), FakeStore(), FakeSender(), FakeRenderer()
+    cases, store, sender, renderer, sealer = (
+        FakeCaseRepository(),
+        FakeStore(),
+        FakeSender(),
+        FakeRenderer(),
+        FakeSealer(),
+    )
     register = SimulatedNationalRegister([make_person(RESIDENT, "Élise", "Exemplaire")])
     catalogue, registers = get_catalogue(), Registers(national=register)
     return World(
         RequestValidation(cases, catalogue),
         EligibilityCheck(cases, catalogue, registers),
-        DocumentIssuing(cases, catalogue, registers, renderer, store, portal_url=PORTAL_URL),
+        DocumentIssuing(cases, catalogue, registers, renderer, sealer, store, portal_url=PORTAL_URL),
         Notifications(cases, catalogue, registers, sender),
         Completion(cases),
         Failures(cases, catalogue, FakeTaskRepository(), FakePlaces(date(2026, 3, 2))),
@@ -99,6 +109,7 @@ def _make_world() -> World:
         store,
         sender,
         renderer,
+        sealer,
     )
 
 
@@ -219,7 +230,11 @@ def test_render_document_renders_in_the_case_language_with_the_person(world: Wor
     assert context["document_id"] == document.document_id
     # and the document prints the portal's verification page of its own code
     assert context["verification_url"] == f"{PORTAL_URL}/verify/{document.document_id}"
-    assert world.store.objects == {document.key: b"%PDF-fake"}
+    # and what is stored is the rendered document, sealed; its digest is the stored bytes'
+    assert world.sealer.calls == [b"%PDF-fake"]
+    [sealed] = world.sealer.sealed
+    assert world.store.objects == {document.key: sealed}
+    assert document.sha256 == hashlib.sha256(sealed).hexdigest()
     assert world.store.puts == [(document.key, submitted.reference)]
     assert _events(case).count("document_issued") == 1
 
@@ -232,12 +247,30 @@ def test_render_document_retry_neither_renders_nor_attaches_again(world: World) 
     # When the step is retried
     second = world.documents.render_document("case-1")
 
-    # Then nothing is rendered, stored or attached again
+    # Then nothing is rendered, sealed, stored or attached again
     assert len(world.renderer.calls) == 1
+    assert len(world.sealer.calls) == 1
     assert len(world.store.puts) == 1
     assert second.documents == first.documents
     assert len(world.case().documents) == 1
     assert _events(world.case()).count("document_issued") == 1
+
+
+def test_a_retry_after_the_store_attaches_the_digest_of_the_document_stored_first(world: World) -> None:
+    # Given an eligible case whose document an earlier attempt sealed and stored, then failed before attaching it
+    _eligible(world)
+    key = document_key("case-1", document_id_for("case-1", "certificate", "fr"))
+    world.store.objects[key] = earlier = b"%PDF-fake\n%sealed by the earlier attempt\n"
+
+    # When the step is retried (it seals again: another signing time, another timestamp)
+    case = world.documents.render_document("case-1")
+
+    # Then the stored document stays the earlier one, and the case holds its digest: the bytes a citizen downloads
+    assert world.store.objects == {key: earlier}
+    assert world.sealer.sealed[0] != earlier
+    [document] = case.documents
+    assert document.key == key
+    assert document.sha256 == hashlib.sha256(earlier).hexdigest()
 
 
 def test_the_document_id_is_deterministic(world: World) -> None:
@@ -265,10 +298,11 @@ def test_render_document_on_a_rejected_case_is_refused(world: World) -> None:
     # Given a rejected case
     _rejected(world)
 
-    # When a document is asked for / Then the step refuses, and nothing is rendered
+    # When a document is asked for / Then the step refuses, and nothing is rendered or sealed
     with pytest.raises(StepInputError):
         world.documents.render_document("case-1")
     assert world.renderer.calls == []
+    assert world.sealer.calls == []
     assert world.store.puts == []
     assert world.case().documents == []
 

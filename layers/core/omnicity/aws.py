@@ -44,6 +44,14 @@ def ses() -> Any:
     return client("ses")
 
 
+def kms() -> Any:
+    return client("kms")
+
+
+def ssm() -> Any:
+    return client("ssm")
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests switch AWS backends between cases)."""
     client.cache_clear()

@@ -106,8 +106,18 @@ class ApiSettings(StartsWorkflows):
         return value
 
 
-class RenderSettings(CoreSettings):
-    """The document step's: each document prints the portal's verification page of its code."""
+class SealSettings(CoreSettings):
+    """The city's seal on the documents the renderer issues (``omnicity.adapters.sealing``, docs/seal.md): the KMS key
+    that signs (an asymmetric, sign-only key: its id, ARN or alias), the SSM parameter holding the certificate chain
+    that certifies it (PEM, the seal's certificate first) and the RFC 3161 timestamp authority's URL."""
+
+    seal_key_id: str = Field(alias="SEAL_KEY_ID", min_length=1)
+    seal_certificate_parameter: str = Field(alias="SEAL_CERTIFICATE_PARAMETER", min_length=1)
+    seal_timestamp_url: str = Field(alias="SEAL_TIMESTAMP_URL", pattern=r"^https?://[^\s]+$")
+
+
+class RenderSettings(SealSettings):
+    """The document step's: the seal, and the portal's verification page each document prints for its code."""
 
     portal_url: str = Field(alias="PORTAL_URL", pattern=r"^https?://")
 

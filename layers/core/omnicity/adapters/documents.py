@@ -4,19 +4,21 @@ out through short-lived presigned URLs. Objects are private; the key never leave
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import uuid
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from omnicity import aws
-from omnicity.domain.errors import field_error
+from omnicity.domain.errors import ConflictError, TransientError, field_error
 
 _NAMESPACE = uuid.UUID("5b0d1f7e-3c5a-4b1e-9f2d-6a8c0e4b7d21")
 
 
 def document_id_for(case_id: str, kind: str, language: str) -> str:
-    """Deterministic, so a retried render overwrites the same object instead of leaving orphans."""
+    """Deterministic, so a retried render finds the object an earlier attempt stored instead of leaving orphans."""
     return "doc-" + uuid.uuid5(_NAMESPACE, f"{case_id}/{kind}/{language}").hex[:20]
 
 
@@ -35,18 +37,47 @@ class DocumentStore:
             self._client = aws.s3()
         return self._client
 
-    def put_pdf(self, key: str, content: bytes, *, reference: str, retention_days: int | None = None) -> None:
-        """Store the PDF; tagged with its procedure's retention, which the bucket's lifecycle rules enforce."""
-        with aws.translate_errors("S3 put_object"):
-            self.client.put_object(
-                Bucket=self._bucket,
-                Key=key,
-                Body=content,
-                ContentType="application/pdf",
-                ContentDisposition=f'attachment; filename="{reference}.pdf"',
-                Metadata={"reference": reference},
-                **({"Tagging": f"retention-days={retention_days}"} if retention_days else {}),
-            )
+    def put_pdf(self, key: str, content: bytes, *, reference: str, retention_days: int | None = None) -> str:
+        """Store the PDF under ``key`` unless an object is there already, tagged with its procedure's retention (which
+        the bucket's lifecycle rules enforce); the SHA-256 (hex) of the object ``key`` holds afterwards.
+
+        The first write wins (S3's conditional write, ``If-None-Match: *``): a sealed document differs at each
+        sealing (its signing time, its timestamp), so a retried step or a duplicate execution must not replace the
+        object whose digest a case may already hold. S3 checks the bytes it receives against their SHA-256 and keeps
+        it; when an object was there already, its digest is read back from S3 (HeadObject), never recomputed."""
+        from botocore.exceptions import ClientError
+
+        digest = hashlib.sha256(content).digest()
+        try:
+            with aws.translate_errors("S3 put_object"):
+                self.client.put_object(
+                    Bucket=self._bucket,
+                    Key=key,
+                    Body=content,
+                    ContentType="application/pdf",
+                    ContentDisposition=f'attachment; filename="{reference}.pdf"',
+                    Metadata={"reference": reference},
+                    ChecksumAlgorithm="SHA256",
+                    ChecksumSHA256=base64.b64encode(digest).decode("ascii"),
+                    IfNoneMatch="*",
+                    **({"Tagging": f"retention-days={retention_days}"} if retention_days else {}),
+                )
+        except ClientError as exc:
+            if aws.error_code(exc) == "ConditionalRequestConflict":  # another write of the key is in progress
+                raise TransientError(f"S3 put_object: {key} is being written by another request") from exc
+            if aws.error_code(exc) not in ("PreconditionFailed", "412"):
+                raise
+            return self.stored_sha256(key)
+        return digest.hex()
+
+    def stored_sha256(self, key: str) -> str:
+        """The SHA-256 (hex) S3 holds for the object ``key`` (stored by :meth:`put_pdf`)."""
+        with aws.translate_errors("S3 head_object"):
+            head = self.client.head_object(Bucket=self._bucket, Key=key, ChecksumMode="ENABLED")
+        checksum = head.get("ChecksumSHA256")
+        if not isinstance(checksum, str) or "-" in checksum:  # "-<parts>": a multipart upload's, not the object's
+            raise ConflictError(f"{key} is stored without the SHA-256 of its bytes: it was not stored by put_pdf")
+        return base64.b64decode(checksum).hex()
 
     def presigned_url(self, key: str, ttl_seconds: int) -> str:
         url: str = self.client.generate_presigned_url(

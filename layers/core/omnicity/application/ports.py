@@ -74,3 +74,11 @@ class CaseLookups(CaseUpdates, Protocol):
     def list_for_citizen(
         self, nrn: str, limit: int = 50, cursor: str | None = None
     ) -> tuple[list[Case], str | None]: ...
+
+
+class DocumentSealer(Protocol):
+    """Puts the city's electronic seal on an issued PDF (``omnicity.adapters.sealing.PadesSealer``): returns the
+    sealed document, ``pdf`` unchanged up to its last byte with the seal appended as an incremental update. Raises
+    TransientError when a dependency (the key's service, the timestamp authority) may answer on a retry."""
+
+    def seal(self, pdf: bytes) -> bytes: ...

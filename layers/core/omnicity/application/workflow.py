@@ -12,7 +12,6 @@ Steps are idempotent: Step Functions retries them, so a step that finds its work
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -22,7 +21,7 @@ from omnicity.adapters.documents import document_id_for, document_key
 from omnicity.adapters.notifications import compose
 from omnicity.adapters.registries import Registers
 from omnicity.adapters.tasks import closed_undecided, task_id_for
-from omnicity.application.ports import AuditedCases, Mailer
+from omnicity.application.ports import AuditedCases, DocumentSealer, Mailer
 from omnicity.capabilities.base import CAPABILITIES, Closure, Places
 from omnicity.capabilities.departments import handling_department
 from omnicity.capabilities.review import Review
@@ -72,9 +71,10 @@ class Cases(AuditedCases, Protocol):
 
 
 class PdfStore(Protocol):
-    """Where documents go (omnicity.adapters.documents.DocumentStore)."""
+    """Where documents go (omnicity.adapters.documents.DocumentStore): the first write of a key wins; ``put_pdf``
+    returns the SHA-256 (hex) of the object the key holds."""
 
-    def put_pdf(self, key: str, content: bytes, *, reference: str, retention_days: int | None = None) -> None: ...
+    def put_pdf(self, key: str, content: bytes, *, reference: str, retention_days: int | None = None) -> str: ...
 
 
 class Tasks(Protocol):
@@ -278,7 +278,7 @@ class HumanSteps:
 
 
 class DocumentIssuing:
-    """The step ``render_document``: the procedure's document, rendered, stored and attached to the case."""
+    """The step ``render_document``: the procedure's document, rendered, sealed, stored and attached to the case."""
 
     def __init__(
         self,
@@ -286,6 +286,7 @@ class DocumentIssuing:
         catalogue: Catalogue,
         registers: Registers,
         renderer: Renderer,
+        sealer: DocumentSealer,
         store: PdfStore,
         *,
         portal_url: str,
@@ -294,11 +295,17 @@ class DocumentIssuing:
         self._catalogue = catalogue
         self._registers = registers
         self._renderer = renderer
+        self._sealer = sealer
         self._store = store
         self._portal_url = portal_url  # each document prints its verification page there (text and QR code)
 
     def render_document(self, case_id: str) -> Case:
-        """Render the procedure's document in the case's language, store it, attach it to the case."""
+        """Render the procedure's document in the case's language, seal it, store it, attach it to the case.
+
+        The case's ``sha256`` is the digest of exactly the bytes stored, the ones a citizen downloads. Sealing is not
+        deterministic (a signing time, a timestamp), so the first document stored under the document's key stays:
+        a retry after the store but before the attachment, or a duplicate execution, attaches that object's digest
+        (the store reports it), never its own document's."""
         case = self._cases.get(case_id)
         procedure = self._catalogue.get(case.procedure_id)
         if procedure.document is None:
@@ -316,16 +323,16 @@ class DocumentIssuing:
             issued_on=today_in_brussels(),
             verification_url=verification_url(self._portal_url, document_id),
         )
-        pdf = self._renderer(procedure.document.template, case.language.value, context)
+        pdf = self._sealer.seal(self._renderer(procedure.document.template, case.language.value, context))
         key = document_key(case.case_id, document_id)
-        self._store.put_pdf(key, pdf, reference=case.reference, retention_days=procedure.retention_days)
+        sha256 = self._store.put_pdf(key, pdf, reference=case.reference, retention_days=procedure.retention_days)
         self._cases.register_document(document_id, case.case_id)
         document = CaseDocument(
             document_id=document_id,
             kind=procedure.document.kind,
             language=case.language,
             key=key,
-            sha256=hashlib.sha256(pdf).hexdigest(),
+            sha256=sha256,
             created_at=_now(),
         )
 
