@@ -17,14 +17,14 @@ from omnicity.adapters.rendering import render_document
 from omnicity.adapters.sealing import kms_sealer
 from omnicity.application.steps import CaseStep, parse
 from omnicity.application.workflow import DocumentIssuing
-from omnicity.catalogue import get_catalogue, retention_days_of
+from omnicity.catalogue import DeferredCatalogue, retention_days_of
 from omnicity.config import RenderSettings, load_settings
 from omnicity.observability import logger, tracer
 
 settings = load_settings(RenderSettings)
 documents = DocumentIssuing(
     CaseRepository(settings.table_name, retention=retention_days_of),
-    get_catalogue(),
+    DeferredCatalogue(),  # read with the first document: the init stays lean
     get_registers(),
     render_document,
     kms_sealer(settings),
