@@ -8,7 +8,7 @@ import io
 import shutil
 import subprocess
 import unicodedata
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import pypdf
@@ -20,7 +20,8 @@ from omnicity.adapters.registries.national import get_national_register
 from omnicity.adapters.rendering import render_document
 from omnicity.catalogue import get_catalogue
 from omnicity.catalogue.document_contexts import build_context
-from omnicity.domain.models import Applicant, Case, CaseStatus, Channel, Language
+from omnicity.domain.models import CaseStatus, Language
+from tests.fakes import make_case
 
 LUKASZ, IOANA, AYSEGUL, VIET = "88062113756", "91020524674", "83113031820", "79081542168"
 # The letters each name is there for: if the register's spelling changed, the test would no longer test them.
@@ -71,20 +72,13 @@ def _render(procedure_id: str, nrn: str) -> bytes:
     person = get_national_register().find(nrn)
     assert person is not None
     language = person.preferred_language
-    now = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
-    case = Case(
-        case_id="case-names",
-        reference="BXL-2026-000777",
-        procedure_id=procedure_id,
-        applicant=Applicant(nrn=nrn),
-        channel=Channel.PORTAL,
-        language=Language(language),
+    case = make_case(
+        procedure_id,
         form=FORMS[procedure_id],
         status=CaseStatus.IN_PROGRESS,
-        timeline=[],
-        submitted_by="citizen",
-        created_at=now,
-        updated_at=now,
+        nrn=nrn,
+        language=Language(language),
+        reference="BXL-2026-000777",
     )
     procedure = get_catalogue().get(procedure_id)
     assert procedure.document is not None
