@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +26,7 @@ def test_a_prepared_file_holds_the_repertoire_and_nothing_for_layout(fresh_cache
     path = fonts.prepared_file("")
 
     # Then it is written in the cache directory, named by a digest of its source
-    assert path.parent == fresh_cache / "omnicity-fonts"
+    assert path.parent == fresh_cache / f"omnicity-fonts-{os.getuid()}"
     assert path.name.startswith("FiraSans-Regular-")
     # and it maps every character of the repertoire the package's font has, and no other
     prepared = ttLib.TTFont(str(path))
@@ -55,3 +56,18 @@ def test_a_file_already_in_the_cache_is_used_as_it_is(fresh_cache: Path, monkeyp
 
     # Then it gets the file from the cache, without cutting the font again
     assert fonts.prepared_file("I") == path
+
+
+def test_a_cache_directory_others_can_write_to_is_not_trusted(fresh_cache: Path) -> None:
+    # Given a cache directory anyone may write to (a font planted there would be embedded in official documents)
+    planted = fresh_cache / f"omnicity-fonts-{os.getuid()}"
+    planted.mkdir()
+    planted.chmod(0o777)
+
+    # When a style is prepared
+    path = fonts.prepared_file("")
+
+    # Then it is written to, and read from, a private directory of the process instead
+    assert path.parent != planted
+    assert not path.parent.stat().st_mode & 0o077
+    assert list(planted.iterdir()) == []

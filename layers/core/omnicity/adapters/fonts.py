@@ -10,9 +10,10 @@ The package's files hold 1,700 glyphs each, with hinting and OpenType layout tab
 fontTools a tenth of a second per style and per document; so each style is first cut down once per process to the
 repertoire, without hinting (PDF viewers do not use it at print sizes) and without the layout tables (the layout
 places precomposed letters, it does no shaping). fpdf2 then subsets that small file per document. The cut-down
-files are written to a cache directory (``OMNICITY_FONT_CACHE``, by default the system's temporary directory:
-``/tmp`` on Lambda, which outlives an invocation), named by a digest of their source and of the repertoire, so a
-new font release or repertoire never reuses an old file. Producing them is deterministic: same source, same bytes.
+files are written to a cache directory of the user's own (under ``OMNICITY_FONT_CACHE``, by default the system's
+temporary directory: ``/tmp`` on Lambda, which outlives an invocation), named by a digest of their source and of the
+repertoire, so a new font release or repertoire never reuses an old file. Producing them is deterministic: same
+source, same bytes.
 """
 
 from __future__ import annotations
@@ -91,7 +92,15 @@ def _cut_down(source: bytes) -> bytes:
 
 
 def _cache_dir() -> Path:
-    return Path(os.environ.get(_CACHE_ENV) or tempfile.gettempdir()) / "omnicity-fonts"
+    """The cache directory, this user's alone: a font file found there is embedded in official documents, so a
+    directory another user could write to (a shared ``/tmp`` on a developer's machine) is never trusted; a private
+    directory of this process's is used instead."""
+    directory = Path(os.environ.get(_CACHE_ENV) or tempfile.gettempdir()) / f"omnicity-fonts-{os.getuid()}"
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    status = directory.stat()
+    if status.st_uid != os.getuid() or status.st_mode & 0o022:
+        return Path(tempfile.mkdtemp(prefix="omnicity-fonts-"))
+    return directory
 
 
 @lru_cache(maxsize=len(STYLES))
@@ -102,7 +111,6 @@ def prepared_file(style: str) -> Path:
     path = _cache_dir() / f"FiraSans-{STYLES[style]}-{digest}.ttf"
     with _lock:
         if not path.is_file():
-            path.parent.mkdir(parents=True, exist_ok=True)
             data = _cut_down(source)
             partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.part")
             partial.write_bytes(data)
