@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from collections.abc import Iterator, Mapping
@@ -12,6 +13,7 @@ from typing import Any, Final, Literal
 
 import boto3
 import pytest
+from pypdf import PdfReader
 
 from infra.local.runtime import LocalRuntime, wait_for_execution
 from omnicity import aws
@@ -164,6 +166,24 @@ def act(api: Api, token: str, task_id: str, action: str, body: Any = None) -> Re
 # The shared platforms file many anonymous reports from one address (127.0.0.1): their limit is raised (the template's
 # own limit is tried in tests/e2e/test_abuse_controls.py, on a platform of its own).
 SHARED_PARAMETERS: Final = {"AnonymousReportLimit": "100000"}
+
+
+def documents_bucket(s3: Any) -> str:
+    """The documents bucket's name (the template's one bucket whose name says so): uploads and issued PDFs."""
+    return str(next(b["Name"] for b in s3.list_buckets()["Buckets"] if "documents" in b["Name"]))
+
+
+def stored_pdf(s3: Any, case_id: str, document_id: str) -> bytes:
+    """A case's document exactly as stored in S3 (the bytes the citizen downloads), checked to be a PDF."""
+    content = s3.get_object(Bucket=documents_bucket(s3), Key=f"cases/{case_id}/{document_id}.pdf")["Body"].read()
+    assert content.startswith(b"%PDF")
+    return bytes(content)
+
+
+def pdf_text(s3: Any, case_id: str, document_id: str) -> str:
+    """The stored PDF's text, whitespace collapsed (line wrapping is layout, not wording)."""
+    reader = PdfReader(io.BytesIO(stored_pdf(s3, case_id, document_id)))
+    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
 
 
 @contextmanager

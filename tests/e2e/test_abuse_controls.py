@@ -15,7 +15,7 @@ from PIL import Image
 
 from infra.local.runtime import LocalRuntime
 from omnicity.domain.handoff import check_character
-from tests.conftest import ELISE, HUGO, PIETER, Api, Reply, agent, fresh_runtime
+from tests.conftest import ELISE, HUGO, PIETER, Api, Reply, agent, documents_bucket, fresh_runtime
 from tests.e2e.test_ask_citizen import asked
 
 REPORT_LIMIT = 10  # template.yaml: AnonymousReportLimit's Default
@@ -84,7 +84,7 @@ def uploaded(api: Api, token: str, content: bytes, content_type: str = "image/jp
     """Ask for an upload slot and put ``content`` where it says, declared as ``content_type`` (S3 checks only that)."""
     slot = api.request("POST", "/v1/uploads", token=token, body={"content_type": content_type})
     assert slot.status == 201, slot.body
-    bucket = next(b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"] if "documents" in b["Name"])
+    bucket = documents_bucket(boto3.client("s3"))
     boto3.client("s3").put_object(Bucket=bucket, Key=slot.json["key"], Body=content, ContentType=content_type)
     return str(slot.json["key"])
 

@@ -4,16 +4,14 @@ and bad input answered 422 with nothing stored."""
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from typing import Any
 
 import pytest
-from pypdf import PdfReader
 
 from omnicity.domain.city import get_messages
 from omnicity.domain.nrn import format_nrn, make_nrn
-from tests.conftest import ELISE, PIETER, Api
+from tests.conftest import ELISE, PIETER, Api, pdf_text
 
 NOBODY = make_nrn(date(1990, 5, 5), 101)  # a valid number that the simulated register does not hold
 GEORGETTE = "31101803648"  # deceased
@@ -79,14 +77,6 @@ HAPPY: dict[str, dict[str, Any]] = {
                "Father Surname Fictif Given name(s) Marc"],
     },
 }  # fmt: skip
-
-
-def pdf_text(s3: Any, case_id: str, document_id: str) -> str:
-    """The stored PDF's text, whitespace collapsed (line wrapping is layout, not wording)."""
-    bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"] if "documents" in b["Name"])
-    content = s3.get_object(Bucket=bucket, Key=f"cases/{case_id}/{document_id}.pdf")["Body"].read()
-    assert content.startswith(b"%PDF")
-    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(content)).pages)
 
 
 def submit(api: Api, token: str, procedure_id: str, language: str, form: dict[str, Any]) -> Any:

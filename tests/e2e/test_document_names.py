@@ -16,7 +16,7 @@ import pytest
 from pypdf import PdfReader
 
 from omnicity.adapters.registries.national import get_national_register
-from tests.conftest import Api
+from tests.conftest import Api, stored_pdf
 
 NEW_PEOPLE = {
     "88062113756": "Łukasz Jarosław Wiśniewski-Źdźbło",
@@ -35,9 +35,7 @@ def _issued_pdf(api: Api, s3: Any, nrn: str) -> tuple[bytes, str]:
     [document] = case["documents"]
     link = api.request("GET", f"/v1/cases/{case['case_id']}/documents/{document['document_id']}", token=token)
     assert link.status == 200, link.body
-    bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"] if "documents" in b["Name"])
-    key = f"cases/{case['case_id']}/{document['document_id']}.pdf"
-    return s3.get_object(Bucket=bucket, Key=key)["Body"].read(), document["document_id"]
+    return stored_pdf(s3, case["case_id"], document["document_id"]), document["document_id"]
 
 
 @pytest.mark.parametrize("nrn", list(NEW_PEOPLE))

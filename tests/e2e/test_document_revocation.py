@@ -13,7 +13,7 @@ import pytest
 
 from omnicity.adapters.audit import DOCUMENT_REVOKED, AuditKind, AuditTrail
 from omnicity.catalogue import retention_days_of
-from tests.conftest import PIETER, Api, Reply
+from tests.conftest import PIETER, Api, Reply, stored_pdf
 from tests.e2e.test_permits_and_greening import PERMIT, agent_of, decide, mails_about, open_task, permit_form, submit
 
 REASON = "Vergunning ingetrokken: de Kunstberg is tot 30 juni gesloten wegens werken."
@@ -67,11 +67,6 @@ def permit(api: Api, pieter: str) -> dict[str, Any]:
 def held_permit(api: Api, pieter: str) -> dict[str, Any]:
     """A permit nobody withdraws: bad requests are tried on it."""
     return issue_permit(api, pieter)
-
-
-def stored_pdf(s3: Any, case_id: str, document_id: str) -> bytes:
-    bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"] if "documents" in b["Name"])
-    return bytes(s3.get_object(Bucket=bucket, Key=f"cases/{case_id}/{document_id}.pdf")["Body"].read())
 
 
 def test_an_agent_withdraws_a_permit_and_verifying_it_then_says_revoked_with_the_date(

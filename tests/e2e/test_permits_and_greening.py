@@ -4,18 +4,16 @@ and the email; a refusal with the agent's reason; a refusal by a rule; bad input
 
 from __future__ import annotations
 
-import io
 from datetime import date, timedelta
 from typing import Any
 
 import boto3
 import pytest
-from pypdf import PdfReader
 
 from omnicity.domain.city import get_messages
 from omnicity.domain.models import today_in_brussels
 from omnicity.domain.nrn import make_nrn
-from tests.conftest import ELISE, PIETER, Api
+from tests.conftest import ELISE, PIETER, Api, documents_bucket, pdf_text
 
 NOBODY = make_nrn(date(1990, 5, 5), 101)  # a valid number that the simulated register does not hold
 JPEG = b"\xff\xd8\xff\xe0" + b"0" * 64
@@ -77,17 +75,9 @@ def upload(api: Api, token: str) -> str:
     """Ask for an upload slot and put a photo where it says (the browser would POST the form to the URL)."""
     slot = api.request("POST", "/v1/uploads", token=token, body={"content_type": "image/jpeg"})
     assert slot.status == 201, slot.body
-    bucket = next(b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"] if "documents" in b["Name"])
+    bucket = documents_bucket(boto3.client("s3"))
     boto3.client("s3").put_object(Bucket=bucket, Key=slot.json["key"], Body=JPEG, ContentType="image/jpeg")
     return str(slot.json["key"])
-
-
-def pdf_text(s3: Any, case_id: str, document_id: str) -> str:
-    """The stored PDF's text, whitespace collapsed (line wrapping is layout, not wording)."""
-    bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"] if "documents" in b["Name"])
-    content = s3.get_object(Bucket=bucket, Key=f"cases/{case_id}/{document_id}.pdf")["Body"].read()
-    assert content.startswith(b"%PDF")
-    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(content)).pages)
 
 
 def mails_about(api: Api, reference: str) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.conftest import ELISE, PIETER, Api
+from tests.conftest import ELISE, PIETER, Api, documents_bucket
 
 GRAND_PLACE = {"lat": 50.8467, "lon": 4.3525}
 JPEG = b"\xff\xd8\xff\xe0" + b"0" * 64
@@ -29,7 +29,7 @@ def upload(api: Api, token: str) -> str:
     slot = api.request("POST", "/v1/uploads", token=token, body={"content_type": "image/jpeg"})
     assert slot.status == 201, slot.body
     assert slot.json["fields"]["Content-Type"] == "image/jpeg"
-    bucket = next(b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"] if "documents" in b["Name"])
+    bucket = documents_bucket(boto3.client("s3"))
     boto3.client("s3").put_object(Bucket=bucket, Key=slot.json["key"], Body=JPEG, ContentType="image/jpeg")
     return str(slot.json["key"])
 

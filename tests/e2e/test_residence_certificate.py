@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from omnicity.adapters.registries.national import get_national_register
 from omnicity.domain.nrn import format_nrn, make_nrn
-from tests.conftest import ELISE, PIETER, Api
+from tests.conftest import ELISE, PIETER, Api, documents_bucket, stored_pdf
 from tests.integration.test_repository import nrn_encodings
 
 NOBODY = make_nrn(date(1990, 5, 5), 101)  # a valid number that the simulated register does not hold
@@ -22,11 +22,8 @@ TITLES = {"fr": "Certificat de résidence", "nl": "Verblijfsattest", "en": "Cert
 
 
 def pdf_text(s3: Any, case_id: str, document_id: str) -> str:
-    key = f"cases/{case_id}/{document_id}.pdf"
-    bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"] if "documents" in b["Name"])
-    content = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    assert content.startswith(b"%PDF")
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    reader = PdfReader(io.BytesIO(stored_pdf(s3, case_id, document_id)))
+    return "\n".join(page.extract_text() for page in reader.pages)
 
 
 @pytest.mark.parametrize("language", ["fr", "nl", "en"])
@@ -215,8 +212,7 @@ def test_anyone_holding_the_pdf_can_verify_it_by_its_code(api: Api, s3: Any) -> 
     created = api.submit(token, language="en").json
     api.wait(created["case_id"])
     document_id = api.case(created["case_id"], token)["documents"][0]["document_id"]
-    bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"] if "documents" in b["Name"])
-    pdf = s3.get_object(Bucket=bucket, Key=f"cases/{created['case_id']}/{document_id}.pdf")["Body"].read()
+    pdf = stored_pdf(s3, created["case_id"], document_id)
     # When an employer, without any account, checks the code printed on it
     reply = api.request("GET", f"/v1/documents/{document_id}")
     # Then the city vouches for it: the reference, the kind, and the digest the PDF must have
@@ -226,7 +222,8 @@ def test_anyone_holding_the_pdf_can_verify_it_by_its_code(api: Api, s3: Any) -> 
     assert reply.json["title"]["en"] == "Certificate of residence"
     assert reply.json["sha256"] == hashlib.sha256(pdf).hexdigest()
     # (the PDF carries its retention, which the bucket's lifecycle enforces)
-    tags = s3.get_object_tagging(Bucket=bucket, Key=f"cases/{created['case_id']}/{document_id}.pdf")["TagSet"]
+    key = f"cases/{created['case_id']}/{document_id}.pdf"
+    tags = s3.get_object_tagging(Bucket=documents_bucket(s3), Key=key)["TagSet"]
     assert tags == [{"Key": "retention-days", "Value": "3650"}]
     assert "person" not in reply.json
     assert document_id in pdf_text(s3, created["case_id"], document_id)
