@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import time
 from collections.abc import Iterator, Mapping
@@ -13,7 +12,6 @@ from typing import Any, Final, Literal
 
 import boto3
 import pytest
-from pypdf import PdfReader
 
 from infra.local.runtime import LocalRuntime, wait_for_execution
 from omnicity import aws
@@ -21,6 +19,7 @@ from omnicity.adapters.cases import CaseRepository
 from omnicity.catalogue import retention_days_of
 from omnicity.config import load_settings
 from omnicity.families import FAMILIES
+from tests.pdfs import pypdf_text
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -181,9 +180,8 @@ def stored_pdf(s3: Any, case_id: str, document_id: str) -> bytes:
 
 
 def pdf_text(s3: Any, case_id: str, document_id: str) -> str:
-    """The stored PDF's text, whitespace collapsed (line wrapping is layout, not wording)."""
-    reader = PdfReader(io.BytesIO(stored_pdf(s3, case_id, document_id)))
-    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    """The stored PDF's text, as pypdf reads it (whitespace collapsed: line wrapping is layout, not wording)."""
+    return pypdf_text(stored_pdf(s3, case_id, document_id))
 
 
 @contextmanager
