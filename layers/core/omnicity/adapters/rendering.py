@@ -576,7 +576,7 @@ def _qr(payload: str, x: float, y: float, size: float) -> _Qr:
 
 
 def _footer(
-    language: str, reference: str, issued: str, document_id: str, verify_url: str, page: int, pages: int
+    language: str, reference: str, issued: str, document_id: str, verify_url: str, qr: _Qr, page: int, pages: int
 ) -> list[_Text | _Rule | _Qr]:
     ref_label, issued_label, page_label, code_label = _FOOTER_LABELS[language]
     issued_text = issued_label + issued
@@ -589,7 +589,7 @@ def _footer(
         _Text(text_right - _width(page_text, "", 8.0), _FOOTER_RULE + 5.0, page_text, "", 8.0, _GREY),
         _Text(_LEFT, _FOOTER_RULE + 10.0, code_label + document_id, "B", 8.0, _INK),
         _Text(_LEFT, _FOOTER_RULE + 14.0, _VERIFY_LABELS[language] + verify_url, "", 6.5, _GREY),
-        _qr(verify_url, _RIGHT - _QR_SIZE, _QR_TOP, _QR_SIZE),
+        qr,
     ]
 
 
@@ -695,6 +695,7 @@ def render_markup(markup: str, language: str, context: Mapping[str, Any]) -> byt
     pages = _flow(parsed)
     header = _header(city_fr, city_nl, parsed.department)
     title = parsed.title or reference
+    qr = _qr(verify_url, _RIGHT - _QR_SIZE, _QR_TOP, _QR_SIZE)  # one code for every page
 
     pdf = _new_pdf()
     pdf.set_auto_page_break(False)
@@ -715,7 +716,7 @@ def render_markup(markup: str, language: str, context: Mapping[str, Any]) -> byt
         pdf.rect(0, _BAND_H, _PAGE_W, 1.2, style="F")
         _draw(pdf, header)
         _draw(pdf, items)
-        _draw(pdf, _footer(language, reference, issued, document_id, verify_url, number, len(pages)))
+        _draw(pdf, _footer(language, reference, issued, document_id, verify_url, qr, number, len(pages)))
     return bytes(pdf.output())
 
 
