@@ -217,27 +217,21 @@ def _wording(template_id: str, language: str, context: Mapping[str, Any]) -> str
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Text: what the embedded font can show, and how wide it is
+# Text: how wide it is in the embedded font (omnicity.adapters.fonts: what it can show)
 # --------------------------------------------------------------------------------------------------------------
-
-
-def _char_widths(style: str) -> Mapping[str, int]:
-    """Glyph widths (thousandths of the font size) of every character the documents' font holds."""
-    return fonts.glyph_widths(style)
-
 
 _MM_PER_PT: Final = 25.4 / 72
 
 
 def _width(text: str, style: str, size: float) -> float:
     """Width in mm of printable text."""
-    widths = _char_widths(style)
+    widths = fonts.glyph_widths(style)
     return sum(widths[char] for char in text) * size * _MM_PER_PT / 1000
 
 
 def _wrap(text: str, style: str, size: float, max_width: float) -> list[str]:
     """Greedy word wrap; a word wider than the line is cut where it overflows."""
-    widths = _char_widths(style)
+    widths = fonts.glyph_widths(style)
     scale = size * _MM_PER_PT / 1000
     space = widths[" "] * scale
     lines: list[str] = []
