@@ -20,7 +20,7 @@ from omnicity.adapters.agents import CognitoAgentDirectory
 from omnicity.adapters.audit import AuditTrail
 from omnicity.adapters.cases import CaseRepository
 from omnicity.adapters.documents import DocumentStore, Uploads, UploadSlot
-from omnicity.adapters.executions import WorkflowStarter
+from omnicity.adapters.executions import WorkflowResumer, WorkflowStarter
 from omnicity.adapters.notifications import EmailSender
 from omnicity.adapters.slots import SlotBook
 from omnicity.adapters.stats import StatsRepository
@@ -29,7 +29,7 @@ from omnicity.adapters.throttle import CallerLimit, Limit, Throttle, caller_of_a
 from omnicity.application.back_office import CaseFile
 from omnicity.application.cancellation import Cancellations
 from omnicity.application.case_reads import CaseReads
-from omnicity.application.desk import AgentDesk, WorkflowResumer
+from omnicity.application.desk import AgentDesk
 from omnicity.application.idempotency import (
     IDEMPOTENCY_HEADER,
     KEY_MAX_LENGTH,

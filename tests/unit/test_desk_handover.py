@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from omnicity.application.desk import AgentDesk, WorkflowResumer
+from omnicity.adapters.executions import WorkflowResumer
+from omnicity.application.desk import AgentDesk
 from omnicity.application.views import ReassignTaskRequest
 from omnicity.catalogue import get_catalogue
 from omnicity.domain.errors import ConflictError, ValidationFailedError

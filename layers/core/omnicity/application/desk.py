@@ -12,12 +12,10 @@ the other gets 409.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime
-from typing import Any
 
-from omnicity import aws
 from omnicity.adapters.agents import AgentDirectory
+from omnicity.adapters.executions import WorkflowResumer
 from omnicity.adapters.tasks import TaskRepository, task_id_for
 from omnicity.application.views import CompleteTaskRequest, ReassignTaskRequest, TaskList, TaskView
 from omnicity.catalogue import Catalogue
@@ -32,48 +30,6 @@ from omnicity.domain.errors import (
 from omnicity.domain.identity import Principal
 from omnicity.domain.models import AgentTask, Role, TaskStatus, today_in_brussels
 from omnicity.observability import logger
-
-# Step Functions' answers when the token no longer belongs to a waiting execution (decided, timed out, stopped).
-_GONE = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
-
-
-class WorkflowResumer:
-    """Hands an agent's decision to the execution waiting on the task's token.
-
-    What it sends stays in the execution's history (90 days for a Standard machine, whatever the case's retention):
-    ids and codes only. The decision is the task's id and the outcome; who decided and what they wrote are on the
-    task, in the table, where the workflow's step reads them
-    (``omnicity.application.workflow.HumanSteps.record_decision``).
-    """
-
-    def __init__(self, client: Any | None = None) -> None:
-        self._client = client
-
-    def resume(self, task_token: str, task_id: str, outcome: str) -> None:
-        from botocore.exceptions import ClientError
-
-        client = self._client or aws.stepfunctions()
-        decision = {"task_id": task_id, "outcome": outcome}
-        try:
-            with aws.translate_errors("Step Functions send_task_success"):
-                client.send_task_success(taskToken=task_token, output=json.dumps(decision))
-        except ClientError as exc:
-            if aws.error_code(exc) in _GONE:
-                raise ConflictError("the workflow no longer waits for this task") from exc
-            raise
-
-    def fail(self, task_token: str, error: str, cause: str) -> None:
-        """End the wait with ``error`` (the state machine's Catch matches it by name); a wait already over is fine.
-        ``cause`` stays in the execution's history: a sentence of the code's, never what a person wrote."""
-        from botocore.exceptions import ClientError
-
-        client = self._client or aws.stepfunctions()
-        try:
-            with aws.translate_errors("Step Functions send_task_failure"):
-                client.send_task_failure(taskToken=task_token, error=error, cause=cause)
-        except ClientError as exc:
-            if aws.error_code(exc) not in _GONE:
-                raise
 
 
 class AgentDesk:
