@@ -50,7 +50,7 @@ def _parse_date(field: str, text: str) -> date:
 
 # ---------------------------------------------------------------------------------------------------- the figures
 class View(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class ByChannel(View):
@@ -68,7 +68,7 @@ class ChannelShares(View):
 class Figures(View):
     """Products delivered (cases completed) in a period, by channel and procedure; shares are fractions of 1."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
+    model_config = ConfigDict(frozen=True, populate_by_name=True, defer_build=True)
 
     from_: Annotated[date, Field(alias="from", description="First day of the period (Brussels), included")]
     to: Annotated[date, Field(description="Last day of the period (Brussels), included")]

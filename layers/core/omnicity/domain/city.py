@@ -14,7 +14,7 @@ _DATA = Path(__file__).resolve().parent.parent / "catalogue"  # city.yaml and me
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     fr: str
     nl: str
@@ -24,7 +24,7 @@ class Section(BaseModel):
 class Bounds(BaseModel):
     """The box (WGS84 degrees) the city's territory fits in: a location outside it is not in the city."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     south: Annotated[float, Field(ge=-90, le=90)]
     west: Annotated[float, Field(ge=-180, le=180)]
@@ -39,7 +39,7 @@ class Bounds(BaseModel):
 
 
 class City(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: LocalizedText
     reference_prefix: str
@@ -54,14 +54,14 @@ class City(BaseModel):
 
 
 class EmailTemplate(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     subject: LocalizedText
     body: LocalizedText
 
 
 class Messages(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     reasons: dict[str, LocalizedText]
     outcomes: dict[str, LocalizedText] = {}

@@ -53,7 +53,7 @@ _IN_FLIGHT = frozenset({CaseStatus.SUBMITTED, CaseStatus.IN_PROGRESS})
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class LocalizedText(Frozen):
