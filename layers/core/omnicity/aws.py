@@ -1,10 +1,12 @@
 """The one place AWS clients are created: lazily, once per process, so a cold start pays only for what it uses.
 
-Clients honour ``AWS_ENDPOINT_URL`` (the local runtime points it at moto), so no code here knows where it runs.
+Clients honour ``AWS_ENDPOINT_URL`` (the local runtime points it at moto), so no code here knows where it runs; a
+client is kept per endpoint, so one made for another endpoint is never reused.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -16,15 +18,28 @@ if TYPE_CHECKING:
     from botocore.client import BaseClient
 
 
-@cache
 def client(service: str) -> BaseClient:
+    """The process's client of ``service`` for the endpoint and region the environment names now.
+
+    One client per (service, endpoint, region): on Lambda that is one per service for the life of the process. A
+    process whose environment changes (the local runtime starting and stopping, a test patching os.environ) never
+    reuses a client made for another endpoint: a client created while ``AWS_ENDPOINT_URL`` was briefly unset would
+    otherwise keep sending every later call to AWS itself."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL") or None
+    region = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or None  # boto3 reads the first
+    return _client(service, endpoint, region)
+
+
+@cache
+def _client(service: str, endpoint: str | None, region: str | None) -> BaseClient:
     import boto3
     from botocore.config import Config
 
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=10)
     if service == "s3":
         config = config.merge(Config(signature_version="s3v4"))  # presigned URLs and POSTs signed with SigV4
-    created: BaseClient = boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
+    session = boto3.session.Session(region_name=region)
+    created: BaseClient = session.client(service, endpoint_url=endpoint, config=config)  # type: ignore[call-overload]
     return created
 
 
@@ -54,7 +69,7 @@ def ssm() -> Any:
 
 def reset_clients() -> None:
     """Forget cached clients (tests switch AWS backends between cases)."""
-    client.cache_clear()
+    _client.cache_clear()
 
 
 # The error codes AWS answers when a request may succeed if sent again later: throttling, or the service briefly

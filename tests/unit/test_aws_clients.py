@@ -1,0 +1,67 @@
+"""``omnicity.aws``: one client per service for the endpoint and region the environment names when it is asked for.
+
+The local runtime runs every function in one process and changes os.environ when it starts and stops; tests patch
+os.environ while a runtime's threads work. A client created while ``AWS_ENDPOINT_URL`` was briefly missing must never
+be handed out once the endpoint is back (a CI run once saw every later API call go to AWS itself and fail with 503)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from omnicity import aws
+
+MOTO_A = "http://127.0.0.1:5001"
+MOTO_B = "http://127.0.0.1:5002"
+
+
+@pytest.fixture(autouse=True)
+def clean_clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    aws.reset_clients()
+    yield
+    aws.reset_clients()  # later tests build their own
+
+
+def test_a_client_is_made_once_per_service_while_the_environment_stays_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", MOTO_A)
+    first = aws.dynamodb()
+    assert aws.dynamodb() is first
+    assert aws.s3() is not first
+    assert first.meta.endpoint_url == MOTO_A
+
+
+def test_a_client_made_without_the_endpoint_is_not_handed_out_once_it_is_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", MOTO_A)
+    local = aws.dynamodb()
+    # A moment with no endpoint (os.environ cleared and refilled by a patch ending, on another thread)
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    stray = aws.dynamodb()
+    assert "amazonaws.com" in stray.meta.endpoint_url
+    monkeypatch.setenv("AWS_ENDPOINT_URL", MOTO_A)
+    assert aws.dynamodb() is local
+
+
+def test_another_endpoint_or_region_gets_its_own_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", MOTO_A)
+    first = aws.stepfunctions()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", MOTO_B)
+    second = aws.stepfunctions()
+    assert second.meta.endpoint_url == MOTO_B
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-central-1")
+    third = aws.stepfunctions()
+    assert third.meta.region_name == "eu-central-1"
+    assert len({id(first), id(second), id(third)}) == 3
+
+
+def test_reset_forgets_every_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", MOTO_A)
+    before = aws.ses()
+    aws.reset_clients()
+    assert aws.ses() is not before
