@@ -19,6 +19,7 @@ from omnicity.adapters.cases import CaseRepository
 from omnicity.catalogue import retention_days_of
 from omnicity.config import load_settings
 from omnicity.families import FAMILIES
+from tests import aws_guard
 from tests.pdfs import pypdf_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,6 +161,23 @@ def extract_waiting_for_an_agent(api: Api, hugo: str) -> dict[str, Any]:
 def act(api: Api, token: str, task_id: str, action: str, body: Any = None) -> Reply:
     """``POST /v1/agent/tasks/{task_id}/{action}`` (claim, release, reassign, ask, complete)."""
     return api.request("POST", f"/v1/agent/tasks/{task_id}/{action}", token=token, body=body)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _never_aws_itself() -> Iterator[None]:
+    """No test reaches AWS itself (``tests/aws_guard.py``)."""
+    with aws_guard.installed():
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _no_test_reaches_aws(_never_aws_itself: None) -> Iterator[None]:
+    """The test running when AWS itself was asked for (on any thread) fails, naming the host."""
+    aws_guard.ASKED.clear()
+    yield
+    hosts = aws_guard.take()
+    if hosts:
+        pytest.fail(f"a client went to AWS itself instead of the local runtime: {', '.join(hosts)}")
 
 
 # The shared platforms file many anonymous reports from one address (127.0.0.1): their limit is raised (the template's

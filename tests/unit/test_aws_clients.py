@@ -65,3 +65,17 @@ def test_reset_forgets_every_client(monkeypatch: pytest.MonkeyPatch) -> None:
     before = aws.ses()
     aws.reset_clients()
     assert aws.ses() is not before
+
+
+def test_a_call_to_aws_itself_is_refused_and_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    # tests/conftest.py refuses to resolve AWS's own names and fails the test that asked: asked here on purpose
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import EndpointConnectionError
+
+    from tests import aws_guard
+
+    direct = boto3.client("dynamodb", region_name="eu-west-1", config=Config(retries={"total_max_attempts": 1}))
+    with pytest.raises(EndpointConnectionError):
+        direct.list_tables()
+    assert aws_guard.take() == ["dynamodb.eu-west-1.amazonaws.com"]
