@@ -40,7 +40,8 @@ TEMPLATE = ROOT / "template.yaml"
 BENCH_DIR = Path(__file__).resolve().parent
 
 API_FUNCTION = "ApiFunction"
-API_LIMIT = 1.8  # the issue's target: the API function within 1.8x of `import boto3`
+# The API function within 1.6x of `import boto3`: the first target was 1.8, the layer's reshaping (issue 10) holds 1.6
+API_LIMIT = 1.6
 NAIVE_REFERENCE = 2.4  # what the issue measured for a naive handler on this kind of machine
 RENDERS_DOCUMENTS = frozenset({"RenderDocumentFunction"})  # the only function that may load fpdf2
 REGION = "eu-west-1"
