@@ -135,3 +135,31 @@ def test_the_api_sample_events_answer(runtime: LocalRuntime) -> None:
     case_id = json.loads(submitted["body"])["case_id"]
     assert mine["statusCode"] == 200
     assert case_id in [item["case_id"] for item in json.loads(mine["body"])["items"]]
+
+
+API_EVENTS = sorted(EVENTS.glob("api_*.json"), key=lambda path: path.name)
+OPERATIONS = json.loads((ROOT / "openapi.json").read_text(encoding="utf-8"))["paths"]
+
+
+@pytest.mark.parametrize("path", API_EVENTS, ids=lambda path: path.name)
+def test_every_api_sample_event_is_a_documented_operation_and_gets_a_documented_answer(
+    runtime: LocalRuntime, path: Path
+) -> None:
+    # Given a sample event of the API, as `sam local invoke ApiFunction -e` sends it
+    sample = event(path.name)
+    resource, method = sample["resource"], sample["httpMethod"].lower()
+    # Then it names an operation of the committed OpenAPI document, its path filled in from its path parameters
+    assert method in OPERATIONS.get(resource, {}), f"{path.name}: {method.upper()} {resource} is not an operation"
+    filled = resource
+    for name, value in (sample["pathParameters"] or {}).items():
+        filled = filled.replace("{" + name + "}", value)
+    assert filled == sample["path"] == sample["requestContext"]["path"].removeprefix("/dev")
+    assert sample["requestContext"]["resourcePath"] == resource
+    # And the API answers it with JSON and a status that operation documents (the sample ids may exist or not)
+    reply = invoke(runtime, "ApiFunction", sample)
+    documented = set(OPERATIONS[resource][method]["responses"])
+    assert str(reply["statusCode"]) in documented, (reply["statusCode"], reply["body"])
+    answer = json.loads(reply["body"])
+    assert isinstance(answer, dict)
+    # a 404 of the route itself would be documented too: it must come from the operation, about its own ids
+    assert answer.get("error", {}).get("message") != "no such route"
