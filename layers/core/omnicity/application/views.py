@@ -40,7 +40,7 @@ Email = Annotated[
 
 class View(BaseModel):
     """What the API returns. A model's validator and serializer are built when first used (``defer_build``): a cold
-    start does not pay for the forty views and requests, only a request for the few it reads or returns."""
+    start does not pay for the thirty-odd views and requests, only a request for the few it reads or returns."""
 
     model_config = ConfigDict(frozen=True, defer_build=True)
 

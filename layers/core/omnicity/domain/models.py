@@ -53,6 +53,9 @@ _IN_FLIGHT = frozenset({CaseStatus.SUBMITTED, CaseStatus.IN_PROGRESS})
 
 
 class Frozen(BaseModel):
+    """Immutable, and no key it does not know. Its validator is built when first used (``defer_build``): a function
+    pays at its cold start for none of the models, and then only for those it uses."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
