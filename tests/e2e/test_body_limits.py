@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any, Final
 from urllib.parse import urlencode
 
 import pytest
 
 from omnicity.http.edge import MAX_BODY_BYTES
-from tests.conftest import ELISE, Api, Reply
+from tests.conftest import ELISE, PIETER, ROOT, Api, Reply
 
 FORM: Final = "application/x-www-form-urlencoded"
 SUBMISSION: Final = {"procedure_id": "residence-certificate", "language": "fr", "form": {"purpose": "employment"}}
@@ -41,8 +42,13 @@ def too_large(reply: Reply) -> dict[str, Any]:
     return error
 
 
-def test_the_limit_is_64_kib() -> None:
-    assert MAX_BODY_BYTES == 64 * 1024
+def test_the_documented_limit_is_the_one_enforced() -> None:
+    # Given the limit docs/api.md promises clients (the 413 row of its error table)
+    [row] = [line for line in (ROOT / "docs" / "api.md").read_text(encoding="utf-8").splitlines() if "| 413 |" in line]
+    match = re.search(r"over (\d+) KiB", row)
+    assert match is not None, row
+    # Then it is the one the functions enforce (the tests below: exactly the limit is read, one byte more is a 413)
+    assert int(match.group(1)) * 1024 == MAX_BODY_BYTES
 
 
 def test_a_body_of_exactly_the_limit_is_read(api: Api, elise: str) -> None:
@@ -128,6 +134,13 @@ def test_a_photo_goes_to_s3_under_a_policy_of_its_type_and_5_mb(api: Api, elise:
     assert {"Content-Type": content_type} in conditions
     assert {"key": slot["key"]} in conditions
     assert slot["key"].startswith("uploads/")
+    # her folder: the same for each of her photos, another for anyone else's, and not her NRN
+    folder = slot["key"].split("/")[1]
+    again = upload_slot(api, elise, content_type).json["key"]
+    someone_else = upload_slot(api, api.token(PIETER), content_type).json["key"]
+    assert again.split("/")[1] == folder != someone_else.split("/")[1]
+    assert again != slot["key"]
+    assert ELISE not in folder
     assert slot["key"].endswith(".jpg" if content_type == "image/jpeg" else ".png")
     assert slot["max_bytes"] == 5 * 1024 * 1024
     assert slot["fields"]["Content-Type"] == content_type

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from omnicity.adapters.registries import Registers
+from omnicity.adapters.registries import Registers, get_registers
 from omnicity.adapters.registries.national import Address, Person, SimulatedNationalRegister
 from omnicity.catalogue import eligibility, get_catalogue
 from omnicity.catalogue.eligibility import check
@@ -166,18 +166,44 @@ def _reason_codes_in_rules() -> set[str]:
     }
 
 
-def test_the_reason_codes_found_in_the_rules_are_the_ones_exercised_here() -> None:
-    # Given the codes the rules can return / Then each is exercised above, in test_certificates.py or in
-    # test_card_producer.py (a new code needs a test)
-    assert _reason_codes_in_rules() == {
-        "not_in_register",
-        "deceased",
-        "not_resident",
-        "not_belgian",
-        "civil_status_act_not_found",
-        "civil_status_act_restricted",
-        "no_active_eid_card",
-    }
+# One case per reason code a rule can return: the procedure, the applicant and the form. The residence codes use this
+# file's register (it has someone living outside the city); the others the simulated registers' fictional people.
+OWN_REGISTER = Registers(national=REGISTER)
+REASON_CASES: dict[str, tuple[str, str, dict[str, str], Registers | None]] = {
+    "not_in_register": ("residence-certificate", UNKNOWN, {}, OWN_REGISTER),
+    "deceased": ("residence-certificate", DECEASED, {}, OWN_REGISTER),
+    "not_resident": ("residence-certificate", SCHAERBEEK, {}, OWN_REGISTER),
+    "not_belgian": ("nationality-certificate", "92093027445", {}, None),  # Siobhán, Irish, living in the city
+    "civil_status_act_not_found": (
+        "civil-status-extract",
+        "87031413235",  # Élise, asking for a birth act the register does not hold
+        {"act_type": "birth", "act_number": "2012/B/99999"},
+        None,
+    ),
+    "civil_status_act_restricted": (
+        "civil-status-extract",
+        "79051708730",  # Pieter, asking for the birth act of a child who is not his
+        {"act_type": "birth", "act_number": "2012/B/01847"},
+        None,
+    ),
+    "no_active_eid_card": ("eid-pin-code", "72030324138", {}, None),  # Hugo: his only card expired
+}
+
+
+def test_every_reason_code_a_rule_returns_has_a_case_here() -> None:
+    # Given the codes the rules can return / Then each has its case below (a new code needs one)
+    assert set(REASON_CASES) == _reason_codes_in_rules()
+
+
+@pytest.mark.parametrize("code", sorted(REASON_CASES))
+def test_each_reason_code_is_what_its_procedure_answers_its_case(code: str) -> None:
+    # Given the case of a reason code
+    procedure_id, nrn, form, registers = REASON_CASES[code]
+    case = _case(nrn).model_copy(update={"procedure_id": procedure_id, "form": form})
+    # When its procedure's rules are checked / Then it is refused for that reason
+    verdict = check(get_catalogue().get(procedure_id), case, registers or get_registers())
+    assert not verdict.eligible
+    assert verdict.reason == code
 
 
 @pytest.mark.parametrize("code", sorted(_reason_codes_in_rules()))
