@@ -518,7 +518,9 @@ def verify_document(document_id: DocumentCode) -> DocumentVerification:
 )
 def submit_report(request: ReportRequest) -> CaseCreated:
     source = caller_of_address(app.current_event.request_context.identity.source_ip)
-    return submissions.report(request, source)
+    created = submissions.report(request, source)
+    metrics.add_metric(name="CasesSubmitted", unit="Count", value=1)
+    return created
 
 
 @app.get(

@@ -3,6 +3,7 @@ photos uploaded first and referenced by key; anonymous reports followed by their
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -172,3 +173,34 @@ def test_only_anonymous_procedures_are_reported_or_tracked_without_signing_in(ap
         },
     )
     assert photo.status == 422
+
+
+def _submissions_counted(printed: str) -> list[float]:
+    """The ``CasesSubmitted`` values of the EMF documents the functions printed (Powertools writes one per flush)."""
+    counted: list[float] = []
+    for line in printed.splitlines():
+        try:
+            document = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(document, dict) and "_aws" in document and "CasesSubmitted" in document:
+            value = document["CasesSubmitted"]
+            counted.extend(value if isinstance(value, list) else [value])
+    return counted
+
+
+def test_every_stored_submission_is_counted_once_an_anonymous_report_too(
+    api: Api, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # Given a citizen's alert and an anonymous report, both stored, and a report refused
+    elise = api.token(ELISE)
+    capfd.readouterr()
+    assert (
+        submit(api, elise, alert(address={"street": "Rue Haute", "number": "120", "postal_code": "1000"})).status == 201
+    )
+    report = {"procedure_id": "public-space-alert", "language": "nl", "form": alert(location=GRAND_PLACE)}
+    assert api.request("POST", "/v1/reports", body=report).status == 201
+    refused = {**report, "form": alert(location={"lat": 1.0, "lon": 1.0})}
+    assert api.request("POST", "/v1/reports", body=refused).status == 422
+    # Then the API counted the two it stored, once each (ops' CasesSubmitted), and not the refused one
+    assert _submissions_counted(capfd.readouterr().out) == [1.0, 1.0]

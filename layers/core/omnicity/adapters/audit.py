@@ -43,7 +43,7 @@ from typing import Any
 
 from omnicity.adapters.dynamo import TableRepository, call, from_attributes, pages, to_attributes
 from omnicity.domain.errors import TransientError
-from omnicity.domain.models import AgentTask, Case, CaseStatus, Frozen, Procedure
+from omnicity.domain.models import SYSTEM_ACTOR, AgentTask, Case, CaseStatus, Frozen, Procedure
 
 AUDIT_PREFIX = "AUDIT#"
 PHOTO_PUBLISHED = "photo_published"  # the event of a publication entry, and of its line on the case's timeline
@@ -100,7 +100,7 @@ def status_change(previous: Case | None, case: Case) -> AuditEntry | None:
         case_id=case.case_id,
         at=last.at if last is not None and last.status is case.status else case.updated_at,
         kind=AuditKind.STATUS,
-        actor=last.actor if last is not None else "system",
+        actor=last.actor if last is not None else SYSTEM_ACTOR,
         event=last.event if last is not None else None,
         from_status=previous.status if previous is not None else None,
         to_status=case.status,
@@ -146,7 +146,7 @@ def task_closed(task: AgentTask) -> AuditEntry:
         case_id=task.case_id,
         at=task.completed_at or datetime.now(UTC),
         kind=AuditKind.TASK,
-        actor=task.completed_by or "system",
+        actor=task.completed_by or SYSTEM_ACTOR,
         department=task.department,
         event=f"task_{task.status.value}:{task.kind}",
         target=task.task_id,

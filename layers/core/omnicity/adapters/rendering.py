@@ -62,6 +62,7 @@ from fpdf import FPDF
 from fpdf.fonts import TTFFont
 
 from omnicity.adapters import fonts
+from omnicity.domain.models import Language
 from omnicity.domain.nrn import format_nrn
 from omnicity.domain.text import one_run
 
@@ -74,7 +75,7 @@ __all__ = [
     "render_markup",
 ]
 
-LANGUAGES: Final = ("fr", "nl", "en")
+LANGUAGES: Final = tuple(language.value for language in Language)  # the city's languages (domain.models)
 AUTHOR: Final = "Ville de Bruxelles - Stad Brussel"
 CREATOR: Final = "omnicity"
 PRODUCER: Final = "omnicity (fpdf2)"

@@ -15,9 +15,8 @@ from typing import Literal
 from omnicity.adapters.card_producer import CardProducer, PinLetterOrder, order_id_for
 from omnicity.adapters.registries import CardRegister
 from omnicity.application.ports import CaseUpdates
-from omnicity.application.workflow import SYSTEM
 from omnicity.domain.errors import StepInputError
-from omnicity.domain.models import Case, CaseStatus, LocalizedText
+from omnicity.domain.models import SYSTEM_ACTOR, Case, CaseStatus, LocalizedText
 
 Dispatched = Literal["dispatched", "closed"]
 CARD_PRODUCER = "card-producer"  # the actor of the dispatch on the case's timeline
@@ -53,7 +52,7 @@ class PinLetterOrders:
             if current.status is not CaseStatus.IN_PROGRESS:
                 return None
             return current.with_entry(
-                "pin_letter_ordered", actor=SYSTEM, at=datetime.now(UTC), status=CaseStatus.WAITING
+                "pin_letter_ordered", actor=SYSTEM_ACTOR, at=datetime.now(UTC), status=CaseStatus.WAITING
             )
 
         self._cases.update(case_id, change)

@@ -57,7 +57,7 @@ from omnicity.capabilities.departments import handling_department
 from omnicity.capabilities.routing import Routing, RoutingSettings
 from omnicity.domain.city import get_city, get_messages
 from omnicity.domain.errors import ForbiddenError, MalformedRequestError, NotFoundError, field_error
-from omnicity.domain.models import Case, CaseStatus, FieldType, FormField, Language, LocalizedText, Procedure
+from omnicity.domain.models import Case, FieldType, FormField, Language, LocalizedText, Procedure
 from omnicity.domain.text import text_problem
 from omnicity.forms.validation import EMAIL_PATTERN
 
@@ -72,7 +72,6 @@ MAX_REQUESTS: Final = 1000  # the spec's default query limit
 WINDOW: Final = timedelta(days=90)  # the spec's default and largest date range
 MAX_REQUEST_IDS: Final = 100
 MAX_MEDIA_URL_LENGTH: Final = 1000
-CLOSED_STATUSES: Final = frozenset({CaseStatus.COMPLETED, CaseStatus.REJECTED, CaseStatus.CANCELLED, CaseStatus.FAILED})
 
 _REFERENCE = re.compile(r"[A-Z]{2,5}-\d{4}-\d{6}")
 _EMAIL = re.compile(EMAIL_PATTERN)
@@ -500,13 +499,13 @@ def w3(moment: datetime) -> str:
 
 
 def _status(case: Case) -> str:
-    return "closed" if case.status in CLOSED_STATUSES else "open"
+    return "closed" if case.status.is_terminal else "open"
 
 
 def _status_notes(case: Case, language: Language) -> str | None:
     """Why a request is closed: the outcome (``the problem has been fixed``) or the reason of a rejection. The
     field agent's free comment is for the reporter's email, not the public listing."""
-    if case.status not in CLOSED_STATUSES:
+    if not case.status.is_terminal:
         return None
     outcome = get_messages().outcomes.get(case.outcome or "")
     if outcome is not None:

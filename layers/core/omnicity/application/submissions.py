@@ -32,6 +32,7 @@ from omnicity.domain.errors import ForbiddenError, OmnicityError, TransientError
 from omnicity.domain.handoff import new_code as new_handoff_code
 from omnicity.domain.identity import Principal
 from omnicity.domain.models import (
+    SYSTEM_ACTOR,
     Applicant,
     Case,
     CaseStatus,
@@ -177,7 +178,7 @@ class Submissions:
         failure = Failure(error="WorkflowNotStarted", cause=error.message, step="submit")
         failed = case.with_entry(
             "failed",
-            actor="system",
+            actor=SYSTEM_ACTOR,
             at=datetime.now(UTC),
             status=CaseStatus.FAILED,
             note=reason,

@@ -40,6 +40,7 @@ from omnicity.domain.errors import (
     ValidationFailedError,
 )
 from omnicity.domain.models import (
+    SYSTEM_ACTOR,
     AgentTask,
     Case,
     CaseDocument,
@@ -54,7 +55,6 @@ from omnicity.domain.verification import verification_url
 from omnicity.forms.validation import validate_form
 from omnicity.observability import logger
 
-SYSTEM = "system"
 _MAX_CAUSE = 500
 
 Renderer = Callable[[str, str, dict[str, object]], bytes]
@@ -105,7 +105,7 @@ def _with_comment(reason: LocalizedText, comment: str | None) -> LocalizedText:
 
 
 def _with_entry(case: Case, event: str, **changes: Any) -> Case:
-    return case.with_entry(event, actor=SYSTEM, at=_now(), **changes)
+    return case.with_entry(event, actor=SYSTEM_ACTOR, at=_now(), **changes)
 
 
 def _reject(case: Case, reason_code: str) -> Case:
@@ -219,13 +219,13 @@ class HumanSteps:
             # queue and the wait ends, as the cancellation would have done (the state machine catches the error).
             if task.status.is_pending:
                 with contextlib.suppress(ConflictError):
-                    self._tasks.save(closed_undecided(task, TaskStatus.CANCELLED, _now(), SYSTEM))
+                    self._tasks.save(closed_undecided(task, TaskStatus.CANCELLED, _now(), SYSTEM_ACTOR))
             raise CaseCancelledError(f"case {case_id} was cancelled")
         if case.status is CaseStatus.FAILED:
             # Failed while the task was being opened (the failure could not close a task not yet there): the task
             # leaves the queue as mark_failed would have closed it, and the step fails (MarkFailed finds it done).
             if task.status.is_pending:
-                closed = closed_undecided(task, TaskStatus.FAILED, _now(), SYSTEM)
+                closed = closed_undecided(task, TaskStatus.FAILED, _now(), SYSTEM_ACTOR)
                 with contextlib.suppress(ConflictError):
                     self._tasks.save(closed, along=self._cases.audit_items(case, [task_closed(closed)]))
             raise StepInputError(f"case {case_id} failed: no task waits for an agent")
@@ -239,7 +239,7 @@ class HumanSteps:
         it resumed the execution. A task that does not hold this decision is a StepInputError (the case fails,
         visible to agents)."""
         task = self._decided_task(case_id, task_id, outcome)
-        agent, comment = task.completed_by or SYSTEM, task.comment
+        agent, comment = task.completed_by or SYSTEM_ACTOR, task.comment
 
         def change(case: Case) -> Case | None:
             procedure = self._catalogue.get(case.procedure_id)
@@ -513,6 +513,8 @@ class PendingTaskCloser:
             return []  # not opened yet: open_task finds the case failed and closes the task it opens
         if not task.status.is_pending:
             return []
-        put, closed = self._tasks.conditional_put(closed_undecided(task, TaskStatus.FAILED, case.updated_at, SYSTEM))
+        put, closed = self._tasks.conditional_put(
+            closed_undecided(task, TaskStatus.FAILED, case.updated_at, SYSTEM_ACTOR)
+        )
         logger.info("task closed with its case", extra={"case_id": case.case_id, "task_id": task.task_id})
         return [{"Put": put}, *self._cases.audit_items(case, [task_closed(closed)])]

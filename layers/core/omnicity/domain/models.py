@@ -48,6 +48,7 @@ class CaseStatus(StrEnum):
         return self in _IN_FLIGHT
 
 
+SYSTEM_ACTOR = "system"  # the actor of what the platform does by itself, in timelines, audit entries and tasks
 _TERMINAL = frozenset({CaseStatus.COMPLETED, CaseStatus.REJECTED, CaseStatus.FAILED, CaseStatus.CANCELLED})
 _IN_FLIGHT = frozenset({CaseStatus.SUBMITTED, CaseStatus.IN_PROGRESS})
 
