@@ -1,7 +1,7 @@
 """The case repository: one DynamoDB table, deliberate access patterns, optimistic locking, no Scan.
 
-Access patterns (the table's keys are generic: ``pk``/``sk`` and four indexes, ``gsi1``, ``gsi3`` and ``gsi4`` used here,
-``gsi2`` by the agents' queues in ``omnicity.adapters.tasks``):
+Access patterns (the table's keys are generic: ``pk``/``sk`` and four indexes: ``gsi1``, ``gsi3`` and ``gsi4`` are
+used here, ``gsi2`` by the agents' queues in ``omnicity.adapters.tasks``):
 
 =================================  ==========================================  ===========================
 pattern                            key                                         operation

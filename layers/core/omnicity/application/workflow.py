@@ -58,8 +58,9 @@ from omnicity.observability import logger
 _MAX_CAUSE = 500
 
 Renderer = Callable[[str, str, dict[str, object]], bytes]
-Outcome = Literal["eligible", "review", "rejected", "closed"]
-Decision = Literal["approved", "refused", "closed"]
+# The branch a step tells its state machine to take (a Choice state matches these words)
+EligibilityBranch = Literal["eligible", "review", "rejected", "closed"]
+DecisionBranch = Literal["approved", "refused", "closed"]
 
 
 class Cases(AuditedCases, Protocol):
@@ -150,7 +151,7 @@ class EligibilityCheck:
         self._catalogue = catalogue
         self._registers = registers
 
-    def check_eligibility(self, case_id: str) -> Outcome:
+    def check_eligibility(self, case_id: str) -> EligibilityBranch:
         """``eligible`` (go on), ``review`` (an agent decides first), ``rejected`` (tell the citizen why) or
         ``closed`` (the case ended meanwhile)."""
 
@@ -231,7 +232,7 @@ class HumanSteps:
             raise StepInputError(f"case {case_id} failed: no task waits for an agent")
         return task
 
-    def record_decision(self, case_id: str, task_id: str, outcome: str) -> Decision:
+    def record_decision(self, case_id: str, task_id: str, outcome: str) -> DecisionBranch:
         """The agent's decision on the case: approved (the workflow goes on) or refused (rejected, with why).
 
         The execution hands over only the task's id and the outcome (what it carries stays in its history for 90
