@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -31,13 +32,48 @@ HUGO = "72030324138"  # fictional; his criminal record holds entries: his extrac
 
 @dataclass(frozen=True)
 class Reply:
+    """An answer of the API. Its repr is its status and body: what a failing assertion about it needs to show (the
+    headers are shown where a test reads them)."""
+
     status: int
-    headers: Mapping[str, str]
+    headers: Mapping[str, str] = field(repr=False)
     body: bytes
 
     @property
     def json(self) -> Any:
         return json.loads(self.body)
+
+
+# How a path no route serves is answered: a 404 too, `not_found` in the API's shape, so that a status (or an error
+# code) alone cannot tell a missing case from a mistyped path. The API function says "no such route"
+# (functions/api/app.py), API Gateway "no route for this method and path" (template.yaml's MISSING_AUTHENTICATION_TOKEN
+# response), the local gateway "no route for GET /v1/..." (infra/local/gateway.py), Open311 "no such resource: see
+# /open311/v2/services.json" (functions/open311/app.py).
+NO_ROUTE: Final = ("no such route", "no route for ", "no such resource:")
+
+
+def is_not_found(reply: Reply) -> bool:
+    """Whether ``reply`` is the 404 of an operation about the object it names (a case, a document, a task...), not
+    the one of a path no route serves (:data:`NO_ROUTE`). In the API's error shape: code ``not_found``; in Open311's
+    (a list of ``{code, description}``, JSON or XML): code 404; and in both, a message of the operation's own.
+
+    For ``assert is_not_found(api.request(...))``: pytest then shows the reply (its status and body) when it is not."""
+    if reply.status != 404:
+        return False
+    try:
+        if reply.body.startswith(b"<?xml"):  # Open311's XML
+            errors = ET.fromstring(reply.body).iter("error")  # noqa: S314 - our own output, read as a client would
+            said = [(error.findtext("code"), error.findtext("description")) for error in errors]
+            code = "404"
+        elif isinstance(reply.json, list):  # Open311's JSON
+            said = [(str(error["code"]), error["description"]) for error in reply.json]
+            code = "404"
+        else:
+            said = [(reply.json["error"]["code"], reply.json["error"]["message"])]
+            code = "not_found"
+    except (ValueError, KeyError, TypeError, ET.ParseError):  # not an error in either shape: not an operation's 404
+        return False
+    return bool(said) and all(each == code and not str(message).startswith(NO_ROUTE) for each, message in said)
 
 
 class Api:

@@ -12,7 +12,7 @@ import pytest
 from omnicity.adapters.cases import CaseRepository
 from omnicity.domain.business_days import city_calendar
 from omnicity.domain.models import brussels_date
-from tests.conftest import ELISE, HUGO, Api, act, agent, extract_waiting_for_an_agent
+from tests.conftest import ELISE, HUGO, Api, act, agent, extract_waiting_for_an_agent, is_not_found
 
 QUESTION = "Pour quel usage demandez-vous cet extrait ? Joignez la lettre de l'employeur."
 
@@ -164,10 +164,11 @@ def test_only_the_cases_citizen_answers_and_others_learn_nothing(api: Api, hugo:
         "POST", "/v1/cases/00000000-0000-4000-8000-000000000000/reply", token=hugo, body={"answer": "x"}
     )
     elise = api.request("POST", path, token=api.token(ELISE), body={"answer": "x"})
-    assert (missing.status, elise.status) == (404, 404)
+    assert is_not_found(missing)
+    assert is_not_found(elise)
     assert elise.json["error"]["code"] == missing.json["error"]["code"] == "not_found"
     # an agent does not answer for the citizen, nor does a kiosk device
-    assert api.request("POST", path, token=clerk, body={"answer": "x"}).status == 404
+    assert is_not_found(api.request("POST", path, token=clerk, body={"answer": "x"}))
     assert api.request("POST", path, token=None, body={"answer": "x"}).status == 401
     assert api.case(created["case_id"], hugo)["status"] == "awaiting_citizen"
 
@@ -198,7 +199,7 @@ def test_nobody_is_asked_about_an_anonymous_report_or_a_case_of_another_departme
     created = extract_waiting_for_an_agent(api, hugo)
     task = task_of(api, clerk, created["reference"])
     roads = agent(api, "agent-612", "public_works")
-    assert act(api, roads, task["task_id"], "ask", {"question": "?"}).status == 404
+    assert is_not_found(act(api, roads, task["task_id"], "ask", {"question": "?"}))
     assert act(api, clerk, task["task_id"], "ask", {"question": ""}).status == 422
     assert act(api, hugo, task["task_id"], "ask", {"question": "?"}).status == 403
     assert api.case(created["case_id"], hugo)["status"] == "waiting"

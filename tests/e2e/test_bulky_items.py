@@ -20,7 +20,7 @@ from omnicity.capabilities.booking import Booking
 from omnicity.catalogue import get_catalogue
 from omnicity.domain.models import today_in_brussels
 from omnicity.domain.nrn import make_nrn
-from tests.conftest import ELISE, PIETER, Api
+from tests.conftest import ELISE, PIETER, Api, is_not_found
 
 PROCEDURE = "bulky-items-removal"
 SLOTS = f"/v1/procedures/{PROCEDURE}/slots"
@@ -91,8 +91,8 @@ def test_the_open_days_are_public_weekdays_two_business_days_ahead(api: Api) -> 
     assert all(day.weekday() < 5 for day in days)
     assert all(0 < slot["remaining"] <= slot["capacity"] == 8 for slot in items)
     # And a procedure that books no day has no slots
-    assert api.request("GET", "/v1/procedures/residence-certificate/slots").status == 404
-    assert api.request("GET", "/v1/procedures/no-such-procedure/slots").status == 404
+    assert is_not_found(api.request("GET", "/v1/procedures/residence-certificate/slots"))
+    assert is_not_found(api.request("GET", "/v1/procedures/no-such-procedure/slots"))
 
 
 def test_the_procedure_tells_clients_it_books_a_day_and_until_when_it_can_be_cancelled(api: Api) -> None:
@@ -292,9 +292,9 @@ def test_only_the_citizen_can_cancel_their_booking(api: Api, crew: str) -> None:
     unknown = api.request("POST", "/v1/cases/0b8e4f4e-5a47-4f7e-9a57-3f1f0c2d9b11/cancel", token=elise)
     anonymous = api.request("POST", path)
     # Then it is the same 404 as a case that does not exist (401 without a token), and the case is untouched
-    assert by_pieter.status == 404
-    assert by_agent.status == 404
-    assert unknown.status == 404
+    assert is_not_found(by_pieter)
+    assert is_not_found(by_agent)
+    assert is_not_found(unknown)
     assert by_pieter.json["error"]["code"] == by_agent.json["error"]["code"] == unknown.json["error"]["code"]
     assert anonymous.status == 401
     assert api.case(created["case_id"], elise)["status"] != "cancelled"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ELISE, PIETER, Api
+from tests.conftest import ELISE, PIETER, Api, is_not_found
 
 GRAND_PLACE = {"lat": 50.8467, "lon": 4.3525}
 
@@ -84,8 +84,8 @@ def test_a_case_started_at_the_kiosk_continues_on_the_portal_by_its_code(api: Ap
     assert reply.json["case_id"] == created["case_id"]
     assert reply.json["handoff_qr"].endswith(f"/continue/{code}")
     # And Pieter, with her code, learns nothing
-    assert api.request("POST", f"/v1/handoff/{code}", token=api.token(PIETER)).status == 404
-    assert api.request("POST", "/v1/handoff/AAAAA-AAAAA-AAAAA", token=on_portal).status == 404
+    assert is_not_found(api.request("POST", f"/v1/handoff/{code}", token=api.token(PIETER)))
+    assert is_not_found(api.request("POST", "/v1/handoff/AAAAA-AAAAA-AAAAA", token=on_portal))
     # And a code mistyped (its check character does not match) is told as such, naming it
     mistyped = api.request("POST", f"/v1/handoff/{code[:-1]}{'B' if code[-1] != 'B' else 'C'}", token=on_portal)
     assert mistyped.status == 422
@@ -112,7 +112,7 @@ def test_an_anonymous_alert_is_attached_to_an_account_by_its_code(api: Api) -> N
     mine: list[dict[str, Any]] = api.request("GET", "/v1/cases", token=pieter).json["items"]
     assert report["case_id"] in [item["case_id"] for item in mine]
     # And nobody else can take it afterwards
-    assert api.request("POST", f"/v1/handoff/{report['handoff_code']}", token=api.token(ELISE)).status == 404
+    assert is_not_found(api.request("POST", f"/v1/handoff/{report['handoff_code']}", token=api.token(ELISE)))
 
 
 def test_my_cases_lists_every_channels_cases_with_their_timeline_and_documents(api: Api, counter_agent: str) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from omnicity.adapters.audit import DOCUMENT_REVOKED, AuditKind, AuditTrail
 from omnicity.catalogue import retention_days_of
-from tests.conftest import PIETER, Api, Reply, stored_pdf
+from tests.conftest import PIETER, Api, Reply, is_not_found, stored_pdf
 from tests.e2e.test_permits_and_greening import PERMIT, agent_of, decide, mails_about, open_task, permit_form, submit
 
 REASON = "Vergunning ingetrokken: de Kunstberg is tot 30 juni gesloten wegens werken."
@@ -150,7 +150,7 @@ def test_nobody_but_the_handling_department_revokes_and_another_department_learn
     refused = revoke(api, green, case_id, document_id, {"reason": REASON})
     unknown = revoke(api, green, missing_case, document_id, {"reason": REASON})
     # Then both answers are the same 404, word for word but the id
-    assert (refused.status, refused.json["error"]["code"]) == (404, "not_found")
+    assert is_not_found(refused)
     assert without(refused, case_id) == without(unknown, missing_case)
     # And Pieter himself has no back office
     mine = revoke(api, pieter, case_id, document_id, {"reason": REASON})

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from omnicity.adapters.registries.national import get_national_register
 from omnicity.domain.nrn import format_nrn, make_nrn
-from tests.conftest import ELISE, PIETER, Api, documents_bucket, stored_pdf
+from tests.conftest import ELISE, PIETER, Api, documents_bucket, is_not_found, stored_pdf
 from tests.integration.test_repository import nrn_encodings
 
 NOBODY = make_nrn(date(1990, 5, 5), 101)  # a valid number that the simulated register does not hold
@@ -228,5 +228,5 @@ def test_anyone_holding_the_pdf_can_verify_it_by_its_code(api: Api, s3: Any) -> 
     assert "person" not in reply.json
     assert document_id in pdf_text(s3, created["case_id"], document_id)
     # And a code the city never issued is unknown; one that is not a code is refused
-    assert api.request("GET", "/v1/documents/doc-00000000000000000000").status == 404
+    assert is_not_found(api.request("GET", "/v1/documents/doc-00000000000000000000"))
     assert api.request("GET", "/v1/documents/nonsense").status == 422
