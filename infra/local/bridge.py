@@ -97,6 +97,10 @@ class LambdaBridge:
         self._lock = threading.Lock()
         self._invocation_locks = {logical_id: threading.Lock() for logical_id in self._functions}
         self._original_invoke: Callable[..., Any] | None = None
+        # Invocations running now (any thread), and whether new ones are refused: see drain()
+        self._activity = threading.Condition()
+        self._running: dict[str, int] = {}
+        self._closing = False
 
     @property
     def functions(self) -> Mapping[str, FunctionSpec]:
@@ -150,8 +154,35 @@ class LambdaBridge:
         """
         spec = self._spec(logical_id)
         handler = self.handler(logical_id)
-        with self._invocation_locks[logical_id]:
-            return handler(event, LambdaContext.for_function(spec))
+        with self._activity:
+            if self._closing:
+                raise BridgeError(f"{logical_id}: the local runtime is stopping, no new invocation")
+            self._running[logical_id] = self._running.get(logical_id, 0) + 1
+        try:
+            with self._invocation_locks[logical_id]:
+                return handler(event, LambdaContext.for_function(spec))
+        finally:
+            with self._activity:
+                self._running[logical_id] -= 1
+                self._activity.notify_all()
+
+    def drain(self, timeout: float) -> list[str]:
+        """Refuse new invocations, then wait up to ``timeout`` seconds for the running ones to end; the functions
+        still running then (none: drained).
+
+        A runtime stops by taking moto and its environment away: a handler still at work on another thread (a state
+        machine's step, an asynchronous invocation, a request of the HTTP front) would then send its next call to AWS
+        itself. Draining first lets it finish against the local services, and the next caller (a state machine going
+        on) gets a refusal instead of a half-torn platform."""
+        deadline = time.monotonic() + timeout
+        with self._activity:
+            self._closing = True
+            while any(self._running.values()):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._activity.wait(remaining)
+            return sorted(logical_id for logical_id, count in self._running.items() if count)
 
     def invoke_payload(self, logical_id: str, payload: bytes | str | None) -> InvocationResult:
         """Invoke with a JSON payload as the Lambda API does: errors become an Unhandled function error."""
@@ -328,6 +359,11 @@ def install_lambda_bridge(functions: Iterable[FunctionSpec]) -> LambdaBridge:
         bridge.install()
         _Installed.bridge = bridge
         return bridge
+
+
+def bridge_installed() -> bool:
+    """Whether a bridge is installed: a local runtime is running in this process."""
+    return _Installed.bridge is not None
 
 
 def uninstall_lambda_bridge() -> None:

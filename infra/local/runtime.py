@@ -5,7 +5,8 @@ machines without Docker, starts moto (a threaded server in ``"server"`` mode, ``
 installs the Lambda bridge, provisions the template's resources, makes the city's seal (``infra.local.seal``: a CA,
 the seal's certificate for the template's KMS key, a timestamp authority) and starts the timer of the functions'
 schedules. In ``"server"`` mode the HTTP front serves from the start; ``serve_forever`` waits on it. ``stop`` undoes
-everything, os.environ, moto's patched invoke and the runtime's folder included.
+everything, os.environ, moto's patched invoke and the runtime's folder included, once the invocations still running
+have ended (``LambdaBridge.drain``: a handler at work on another thread must not find moto gone).
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ FAKE_CREDENTIALS: Final[Mapping[str, str]] = {
     "AWS_SESSION_TOKEN": "testing",
 }
 _FINAL_STATUSES: Final = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+# How long stop() waits for the invocations still running (a Lambda function's longest timeout is 15 minutes; the
+# template's steps end in seconds, a test's fault may hang one for a while)
+DRAIN_SECONDS: Final = 30.0
 
 logger = logging.getLogger(__name__)
 
@@ -228,6 +232,9 @@ class LocalRuntime:
             self._scheduler = None
         self._stop_http()
         if self._bridge is not None:
+            still_running = self._bridge.drain(timeout=DRAIN_SECONDS)
+            if still_running:
+                logger.warning("stopping with invocations still running: %s", ", ".join(still_running))
             uninstall_lambda_bridge()
             self._bridge = None
         if self._restore_metrics is not None:

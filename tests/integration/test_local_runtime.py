@@ -884,3 +884,61 @@ def test_concurrent_first_invocations_load_a_handler_once(tiny_template: Path) -
 
     # Then they all got the same handler object
     assert len({id(handler) for handler in loaded}) == 1
+
+
+def test_a_stopping_bridge_waits_for_running_invocations_and_refuses_new_ones(tiny_template: Path) -> None:
+    # Given an invocation at work on another thread (a state machine's step, say) when the runtime stops
+    bridge = LambdaBridge(describe(tiny_template).functions.values())
+    started, release = threading.Event(), threading.Event()
+
+    def slow(handler: Any) -> Any:
+        def run(event: Any, context: Any) -> Any:
+            started.set()
+            assert release.wait(10)
+            return handler(event, context)
+
+        return run
+
+    results: list[Any] = []
+    with bridge.handler_replaced("IncrementFunction", slow):
+        worker = threading.Thread(
+            target=lambda: results.append(bridge.invoke_function("IncrementFunction", {"value": 1}))
+        )
+        worker.start()
+        assert started.wait(10)
+        # When the bridge drains (stop() does, before moto and the environment go)
+        drained: list[list[str]] = []
+        drainer = threading.Thread(target=lambda: drained.append(bridge.drain(timeout=10)))
+        drainer.start()
+        time.sleep(0.2)
+        # Then it is still waiting for the running one, and a new invocation is refused
+        assert drainer.is_alive()
+        with pytest.raises(BridgeError, match="stopping"):
+            bridge.invoke_function("DoubleFunction", {"value": 1})
+        release.set()
+        drainer.join(10)
+        worker.join(10)
+    # And it returned once the running invocation had finished, with its result
+    assert drained == [[]]
+    assert results == [{"value": 2, "by": results[0]["by"]}]
+
+
+def test_a_drain_that_times_out_names_the_functions_still_running(tiny_template: Path) -> None:
+    bridge = LambdaBridge(describe(tiny_template).functions.values())
+    started, release = threading.Event(), threading.Event()
+
+    def hung(handler: Any) -> Any:
+        def run(event: Any, context: Any) -> Any:
+            started.set()
+            release.wait(10)
+            return handler(event, context)
+
+        return run
+
+    with bridge.handler_replaced("DoubleFunction", hung):
+        worker = threading.Thread(target=lambda: bridge.invoke_function("DoubleFunction", {"value": 1}))
+        worker.start()
+        assert started.wait(10)
+        assert bridge.drain(timeout=0.1) == ["DoubleFunction"]
+        release.set()
+        worker.join(10)

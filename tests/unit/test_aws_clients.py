@@ -6,6 +6,7 @@ be handed out once the endpoint is back (a CI run once saw every later API call 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import pytest
@@ -79,3 +80,26 @@ def test_a_call_to_aws_itself_is_refused_and_named(monkeypatch: pytest.MonkeyPat
     with pytest.raises(EndpointConnectionError):
         direct.list_tables()
     assert aws_guard.take() == ["dynamodb.eu-west-1.amazonaws.com"]
+
+
+def test_a_thread_of_a_stopped_runtime_is_reported_not_blamed_on_the_running_test() -> None:
+    # A background thread asking for AWS while no local runtime runs (one that outlived its runtime) is not the fault
+    # of whichever test runs then: it is reported on stderr, and the test is not failed for it
+    import threading
+
+    import boto3
+    from botocore.config import Config
+
+    from tests import aws_guard
+
+    def stray() -> None:
+        client = boto3.client("ses", region_name="eu-west-1", config=Config(retries={"total_max_attempts": 1}))
+        with contextlib.suppress(Exception):
+            client.list_identities()
+
+    before = len(aws_guard.STRAYED)
+    thread = threading.Thread(target=stray)
+    thread.start()
+    thread.join(10)
+    assert aws_guard.STRAYED[before:] == ["email.eu-west-1.amazonaws.com"]
+    assert aws_guard.take() == []
