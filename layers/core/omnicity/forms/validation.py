@@ -477,7 +477,14 @@ def _period_at_most_12_months(form: Mapping[str, Any]) -> list[FieldError]:
 
 
 def _purpose_required_for_article_596(form: Mapping[str, Any]) -> list[FieldError]:
-    if form.get("model", "595") != "595" and not form.get("purpose"):
+    # Which models name their activity is the register's rule (ExtractModel.needs_purpose), said once there
+    from omnicity.adapters.registries.criminal_record import ExtractModel
+
+    try:
+        model = ExtractModel(form.get("model", ExtractModel.GENERAL))
+    except ValueError:
+        return []  # not a model: the field's own choices already refuse it
+    if model.needs_purpose and not form.get("purpose"):
         return [field_error("form.purpose", "required for the models 596.1 and 596.2: name the activity")]
     return []
 
