@@ -7,7 +7,9 @@ it lives, and pick it by what it holds (never by its position, so a block can mo
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -66,6 +68,27 @@ def marked_block(marker: str, name: str) -> str:
     pages = ", ".join(str(block.page.relative_to(ROOT)) for block in found) or "none"
     assert len(found) == 1, f"expected one {marker!r} block holding {containing!r} in README.md or docs/: {pages}"
     return found[0].script
+
+
+DOCUMENTED_API: Final = "API=http://127.0.0.1:3000\n"  # how each marked block names the API it talks to
+
+
+def run_block(
+    script: str, api_url: str, folder: Path, environment: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a marked block as written, pointed at ``api_url`` (the only change: its ``API=`` line), in ``folder``
+    (not the repository); ``environment``: variables the block reads with a default."""
+    assert DOCUMENTED_API in script
+    script = script.replace(DOCUMENTED_API, f"API={api_url}\n", 1)
+    return subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **(environment or {})},
+    )
 
 
 # --- Links and anchors, as GitHub renders them ------------------------------------------------------------------

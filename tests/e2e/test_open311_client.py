@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from georeport import GeoReport
 
 from infra.local.runtime import LocalRuntime
 from tests.conftest import PIETER
-from tests.documentation import marked_block
+from tests.documentation import marked_block, run_block
 
 API_KEY = "omnicity-open311-demo-key"
 JPEG = b"\xff\xd8\xff\xe0" + b"1" * 64
@@ -139,17 +138,8 @@ def test_media_url_serves_the_photo_the_department_published(served: LocalRuntim
 def test_the_documented_open311_examples_work_verbatim(served: LocalRuntime, tmp_path: Path) -> None:
     # Given the documentation's Open311 block (docs/open311.md), pointed at this runtime's port (the only change)
     script = marked_block("open311", "session")
-    assert "API=http://127.0.0.1:3000\n" in script
-    script = script.replace("API=http://127.0.0.1:3000\n", f"API={served.api_url}\n", 1)
     # When it runs in a shell
-    result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_block(script, served.api_url, tmp_path)
     # Then the services, the new request read back in XML and in the listing, and the 403 were all answered
     assert result.returncode == 0, result.stdout + result.stderr
     lines = [line for line in result.stdout.splitlines() if not line.startswith("<?xml")]

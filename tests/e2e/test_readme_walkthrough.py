@@ -5,10 +5,8 @@ Each block is found by what it holds (``tests.documentation.marked_block``), whi
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,31 +14,13 @@ from pathlib import Path
 import pytest
 
 from infra.local.runtime import LocalRuntime
-from tests.documentation import marked_block
-
-
-def run(
-    script: str, runtime: LocalRuntime, folder: Path, environment: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run one block as written, pointed at this runtime's port (the only change); ``environment``: variables the
-    block reads with a default (the block runs in ``folder``, not in the repository)."""
-    assert "API=http://127.0.0.1:3000\n" in script
-    script = script.replace("API=http://127.0.0.1:3000\n", f"API={runtime.api_url}\n", 1)
-    return subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, **(environment or {})},
-    )
+from tests.documentation import marked_block, run_block
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the walk-through uses curl")
 def test_the_certificate_walkthrough_works_verbatim(served: LocalRuntime, tmp_path: Path) -> None:
     # When the certificate block runs in a shell
-    result = run(marked_block("walkthrough", "certificate"), served, tmp_path)
+    result = run_block(marked_block("walkthrough", "certificate"), served.api_url, tmp_path)
     # Then every step worked: a case, completed, a PDF downloaded, an email in Dutch
     assert result.returncode == 0, result.stdout + result.stderr
     assert "status: completed" in result.stdout
@@ -51,7 +31,7 @@ def test_the_certificate_walkthrough_works_verbatim(served: LocalRuntime, tmp_pa
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the walk-through uses curl")
 def test_the_alert_walkthrough_works_verbatim(served: LocalRuntime, tmp_path: Path) -> None:
     # When the alert block runs in a shell
-    result = run(marked_block("walkthrough", "alert"), served, tmp_path)
+    result = run_block(marked_block("walkthrough", "alert"), served.api_url, tmp_path)
     # Then the photo was uploaded and referenced, the field agent closed the alert, Pieter was told
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
@@ -62,7 +42,7 @@ def test_the_alert_walkthrough_works_verbatim(served: LocalRuntime, tmp_path: Pa
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the walk-through uses curl")
 def test_the_bulky_items_walkthrough_works_verbatim(served: LocalRuntime, tmp_path: Path) -> None:
     # When the bulky-items block (token -> slots -> book -> my case -> cancel) runs in a shell
-    result = run(marked_block("walkthrough", "bulky_items"), served, tmp_path)
+    result = run_block(marked_block("walkthrough", "bulky_items"), served.api_url, tmp_path)
     # Then the first open day was booked (one place less), the case waited for the crew, the cancellation freed it
     assert result.returncode == 0, result.stdout + result.stderr
     first, booked, left, status, freed = result.stdout.splitlines()
@@ -76,7 +56,7 @@ def test_the_bulky_items_walkthrough_works_verbatim(served: LocalRuntime, tmp_pa
 def test_the_agents_day_walkthrough_works_verbatim(served: LocalRuntime, tmp_path: Path) -> None:
     # When the agent's day block (token -> queue with filters -> claim -> the case's file -> ask the citizen -> the
     # citizen answers -> complete -> revoke the extract) runs in a shell
-    result = run(marked_block("walkthrough", "agents_day"), served, tmp_path)
+    result = run_block(marked_block("walkthrough", "agents_day"), served.api_url, tmp_path)
     # Then the queue listed the task with its due date, the agent claimed it, read the file (the applicant's NRN),
     # asked Hugo (the task waited, he saw the question), he answered (the case went back to waiting for her), she
     # approved it, the extract was issued, and Hugo sees her read with its reason
@@ -104,7 +84,7 @@ def test_the_seal_walkthrough_works_verbatim(served: LocalRuntime, tmp_path: Pat
     # When the seal block (a certificate downloaded, its seal validated, one byte changed) runs in a shell, with the
     # pyhanko of this interpreter's environment (the block's default is the repository's .venv)
     pyhanko = str(Path(sys.executable).with_name("pyhanko"))
-    result = run(marked_block("walkthrough", "seal"), served, tmp_path, {"PYHANKO": pyhanko})
+    result = run_block(marked_block("walkthrough", "seal"), served.api_url, tmp_path, {"PYHANKO": pyhanko})
     # Then the downloaded certificate's seal was intact and trusted, with a trusted timestamp; the changed one's not
     assert result.returncode == 0, result.stdout + result.stderr
     valid, changed, verdict = result.stdout.splitlines()
