@@ -14,7 +14,7 @@ import threading
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -886,21 +886,26 @@ def test_concurrent_first_invocations_load_a_handler_once(tiny_template: Path) -
     assert len({id(handler) for handler in loaded}) == 1
 
 
-def test_a_stopping_bridge_waits_for_running_invocations_and_refuses_new_ones(tiny_template: Path) -> None:
-    # Given an invocation at work on another thread (a state machine's step, say) when the runtime stops
-    bridge = LambdaBridge(describe(tiny_template).functions.values())
-    started, release = threading.Event(), threading.Event()
+def held(started: threading.Event, release: threading.Event) -> Callable[[Any], Any]:
+    """A handler wrapper (for ``handler_replaced``): the invocation says it started, then waits to be released."""
 
-    def slow(handler: Any) -> Any:
+    def wrap(handler: Any) -> Any:
         def run(event: Any, context: Any) -> Any:
             started.set()
-            assert release.wait(10)
+            release.wait(10)
             return handler(event, context)
 
         return run
 
+    return wrap
+
+
+def test_a_stopping_bridge_waits_for_running_invocations_and_refuses_new_ones(tiny_template: Path) -> None:
+    # Given an invocation at work on another thread (a state machine's step, say) when the runtime stops
+    bridge = LambdaBridge(describe(tiny_template).functions.values())
+    started, release = threading.Event(), threading.Event()
     results: list[Any] = []
-    with bridge.handler_replaced("IncrementFunction", slow):
+    with bridge.handler_replaced("IncrementFunction", held(started, release)):
         worker = threading.Thread(
             target=lambda: results.append(bridge.invoke_function("IncrementFunction", {"value": 1}))
         )
@@ -926,16 +931,7 @@ def test_a_stopping_bridge_waits_for_running_invocations_and_refuses_new_ones(ti
 def test_a_drain_that_times_out_names_the_functions_still_running(tiny_template: Path) -> None:
     bridge = LambdaBridge(describe(tiny_template).functions.values())
     started, release = threading.Event(), threading.Event()
-
-    def hung(handler: Any) -> Any:
-        def run(event: Any, context: Any) -> Any:
-            started.set()
-            release.wait(10)
-            return handler(event, context)
-
-        return run
-
-    with bridge.handler_replaced("DoubleFunction", hung):
+    with bridge.handler_replaced("DoubleFunction", held(started, release)):
         worker = threading.Thread(target=lambda: bridge.invoke_function("DoubleFunction", {"value": 1}))
         worker.start()
         assert started.wait(10)
