@@ -17,7 +17,7 @@ from omnicity.adapters.audit import DOCUMENT_REVOKED, AuditKind
 from omnicity.adapters.notifications import Email
 from omnicity.application.case_reads import CaseReads
 from omnicity.application.revocations import Revocations
-from omnicity.application.views import RevokeDocumentRequest
+from omnicity.application.views import DocumentVerification, RevokeDocumentRequest
 from omnicity.catalogue import get_catalogue
 from omnicity.domain.errors import (
     AlreadyRevokedError,
@@ -316,20 +316,21 @@ def test_a_request_holds_the_reason_and_nothing_else() -> None:
 
 
 # ---------------------------------------------------------------------------------------------------- what is seen
+def standing(verification: DocumentVerification) -> tuple[bool, DocumentStatus, datetime | None]:
+    """What a verification says of whether the document holds: valid, its status, since when it does not."""
+    return verification.valid, verification.status, verification.revoked_at
+
+
 def test_verifying_a_revoked_document_says_so_and_since_when_but_never_why(office: Office) -> None:
     # Given Pieter's permit: verified by its code, it holds
     case = office.permit()
     valid = office.reads.verify_document(DOCUMENT_ID)
-    assert (valid.valid, valid.status, valid.revoked_at) == (True, DocumentStatus.VALID, None)
+    assert standing(valid) == (True, DocumentStatus.VALID, None)
     # When an agent revokes it
     revoked = office.revocations.revoke(EVENTS, case.case_id, DOCUMENT_ID, request())
     # Then whoever verifies it is told it no longer holds, since the revocation; the rest is as it was
     verified = office.reads.verify_document(DOCUMENT_ID)
-    assert (verified.valid, verified.status, verified.revoked_at) == (
-        False,
-        DocumentStatus.REVOKED,
-        revoked.document.revoked_at,
-    )
+    assert standing(verified) == (False, DocumentStatus.REVOKED, revoked.document.revoked_at)
     assert verified.model_dump(exclude={"valid", "status", "revoked_at"}) == valid.model_dump(
         exclude={"valid", "status", "revoked_at"}
     )
@@ -360,15 +361,11 @@ def test_a_document_of_a_cancelled_case_is_not_valid_since_the_cancellation_and_
     office.cases.put(cancelled)
     # Then it no longer holds, since the cancellation
     verified = office.reads.verify_document(DOCUMENT_ID)
-    assert (verified.valid, verified.status, verified.revoked_at) == (False, DocumentStatus.CANCELLED, cancelled_at)
+    assert standing(verified) == (False, DocumentStatus.CANCELLED, cancelled_at)
     # When an agent also revokes it, Then the revocation is what is told: it says what the city did to the document
     revoked = office.revocations.revoke(EVENTS, case.case_id, DOCUMENT_ID, request())
     verified = office.reads.verify_document(DOCUMENT_ID)
-    assert (verified.valid, verified.status, verified.revoked_at) == (
-        False,
-        DocumentStatus.REVOKED,
-        revoked.document.revoked_at,
-    )
+    assert standing(verified) == (False, DocumentStatus.REVOKED, revoked.document.revoked_at)
 
 
 def test_the_citizen_sees_the_document_revoked_on_the_case_and_in_the_list(office: Office) -> None:
