@@ -56,8 +56,7 @@ class Revocations:
         if principal.role is not Role.AGENT:
             raise ForbiddenError("only agents revoke a case's documents")
         case, procedure, department = handled_case(self._cases, self._catalogue, principal, case_id)
-        if case.document(document_id) is None:
-            raise NotFoundError(f"no document {document_id!r} on this case")
+        _document(case, document_id)  # a document the case did not issue: 404 before anything is written
         reason, at = request.reason, datetime.now(UTC)
         written = False  # whether the last run of ``revoke`` (the one stored or kept) revoked the document
 
