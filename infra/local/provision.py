@@ -108,14 +108,12 @@ def provision(description: TemplateDescription, *, region: str) -> None:
 
 def create_table(client: Any, table: TableSpec) -> None:
     """Create ``table`` from its template Properties (and apply its TimeToLiveSpecification, if any)."""
-    unknown = sorted(
-        set(table.properties) - set(_CREATE_TABLE_PROPERTIES) - _IGNORED_TABLE_PROPERTIES - {"TimeToLiveSpecification"}
+    _refuse_unknown(
+        f"table {table.logical_id}",
+        table.properties,
+        {*_CREATE_TABLE_PROPERTIES, "TimeToLiveSpecification"},
+        _IGNORED_TABLE_PROPERTIES,
     )
-    if unknown:
-        raise ProvisionError(
-            f"table {table.logical_id}: the local runtime does not know how to apply {', '.join(unknown)}; "
-            "teach infra/local/provision.py to apply or ignore it"
-        )
     arguments: dict[str, Any] = {"TableName": table.name}
     arguments.update({key: table.properties[key] for key in _CREATE_TABLE_PROPERTIES if key in table.properties})
     client.create_table(**arguments)
@@ -152,6 +150,7 @@ def put_parameter(client: Any, parameter: ParameterSpec) -> None:
 
 
 def _refuse_unknown(what: str, properties: Mapping[str, Any], applied: set[str], ignored: frozenset[str]) -> None:
+    """ProvisionError naming ``what``'s template properties the runtime neither applies nor knows to ignore."""
     unknown = sorted(set(properties) - applied - ignored)
     if unknown:
         raise ProvisionError(
